@@ -1,0 +1,215 @@
+"""Shared HTTP plumbing for connectors: deadlines, retries, a circuit breaker,
+body limits and the mapping of lower-layer errors into our hierarchy.
+
+Every connector talks to its system through one `UpstreamClient`, which wraps
+the `httpx.AsyncClient` the app's lifespan opened for that system.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .errors import (
+    UpstreamContractError,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+#: Absolute deadline (``time.monotonic()``) of the current GraphQL request.
+request_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "request_deadline", default=None
+)
+
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def upstream_errors(system: str) -> Iterator[None]:
+    """Map httpx and parsing errors raised inside the block to `UpstreamError`s."""
+    try:
+        yield
+    except UpstreamError:
+        raise
+    except httpx.TimeoutException as exc:
+        raise UpstreamTimeout(system) from exc
+    except httpx.HTTPStatusError as exc:
+        status = exc.response.status_code
+        if status >= 500 or status == 429:
+            raise UpstreamUnavailable(system) from exc
+        raise UpstreamRejected(system, status) from exc
+    except httpx.TransportError as exc:
+        raise UpstreamUnavailable(system) from exc
+    except httpx.HTTPError as exc:  # e.g. DecodingError, TooManyRedirects
+        raise UpstreamContractError(system) from exc
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        # json.JSONDecodeError and xml.etree.ElementTree.ParseError land here too
+        raise UpstreamContractError(system) from exc
+    except TimeoutError as exc:
+        raise UpstreamTimeout(system) from exc
+
+
+@contextlib.contextmanager
+def contract_errors(system: str) -> Iterator[None]:
+    """Map a failure to read an upstream answer into `UpstreamContractError`."""
+    try:
+        yield
+    except UpstreamError:
+        raise
+    except Exception as exc:
+        raise UpstreamContractError(system) from exc
+
+
+class CircuitBreaker:
+    """Opens after `threshold` consecutive failures; half-opens after `reset_after` s."""
+
+    def __init__(self, threshold: int = 5, reset_after: float = 10.0) -> None:
+        self.threshold = threshold
+        self.reset_after = reset_after
+        self.failures = 0
+        self.opened_at: float | None = None
+        self.last_ok: bool | None = None
+
+    @property
+    def is_open(self) -> bool:
+        if self.opened_at is None:
+            return False
+        if time.monotonic() - self.opened_at >= self.reset_after:
+            return False  # half-open: let one call through
+        return True
+
+    @property
+    def healthy(self) -> bool:
+        return not self.is_open and self.last_ok is not False
+
+    def success(self) -> None:
+        self.failures = 0
+        self.opened_at = None
+        self.last_ok = True
+
+    def failure(self) -> None:
+        self.failures += 1
+        self.last_ok = False
+        if self.failures >= self.threshold:
+            self.opened_at = time.monotonic()
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Retries of idempotent reads: count, base back-off with full jitter."""
+
+    attempts: int = 2
+    backoff: float = 0.05
+
+
+class UpstreamClient:
+    """One source system's HTTP client with the gateway's resilience rules."""
+
+    def __init__(
+        self,
+        system: str,
+        http: httpx.AsyncClient,
+        *,
+        retry: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+        max_body: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.system = system
+        self.http = http
+        self.retry = retry or RetryPolicy()
+        self.breaker = breaker or CircuitBreaker()
+        self.max_body = max_body
+        self.calls = 0
+
+    async def request(
+        self, method: str, url: str, *, idempotent: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        """Send one request; retried (idempotent only) within the request deadline."""
+        if self.breaker.is_open:
+            raise UpstreamUnavailable(self.system)
+        attempts = 1 + (self.retry.attempts if idempotent else 0)
+        last: UpstreamError | None = None
+        for attempt in range(attempts):
+            remaining = _remaining()
+            if remaining is not None and remaining <= 0:
+                last = last or UpstreamTimeout(self.system)
+                break
+            try:
+                response = await self._once(method, url, remaining, **kwargs)
+            except (UpstreamTimeout, UpstreamContractError, UpstreamRejected) as exc:
+                # a timeout used up the budget; a contract or 4xx error won't heal on retry
+                self._record(exc)
+                raise
+            except UpstreamError as exc:
+                self._record(exc)
+                last = exc
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(random.uniform(0, self.retry.backoff * (2**attempt)))
+                continue
+            self.breaker.success()
+            return response
+        assert last is not None
+        raise last
+
+    def _record(self, exc: UpstreamError) -> None:
+        if isinstance(exc, UpstreamRejected):
+            return  # our fault, not the system's
+        self.breaker.failure()
+
+    async def _once(
+        self, method: str, url: str, remaining: float | None, **kwargs: Any
+    ) -> httpx.Response:
+        self.calls += 1
+        with upstream_errors(self.system):
+            async with asyncio.timeout(remaining):
+                request = self.http.build_request(method, url, **kwargs)
+                response = await self.http.send(request, stream=True)
+                try:
+                    body = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        body.extend(chunk)
+                        if len(body) > self.max_body:
+                            raise UpstreamContractError(self.system)
+                finally:
+                    await response.aclose()
+            # rebuild a complete response so callers may use .json()/.content
+            headers = [
+                (k, v)
+                for k, v in response.headers.multi_items()
+                if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+            ]
+            complete = httpx.Response(
+                status_code=response.status_code,
+                headers=headers,
+                content=bytes(body),
+                request=request,
+            )
+            complete.raise_for_status()
+            return complete
+
+
+def _remaining() -> float | None:
+    deadline = request_deadline.get()
+    if deadline is None:
+        return None
+    return deadline - time.monotonic()
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Set the request deadline for everything awaited inside the block."""
+    token = request_deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        request_deadline.reset(token)
