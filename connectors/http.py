@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from .errors import (
     UpstreamContractError,
@@ -57,6 +59,8 @@ def upstream_errors(system: str) -> Iterator[None]:
         raise UpstreamContractError(system) from exc
     except TimeoutError as exc:
         raise UpstreamTimeout(system) from exc
+    except AuthlibBaseError as exc:  # the token endpoint refused our client credentials
+        raise UpstreamRejected(system, 401) from exc
 
 
 @contextlib.contextmanager
@@ -172,8 +176,9 @@ class UpstreamClient:
         self.calls += 1
         with upstream_errors(self.system):
             async with asyncio.timeout(remaining):
+                auth = await self._auth()
                 request = self.http.build_request(method, url, **kwargs)
-                response = await self.http.send(request, stream=True)
+                response = await self.http.send(request, stream=True, auth=auth)
                 try:
                     body = bytearray()
                     async for chunk in response.aiter_bytes():
@@ -198,6 +203,19 @@ class UpstreamClient:
             return complete
 
 
+    async def _auth(self) -> httpx.Auth | None:
+        """Bearer auth for systems behind OAuth2 client credentials (token cached by authlib)."""
+        http = self.http
+        if not isinstance(http, AsyncOAuth2Client):
+            return None
+        if not http.token:
+            await http.fetch_token(grant_type="client_credentials")
+        else:
+            await http.ensure_active_token(http.token)
+        auth: httpx.Auth = http.token_auth
+        return auth
+
+
 def _remaining() -> float | None:
     deadline = request_deadline.get()
     if deadline is None:
@@ -209,6 +227,16 @@ def _remaining() -> float | None:
 def deadline(seconds: float) -> Iterator[None]:
     """Set the request deadline for everything awaited inside the block."""
     token = request_deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        request_deadline.reset(token)
+
+
+@contextlib.contextmanager
+def at_deadline(absolute: float | None) -> Iterator[None]:
+    """Run the block under an absolute `time.monotonic()` deadline (None: no deadline)."""
+    token = request_deadline.set(absolute)
     try:
         yield
     finally:

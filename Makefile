@@ -1,0 +1,20 @@
+# The two commands of the README: `make demo` and `make test`.
+.PHONY: demo test lint bench
+
+demo:
+	@scripts/bootstrap
+	.venv/bin/knutpunkt serve
+
+test:
+	@scripts/bootstrap
+	@scripts/services
+	.venv/bin/python -m pytest -q
+
+lint:
+	@scripts/bootstrap
+	.venv/bin/ruff check .
+	.venv/bin/mypy
+
+bench:
+	@scripts/bootstrap
+	.venv/bin/python bench/mina_sidor.py

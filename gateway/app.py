@@ -1,0 +1,142 @@
+"""The ASGI app factory: everything the gateway runs on is wired here, explicitly."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from connectors.registry import Connectors, open_connectors
+from policies.caller import Caller
+from policies.policy import load_policy
+from resolvers.context import Context, Services
+from resolvers.schema import build_schema
+
+from .audit_sink import AuditSink
+from .auth import KnutpunktAuthBackend, auth_error_response, caller_of
+from .cache import open_cache
+from .limits import BodyLimit
+from .settings import Settings
+from .trust import build_validator
+from .webhooks import eservice_webhook
+
+log = logging.getLogger("knutpunkt")
+
+
+@dataclass
+class AppState:
+    """What the lifespan opened; reachable as `app.state.knutpunkt`."""
+
+    settings: Settings
+    services: Services | None = None
+    connectors: Connectors = field(default_factory=Connectors)
+    ready: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class KnutpunktGraphQL(GraphQL[Context, None]):
+    """strawberry's ASGI GraphQL with our typed context."""
+
+    def __init__(self, state: AppState, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._state = state
+
+    async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
+        services = self._state.services
+        assert services is not None, "the lifespan has not run"
+        request_id = request.headers.get("x-request-id", "")
+        if not (0 < len(request_id) <= 64 and request_id.isprintable()):
+            request_id = uuid.uuid4().hex
+        if response is not None:
+            response.headers["x-request-id"] = request_id
+        return Context.create(caller_of(request), services, request_id)
+
+
+def create_app(
+    settings: Settings,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    *,
+    jwks_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """Build the gateway. `transports` replaces the network per system (tests)."""
+    state = AppState(settings=settings)
+    gw = settings.gateway
+    schema = build_schema(max_depth=gw.max_query_depth, max_aliases=gw.max_aliases, max_tokens=gw.max_tokens)
+    graphql = KnutpunktGraphQL(state, schema=schema, graphql_ide="graphiql" if gw.graphiql else None)
+    validator = build_validator(settings, jwks_transport=jwks_transport)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            cache = await stack.enter_async_context(open_cache(settings.cache.url))
+            connectors = await open_connectors(
+                settings.systems, stack, transports=transports, cache=cache
+            )
+            policy = load_policy(Path(settings.policy.file) if settings.policy.file else None)
+            sink = await stack.enter_async_context(AuditSink.open(settings.audit.url))
+            await stack.enter_async_context(validator)
+            state.connectors = connectors
+            state.services = Services(
+                connectors=connectors,
+                policy=policy,
+                access_log=sink.reader,
+                deadline_seconds=gw.deadline_seconds,
+                audit_sink=sink.write,
+            )
+            state.ready = True
+            try:
+                yield
+            finally:
+                state.ready = False
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        if not state.ready:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        systems = {s.id: state.connectors.healthy(s.id) for s in state.connectors.systems}
+        return JSONResponse({"status": "ready", "systems": systems})
+
+    async def root(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    async def hook(request: Request) -> Response:
+        return await eservice_webhook(request, state)
+
+    app = Starlette(
+        routes=[
+            Route("/", root),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/hooks/eservice", hook, methods=["POST"]),
+        ],
+        middleware=[
+            Middleware(BodyLimit, max_bytes=gw.max_body_bytes),
+            Middleware(
+                AuthenticationMiddleware,
+                backend=KnutpunktAuthBackend(validator),
+                on_error=auth_error_response,
+            ),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.knutpunkt = state
+    return app
+
+
+__all__ = ["AppState", "Caller", "create_app"]

@@ -1,0 +1,406 @@
+"""Bearer tokens → `Caller`: JWT validation against trusted issuers' keys.
+
+The token's unverified `iss` only chooses among the configured issuers; the
+signature is then checked with that issuer's keys alone, under its algorithm
+allow list. Keys never come from the token (`jwk`, `jku`, `x5u`, `x5c` are
+refused), `alg=none` and HMAC are refused whatever the configuration says.
+
+`KnutpunktAuthBackend` puts the result on `request.user`, a `CallerUser` whose
+`.caller` is the `Caller` (read it with `caller_from(conn)`). A request without
+an Authorization header is anonymous (`Role.PUBLIC`); a request with a bad one is
+answered 401 by `unauthenticated_response` — it never falls back to anonymous.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import JoseError, SecurityWarning
+from joserfc.jwk import Key, KeySet
+from joserfc.jws import JWSRegistry
+from starlette.authentication import (
+    AuthCredentials,
+    AuthenticationBackend,
+    AuthenticationError,
+    BaseUser,
+)
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse, Response
+
+from connectors.errors import GatewayError, ValidationError
+from connectors.personal_number import parse_personal_number
+from policies.caller import Caller, Role
+
+from .jwks import ALG_KEY_TYPES, JwksCache, JwksError, JwksSettings, find_key
+
+logger = logging.getLogger("knutpunkt.auth")
+
+DEFAULT_ALGORITHMS = ("RS256", "ES256", "PS256", "EdDSA")
+ROLE_CLAIM_VALUES: Mapping[str, Role] = {
+    "citizen": Role.CITIZEN,
+    "contact_centre": Role.CONTACT_CENTRE,
+    "case_officer": Role.CASE_OFFICER,
+    "analyst": Role.ANALYST,
+}
+#: staff roles whose work is tied to units (the analyst may have none)
+ROLES_NEEDING_UNITS = frozenset({Role.CONTACT_CENTRE, Role.CASE_OFFICER})
+UNIT_CODE = re.compile(r"^[A-ZÅÄÖ][A-ZÅÄÖ0-9]{0,9}$")
+MAX_UNITS = 50
+MAX_SUBJECT = 255
+MAX_NAME = 200
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+MAX_TOKEN_CHARS = 8 * 1024
+COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+#: header members that carry or point at keys (we never take keys from a token), or
+#: change how the token is read (`crit` extensions, unencoded payloads): all refused
+REFUSED_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit", "b64"})
+MAX_KID = 256
+
+
+class InvalidToken(GatewayError):
+    """The bearer token cannot be accepted. `reason` is for the logs only."""
+
+    code = "UNAUTHENTICATED"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("Ogiltig eller utgången inloggning.")
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedIssuer:
+    """An identity provider whose tokens we accept: by JWKS URL or by fixed public keys."""
+
+    issuer: str
+    audience: str
+    jwks_url: str | None
+    keys: KeySet | None = None
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+
+    def __post_init__(self) -> None:
+        if not self.issuer or not self.audience:
+            raise ValueError("a trusted issuer needs an issuer and an audience")
+        if (self.jwks_url is None) == (self.keys is None):
+            raise ValueError(f"issuer {self.issuer}: give exactly one of jwks_url and keys")
+        if not self.algorithms or not set(self.algorithms) <= set(ALG_KEY_TYPES):
+            raise ValueError(f"issuer {self.issuer}: only asymmetric algorithms are allowed")
+        if self.jwks_url is not None:
+            url = urlsplit(self.jwks_url)
+            if url.scheme != "https" and not (
+                url.scheme == "http" and url.hostname in LOOPBACK_HOSTS
+            ):
+                raise ValueError(f"issuer {self.issuer}: the JWKS URL must use https")
+        if self.keys is not None:
+            for key in self.keys.keys:
+                if key.key_type not in ("RSA", "EC", "OKP") or key.is_private:
+                    raise ValueError(f"issuer {self.issuer}: give public asymmetric keys only")
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimNames:
+    """Where the claims we read live in the token (configurable per deployment)."""
+
+    role: str = "role"
+    personal_number: str = "https://id.oidc.se/claim/personalIdentityNumber"
+    units: str = "units"
+    name: str = "name"
+
+
+def default_http_factory() -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(5.0),
+        limits=httpx.Limits(max_connections=10, max_keepalive_connections=2),
+        follow_redirects=False,
+    )
+
+
+class TokenValidator:
+    """Validates bearer JWTs of the trusted issuers into `Caller`s.
+
+    Owns the HTTP client it gets from `http_factory` (one, made on first JWKS
+    fetch) and closes it in `aclose()`.
+    """
+
+    def __init__(
+        self,
+        issuers: Sequence[TrustedIssuer],
+        claims: ClaimNames | None = None,
+        leeway: int = 30,
+        http_factory: Callable[[], httpx.AsyncClient] = default_http_factory,
+        *,
+        jwks: JwksSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._issuers = {issuer.issuer: issuer for issuer in issuers}
+        if len(self._issuers) != len(issuers):
+            raise ValueError("an issuer is configured twice")
+        self._claims = claims or ClaimNames()
+        self._leeway = leeway
+        self._http_factory = http_factory
+        self._jwks = jwks or JwksSettings()
+        self._clock = clock
+        self._monotonic = monotonic
+        self._http: httpx.AsyncClient | None = None
+        self._caches: dict[str, JwksCache] = {}
+
+    async def validate(self, token: str) -> Caller:
+        """The caller a token stands for; raises `InvalidToken`."""
+        parts = parse_compact(token)
+        issuer = self._issuer_for(parts)
+        key = await self._key_for(issuer, parts)
+        claims = verify_signature_and_claims(
+            token,
+            key,
+            parts.alg,
+            issuer=issuer.issuer,
+            audience=issuer.audience,
+            now=int(self._clock()),
+            leeway=self._leeway,
+        )
+        return self._caller(claims, issuer)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _issuer_for(self, parts: TokenParts) -> TrustedIssuer:
+        iss = parts.claims.get("iss")
+        issuer = self._issuers.get(iss) if isinstance(iss, str) else None
+        if issuer is None:
+            raise InvalidToken(f"untrusted issuer {str(iss)[:80]!r}")
+        if parts.alg not in issuer.algorithms:
+            raise InvalidToken(f"algorithm {parts.alg} not allowed for {issuer.issuer}")
+        return issuer
+
+    async def _key_for(self, issuer: TrustedIssuer, parts: TokenParts) -> Key:
+        if issuer.keys is not None:
+            key = find_key(issuer.keys, parts.kid, parts.alg)
+            if key is None:
+                raise InvalidToken(f"no key of {issuer.issuer} for the token's kid")
+            return key
+        try:
+            return await self._cache_for(issuer).key(parts.kid, parts.alg)
+        except JwksError as exc:
+            raise InvalidToken(f"{issuer.issuer}: {exc.reason}") from exc
+
+    def _cache_for(self, issuer: TrustedIssuer) -> JwksCache:
+        cache = self._caches.get(issuer.issuer)
+        if cache is None:
+            assert issuer.jwks_url is not None
+            if self._http is None:
+                self._http = self._http_factory()
+            cache = JwksCache(
+                issuer.jwks_url,
+                self._http,
+                self._jwks.min_refresh,
+                self._jwks.max_stale,
+                ttl=self._jwks.ttl,
+                timeout=self._jwks.timeout,
+                clock=self._monotonic,
+            )
+            self._caches[issuer.issuer] = cache
+        return cache
+
+    def _caller(self, claims: Mapping[str, Any], issuer: TrustedIssuer) -> Caller:
+        subject = claims["sub"]
+        if len(subject) > MAX_SUBJECT:
+            raise InvalidToken("sub too long")
+        role = ROLE_CLAIM_VALUES.get(claims.get(self._claims.role))  # type: ignore[arg-type]
+        if role is None:
+            raise InvalidToken("missing or unknown role")
+        name = claims.get(self._claims.name)
+        if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
+            raise InvalidToken("malformed name")
+        if role is Role.CITIZEN:
+            return Caller(
+                role=role,
+                subject=subject,
+                personal_number=self._personal_number(claims),
+                name=name,
+                issuer=issuer.issuer,
+            )
+        return Caller(
+            role=role,
+            subject=subject,
+            name=name,
+            units=self._units(claims, role),
+            issuer=issuer.issuer,
+        )
+
+    def _personal_number(self, claims: Mapping[str, Any]) -> str:
+        raw = claims.get(self._claims.personal_number)
+        if not isinstance(raw, str):
+            raise InvalidToken("citizen token without a personal number")
+        try:
+            return parse_personal_number(raw)
+        except ValidationError as exc:
+            raise InvalidToken("citizen token with an invalid personal number") from exc
+
+    def _units(self, claims: Mapping[str, Any], role: Role) -> frozenset[str]:
+        raw = claims.get(self._claims.units)
+        if raw is None and role not in ROLES_NEEDING_UNITS:
+            return frozenset()
+        least = 1 if role in ROLES_NEEDING_UNITS else 0
+        if (
+            not isinstance(raw, list)
+            or not least <= len(raw) <= MAX_UNITS
+            or not all(isinstance(unit, str) and UNIT_CODE.match(unit) for unit in raw)
+        ):
+            raise InvalidToken("staff token without a list of unit codes")
+        return frozenset(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenParts:
+    """What a compact JWS says before its signature is checked: for routing only."""
+
+    alg: str
+    kid: str | None
+    claims: Mapping[str, Any]
+
+
+def parse_compact(token: str) -> TokenParts:
+    """Read header and claims unverified, refusing what must never reach a key."""
+    if len(token) > MAX_TOKEN_CHARS:
+        raise InvalidToken("token too long")
+    if not COMPACT_JWS.match(token):
+        raise InvalidToken("not a compact JWS")
+    encoded_header, encoded_claims, _ = token.split(".")
+    header = _json_object(encoded_header, "header")
+    claims = _json_object(encoded_claims, "claims")
+    alg = header.get("alg")
+    if not isinstance(alg, str):
+        raise InvalidToken("no alg")
+    if alg.lower() == "none" or alg.upper().startswith("HS"):
+        raise InvalidToken(f"refused algorithm {alg[:10]!r}")
+    if alg not in ALG_KEY_TYPES:
+        raise InvalidToken(f"unsupported algorithm {alg[:10]!r}")
+    refused = REFUSED_HEADERS & set(header)
+    if refused:
+        raise InvalidToken(f"refused header members {sorted(refused)}")
+    kid = header.get("kid")
+    if kid is not None and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID):
+        raise InvalidToken("malformed kid")
+    return TokenParts(alg=alg, kid=kid, claims=claims)
+
+
+def _json_object(segment: str, what: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidToken(f"{what} is not base64url JSON") from exc
+    if not isinstance(value, dict):
+        raise InvalidToken(f"{what} is not a JSON object")
+    return value
+
+
+def verify_signature_and_claims(
+    token: str, key: Key, alg: str, *, issuer: str, audience: str, now: int, leeway: int
+) -> dict[str, Any]:
+    """Check the signature with `key` under `alg` alone, then the registered claims."""
+    registry = JWSRegistry(algorithms=[alg], strict_check_header=False)
+    try:
+        with warnings.catch_warnings():
+            # joserfc flags "EdDSA" as deprecated by RFC 9864; we allow it on purpose
+            warnings.simplefilter("ignore", SecurityWarning)
+            claims = jwt.decode(token, key, algorithms=[alg], registry=registry).claims
+        jwt.JWTClaimsRegistry(
+            now=now,
+            leeway=leeway,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+            sub={"essential": True},
+        ).validate(claims)
+    except JoseError as exc:
+        raise InvalidToken(f"{exc.error or type(exc).__name__}: {exc.description}") from exc
+    except (ValueError, TypeError) as exc:
+        raise InvalidToken(f"unverifiable token ({type(exc).__name__})") from exc
+    return claims
+
+
+class CallerUser(BaseUser):
+    """`request.user` as the auth backend leaves it: a wrapper around the `Caller`."""
+
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.caller.role is not Role.PUBLIC
+
+    @property
+    def display_name(self) -> str:
+        return self.caller.name or ""
+
+    @property
+    def identity(self) -> str:
+        return self.caller.subject or ""
+
+
+def caller_from(conn: HTTPConnection) -> Caller:
+    """The `Caller` of a request that passed `AuthenticationMiddleware`, else anonymous."""
+    user = conn.scope.get("user")
+    return user.caller if isinstance(user, CallerUser) else Caller.anonymous()
+
+
+class KnutpunktAuthBackend(AuthenticationBackend):
+    """Authorization: Bearer <JWT> → `CallerUser`; no header → anonymous."""
+
+    def __init__(self, validator: TokenValidator) -> None:
+        self._validator = validator
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser]:
+        values = conn.headers.getlist("authorization")
+        if not values:
+            return AuthCredentials(), CallerUser(Caller.anonymous())
+        if len(values) > 1:
+            return self._refuse("several Authorization headers")
+        scheme, _, token = values[0].strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return self._refuse("not a Bearer Authorization header")
+        try:
+            caller = await self._validator.validate(token.strip())
+        except InvalidToken as exc:
+            return self._refuse(exc.reason)
+        scopes = ["authenticated", caller.role.value.lower()]
+        return AuthCredentials(scopes), CallerUser(caller)
+
+    @staticmethod
+    def _refuse(reason: str) -> tuple[AuthCredentials, BaseUser]:
+        logger.info("bearer token refused: %s", reason)
+        raise AuthenticationError("invalid_token")
+
+
+UNAUTHENTICATED_BODY = {
+    "errors": [
+        {
+            "message": "Ogiltig eller utgången inloggning.",
+            "extensions": {"code": "UNAUTHENTICATED"},
+        }
+    ]
+}
+
+
+def unauthenticated_response(conn: HTTPConnection, exc: AuthenticationError) -> Response:
+    """`on_error` for `AuthenticationMiddleware`: 401, a generic body, no details."""
+    return JSONResponse(
+        UNAUTHENTICATED_BODY,
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )

@@ -1,0 +1,49 @@
+"""The connectors' cache: in memory by default, Redis for several gateway replicas.
+
+The cache holds only unredacted upstream answers keyed by the upstream request
+(never by caller); policies always run after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+from aiocache import RedisCache, SimpleMemoryCache
+from aiocache.base import BaseCache
+from aiocache.serializers import PickleSerializer
+
+from .settings import SettingsError
+
+NAMESPACE = "knutpunkt"
+
+
+def build_cache(url: str) -> BaseCache:
+    parts = urlsplit(url)
+    if parts.scheme == "memory":
+        return SimpleMemoryCache(namespace=NAMESPACE)
+    if parts.scheme in ("redis", "rediss"):
+        db = parts.path.strip("/") or "0"
+        if not db.isdigit():
+            raise SettingsError("KNUTPUNKT_CACHE_URL: databasnumret ska vara ett heltal.")
+        return RedisCache(
+            endpoint=parts.hostname or "127.0.0.1",
+            port=parts.port or 6379,
+            db=int(db),
+            password=parts.password,
+            ssl=parts.scheme == "rediss",
+            namespace=NAMESPACE,
+            serializer=PickleSerializer(),
+            create_connection_timeout=2,
+        )
+    raise SettingsError("KNUTPUNKT_CACHE_URL ska börja med memory:// eller redis://.")
+
+
+@contextlib.asynccontextmanager
+async def open_cache(url: str) -> AsyncIterator[BaseCache]:
+    cache = build_cache(url)
+    try:
+        yield cache
+    finally:
+        await cache.close()

@@ -1,0 +1,197 @@
+"""The `knutpunkt` command line (a contract: see DESIGN.md, "Command line and configuration")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from .settings import Settings, SettingsError, load_settings
+
+SANDBOX_HELP = """\
+Runs the ten simulated systems of the sandbox municipality "Exempelby kommun" on
+loopback, one port each from --base-port upwards, and prints "<id> <url>" per system.
+
+The data is synthetic and deterministic: the same --seed and --reference-date give the
+same municipality every time (persons, cases, events). The personas of DESIGN.md
+(Kalle Testson, Anna Andersson, Bengt Berg, ...) are present at every seed and scale.
+--scale grows the mass data (1 = about 20,000 persons and 60,000 cases over three
+years; 10 = ten times that, for benchmarks). Every system has fault injection at
+PUT/DELETE /_admin/faults.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("KNUTPUNKT_LOG_LEVEL", "WARNING").upper())
+    try:
+        result: int = args.func(args)
+    except SettingsError as exc:
+        print(f"knutpunkt: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="knutpunkt", description="Knutpunkt, the case hub.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway (without --config: with the sandbox, demo mode)")
+    serve.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="listen port (default 8000)")
+    serve.add_argument("--config", type=Path, default=None, help="TOML configuration file")
+    serve.set_defaults(func=_serve)
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="run the ten simulated source systems",
+        description=SANDBOX_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _sandbox_arguments(sandbox)
+    sandbox.set_defaults(func=_sandbox)
+
+    token = sub.add_parser("token", help="print a demo token", add_help=False)
+    token.add_argument("rest", nargs=argparse.REMAINDER)
+    token.set_defaults(func=_token)
+
+    export = sub.add_parser("export-schema", help="print the GraphQL SDL (equal to schema.graphql)")
+    export.set_defaults(func=_export_schema)
+
+    audit = sub.add_parser("audit", help="the access log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="exit 0 when the log's hash chain is intact, else 1")
+    verify.add_argument("--config", type=Path, default=None, help="TOML configuration file")
+    verify.set_defaults(func=_audit_verify)
+    return parser
+
+
+def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=1, help="data seed (default 1)")
+    parser.add_argument(
+        "--reference-date",
+        type=date.fromisoformat,
+        default=None,
+        help="the sandbox's 'today', YYYY-MM-DD (default: today); the data ends there",
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="data size factor (default 1)")
+    parser.add_argument("--base-port", type=int, default=9100, help="first port (default 9100; 0 = any free)")
+    parser.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from simulators.sandbox import Sandbox
+
+    if not 0 < args.scale <= 100:
+        print("knutpunkt: --scale ska vara större än 0 och högst 100", file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        box = Sandbox.build(seed=args.seed, reference_date=args.reference_date, scale=args.scale)
+        await box.serve(args.host, args.base_port, out=sys.stdout)
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    gw = settings.gateway
+    settings = replace(
+        settings,
+        gateway=replace(gw, host=args.host or gw.host, port=args.port or gw.port),
+    )
+    if args.config is None:
+        settings = replace(settings, demo=replace(settings.demo, enabled=True))
+    asyncio.run(_serve_async(settings, sys.stdout))
+    return 0
+
+
+async def _serve_async(settings: Settings, out: TextIO) -> None:
+    import uvicorn
+
+    from .app import create_app
+
+    if settings.demo.enabled and not any(s.url for s in settings.systems.values()):
+        settings = await _start_sandbox(settings, out)
+    _ensure_sqlite_dirs(settings)
+    app = create_app(settings)
+    gw = settings.gateway
+    config = uvicorn.Config(app, host=gw.host, port=gw.port, log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():
+        await asyncio.sleep(0.02)
+    if task.done():
+        task.result()
+        return
+    print(f"GraphiQL http://{gw.host}:{gw.port}/graphql", file=out, flush=True)
+    await task
+
+
+async def _start_sandbox(settings: Settings, out: TextIO) -> Settings:
+    from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Sandbox
+
+    demo = settings.demo
+    secret = settings.gateway.webhook_secret or secrets.token_hex(16)
+    gw = settings.gateway
+    box = Sandbox.build(
+        seed=demo.seed,
+        reference_date=date.fromisoformat(demo.reference_date) if demo.reference_date else None,
+        scale=demo.scale,
+        eservice_callback_url=f"http://{gw.host}:{gw.port}/hooks/eservice",
+        eservice_callback_secret=secret,
+    )
+    await box.serve(gw.host, demo.base_port, out=out)
+    settings = settings.with_system_urls(box.urls)
+    systems = dict(settings.systems)
+    folk = systems["folkbokforing"]
+    systems["folkbokforing"] = replace(
+        folk,
+        token_url=f"{folk.url}/oauth/token",
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+    )
+    return replace(settings, systems=systems, gateway=replace(gw, webhook_secret=secret))
+
+
+def _ensure_sqlite_dirs(settings: Settings) -> None:
+    for url in (settings.audit.url, settings.replica.url):
+        if url.startswith("sqlite:///") and ":memory:" not in url:
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _token(args: argparse.Namespace) -> int:
+    from .issuer import token_main
+
+    settings = load_settings(None)
+    return token_main(args.rest, sys.stdout, sys.stderr, key_file=settings.demo.key_file or None)
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from resolvers.schema import build_schema
+
+    print(build_schema().as_str())
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from .audit import audit_verify_main
+
+    settings = load_settings(args.config)
+    return asyncio.run(audit_verify_main(settings.audit.url, sys.stdout))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

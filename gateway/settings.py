@@ -1,0 +1,208 @@
+"""Settings: a TOML file, overridden by `KNUTPUNKT_<SECTION>_<KEY>` environment variables.
+
+Without a file the gateway runs in demo mode against the sandbox municipality
+(the system URLs are then filled in by `knutpunkt serve` once the sandbox listens).
+Per-system settings live in `[systems.<id>]` and are overridden by
+`KNUTPUNKT_SYSTEMS_<ID>_<KEY>`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from connectors.errors import GatewayError
+from connectors.registry import SystemSettings
+
+SYSTEM_IDS = (
+    "diarium",
+    "byggr",
+    "procapita",
+    "ecos",
+    "teknik",
+    "edu",
+    "kontaktcenter",
+    "eservice",
+    "folkbokforing",
+    "ombud",
+)
+
+
+class SettingsError(GatewayError):
+    code = "BAD_CONFIGURATION"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: one deadline for all upstream calls of one GraphQL request
+    deadline_seconds: float = 3.0
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_body_bytes: int = 64 * 1024
+    graphiql: bool = True
+    webhook_secret: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OidcSettings:
+    issuer: str = ""
+    audience: str = ""
+    jwks_url: str = ""
+    leeway_seconds: int = 30
+    claim_role: str = "role"
+    claim_personal_number: str = "https://id.oidc.se/claim/personalIdentityNumber"
+    claim_units: str = "units"
+    claim_name: str = "name"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSettings:
+    """Demo mode: the local token issuer is trusted and the sandbox is the backend."""
+
+    enabled: bool = False
+    key_file: str = ""
+    seed: int = 1
+    reference_date: str = ""
+    scale: float = 1.0
+    base_port: int = 9100
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSettings:
+    url: str = "sqlite:///var/audit.db"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    url: str = "memory://"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySettings:
+    file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaSettings:
+    url: str = "sqlite:///var/replica.db"
+    refresh_seconds: float = 60.0
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    oidc: OidcSettings = field(default_factory=OidcSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    replica: ReplicaSettings = field(default_factory=ReplicaSettings)
+    systems: Mapping[str, SystemSettings] = field(default_factory=dict)
+
+    def with_system_urls(self, urls: Mapping[str, str]) -> Settings:
+        systems = dict(self.systems)
+        for system_id, url in urls.items():
+            systems[system_id] = replace(systems.get(system_id, SystemSettings()), url=url)
+        return replace(self, systems=systems)
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    "gateway": GatewaySettings,
+    "oidc": OidcSettings,
+    "demo": DemoSettings,
+    "audit": AuditSettings,
+    "cache": CacheSettings,
+    "policy": PolicySettings,
+    "replica": ReplicaSettings,
+}
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (if any), then apply environment overrides."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError(f"Konfigurationsfilen {path} finns inte.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"Konfigurationsfilen {path} är inte giltig TOML: {exc}") from None
+    unknown = set(raw) - set(_SECTIONS) - {"systems"}
+    if unknown:
+        raise SettingsError(f"Okänd sektion i konfigurationen: {sorted(unknown)}")
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        sections[name] = _build(cls, raw.get(name, {}), env, f"KNUTPUNKT_{name.upper()}_", name)
+    systems_raw = raw.get("systems", {})
+    if not isinstance(systems_raw, dict):
+        raise SettingsError("[systems] ska vara en tabell per system.")
+    systems: dict[str, SystemSettings] = {}
+    for system_id in sorted(set(SYSTEM_IDS) | set(systems_raw)):
+        prefix = f"KNUTPUNKT_SYSTEMS_{system_id.upper()}_"
+        section = systems_raw.get(system_id, {})
+        if section or any(k.startswith(prefix) for k in env):
+            systems[system_id] = _build(
+                SystemSettings, section, env, prefix, f"systems.{system_id}"
+            )
+    return Settings(systems=systems, **sections)
+
+
+def _build(cls: type[Any], table: object, env: Mapping[str, str], prefix: str, where: str) -> Any:
+    if not isinstance(table, dict):
+        raise SettingsError(f"[{where}] ska vara en tabell.")
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(table) - set(known)
+    if unknown:
+        raise SettingsError(f"Okänd nyckel i [{where}]: {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    for name, spec in known.items():
+        default = spec.default
+        value = table.get(name, default)
+        env_value = env.get(prefix + name.upper())
+        if env_value is not None:
+            value = _coerce(env_value, default, f"{prefix}{name.upper()}")
+        elif name in table:
+            value = _check_type(value, default, f"[{where}] {name}")
+        values[name] = value
+    return cls(**values)
+
+
+def _coerce(text: str, default: object, name: str) -> object:
+    try:
+        if isinstance(default, bool):
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+    except ValueError:
+        raise SettingsError(f"{name} har ett ogiltigt värde.") from None
+    return text
+
+
+def _check_type(value: object, default: object, name: str) -> object:
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value  # type: ignore[arg-type]
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise SettingsError(f"{name} har fel typ.")
+    return value

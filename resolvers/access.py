@@ -1,0 +1,92 @@
+"""Where resolvers meet the policy layer: who the caller may act for, and what
+each case looks like to them. Policies run here, after the loaders (and so after
+every cache), per list of cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from connectors.domain import Case
+from policies.caller import Role
+from policies.disclosure import Disclosure, level
+from policies.redact import redact_case
+from policies.relations import Representation, relation_to, representations
+from policies.views import CaseView
+
+from .context import AccessNote, Context
+from .ids import case_id
+
+REPRESENTATIONS = "representations"
+PURPOSE = "purpose"
+
+
+async def caller_representations(ctx: Context) -> list[Representation]:
+    """The persons a citizen caller may act for (memoised for the request)."""
+    if REPRESENTATIONS in ctx.memo:
+        found: list[Representation] = ctx.memo[REPRESENTATIONS]
+        return found
+    pnr = ctx.caller.personal_number
+    reps: list[Representation] = []
+    if ctx.caller.role is Role.CITIZEN and pnr:
+        reps = await representations_of(ctx, pnr)
+    ctx.memo[REPRESENTATIONS] = reps
+    return reps
+
+
+async def representations_of(ctx: Context, pnr: str) -> list[Representation]:
+    loaders = ctx.loaders
+    custody = await loaders.custody.load(pnr) if loaders.custody else []
+    mandates = await loaders.mandates.load(pnr) if loaders.mandates else []
+    return representations(pnr, custody, mandates, ctx.services.clock().date())
+
+
+async def views_of(ctx: Context, cases: Iterable[Case], *, operation: str) -> list[CaseView]:
+    """The cases as the caller may see them; invisible ones are dropped."""
+    cases = list(cases)
+    if not cases:
+        return []
+    reps = await caller_representations(ctx)
+    policy = ctx.services.policy
+    persons = await ctx.loaders.persons(
+        p for case in cases for p in case.persons
+    )
+    views: list[CaseView] = []
+    for case in cases:
+        relation = relation_to(ctx.caller, case, reps)
+        disclosure = level(ctx.caller, relation, case, policy)
+        view = (
+            redact_case(case, disclosure, ctx.caller, persons, policy)
+            if disclosure is not Disclosure.NONE
+            else None
+        )
+        _note(ctx, case, disclosure, operation)
+        if view is not None:
+            views.append(view)
+    return views
+
+
+async def view_of(ctx: Context, case: Case | None, *, operation: str) -> CaseView | None:
+    if case is None:
+        return None
+    found = await views_of(ctx, [case], operation=operation)
+    return found[0] if found else None
+
+
+def _note(ctx: Context, case: Case, disclosure: Disclosure, operation: str) -> None:
+    """Staff reads of a person's case data go to the access log, denied ones too."""
+    if not ctx.caller.role.is_staff or not case.subject:
+        return
+    purpose = str(ctx.memo.get(PURPOSE, ""))
+    if disclosure is Disclosure.NONE:
+        ctx.note_access(AccessNote(case.subject, operation, purpose, "DENIED"))
+        return
+    ctx.note_access(
+        AccessNote(
+            case.subject,
+            operation,
+            purpose,
+            "ALLOWED",
+            ((case_id(case.ref), disclosure.name),),
+        )
+    )

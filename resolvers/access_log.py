@@ -1,0 +1,68 @@
+"""The citizen's view of the access log: who looked at my data, when and why."""
+
+from __future__ import annotations
+
+import strawberry
+
+from connectors.errors import GatewayError
+from policies.caller import Role as RoleEnum
+from policies.functions import Operation, require_role
+
+from .common import DateTime, PageInfo, Role, Unit
+from .context import Context
+from .pagination import check_first
+
+
+class AccessLogUnavailable(GatewayError):
+    code = "AUDIT_UNAVAILABLE"
+
+
+@strawberry.type
+class AccessLogEntry:
+    at: DateTime  # type: ignore[valid-type]
+    actor_role: Role  # type: ignore[valid-type]
+    actor_unit: Unit | None
+    purpose: str
+
+
+@strawberry.type
+class AccessLogEdge:
+    cursor: str
+    node: AccessLogEntry
+
+
+@strawberry.type
+class AccessLogConnection:
+    edges: list[AccessLogEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+async def my_access_log(ctx: Context, first: int | None, after: str | None) -> AccessLogConnection:
+    require_role(ctx.caller, Operation.MY_ACCESS_LOG)
+    size = check_first(first)
+    reader = ctx.services.access_log
+    if reader is None:
+        raise AccessLogUnavailable("Loggen över vem som tittat på dina uppgifter är inte tillgänglig.")
+    assert ctx.caller.personal_number is not None
+    page = await reader(ctx.caller.personal_number, size, after)
+    units = ctx.services.policy.units
+    edges = [
+        AccessLogEdge(
+            cursor=cursor,
+            node=AccessLogEntry(
+                at=entry.at,
+                actor_role=RoleEnum(entry.actor_role),
+                actor_unit=Unit(code=entry.actor_unit, name=units.get(entry.actor_unit, entry.actor_unit))
+                if entry.actor_unit
+                else None,
+                purpose=entry.purpose,
+            ),
+        )
+        for cursor, entry in page.entries
+    ]
+    return AccessLogConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        total_count=page.total,
+    )

@@ -1,0 +1,128 @@
+"""Mina Sidor and Dina Sidor: one person's cases and events across every system."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from connectors import domain
+from policies.redact import person_view
+from policies.relations import Representation as RepresentationData
+from policies.views import CaseView, PersonView
+
+from . import access
+from .case import CaseConnection, CaseEventConnection, newest_first, source_system
+from .common import CaseStatus, DateTime, SourceSystem
+from .context import Context
+from .people import Citizen, Representation
+
+
+@strawberry.input
+class CaseFilter:
+    status: list[CaseStatus] | None = None  # type: ignore[valid-type]
+    open_only: bool | None = None
+    case_type: str | None = None
+
+
+OPEN = {
+    domain.CaseStatus.RECEIVED,
+    domain.CaseStatus.IN_PROGRESS,
+    domain.CaseStatus.WAITING_FOR_CITIZEN,
+    domain.CaseStatus.WAITING_FOR_OTHER_PARTY,
+}
+
+
+@strawberry.type
+class CitizenView:
+    person: strawberry.Private[PersonView]
+    subject: strawberry.Private[str]
+    views: strawberry.Private[list[CaseView]]
+    reps: strawberry.Private[list[RepresentationData] | None]
+    unavailable: strawberry.Private[list[str]]
+
+    @strawberry.field
+    def citizen(self) -> Citizen:
+        return Citizen.of(self.person)
+
+    @strawberry.field(description="Persons this citizen may act for.")
+    async def represents(self, info: Info[Context, None]) -> list[Representation]:
+        reps = self.reps
+        if reps is None:
+            reps = await access.representations_of(info.context, self.subject)
+        persons = await info.context.loaders.persons(r.personal_number for r in reps)
+        return [
+            Representation(
+                citizen=Citizen.of(
+                    person_view(r.personal_number, info.context.caller, persons, frozenset())
+                ),
+                basis=r.basis,
+                valid_until=r.valid_until,
+            )
+            for r in reps
+        ]
+
+    @strawberry.field(
+        description="Cases the person is party to, and for a citizen also those of the persons represented."
+    )
+    def cases(
+        self, filter: CaseFilter | None = None, first: int | None = 50, after: str | None = None
+    ) -> CaseConnection:
+        views = self.views
+        if filter is not None:
+            if filter.status:
+                wanted = set(filter.status)
+                views = [v for v in views if v.status in wanted]
+            if filter.open_only:
+                views = [v for v in views if v.status in OPEN]
+            if filter.case_type:
+                views = [v for v in views if v.type.code == filter.case_type]
+        return CaseConnection.of(views, first, after)
+
+    @strawberry.field(description="Events of those cases, newest first, like a bank statement.")
+    def events(
+        self,
+        since: DateTime | None = None,  # type: ignore[valid-type]
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> CaseEventConnection:
+        events = newest_first(self.views)
+        if since is not None:
+            cut: datetime = since
+            events = [ev for ev in events if ev[0].occurred_at >= cut]
+        return CaseEventConnection.of(events, first, after)
+
+    @strawberry.field(
+        description="Source systems that did not answer in time; their cases are missing from this view."
+    )
+    def unavailable_systems(self, info: Info[Context, None]) -> list[SourceSystem]:
+        return [source_system(info.context, s) for s in self.unavailable]
+
+
+async def build_view(
+    ctx: Context,
+    subject: str,
+    reps: list[RepresentationData] | None,
+    *,
+    operation: str,
+    cases: list[domain.Case] | None = None,
+) -> CitizenView:
+    """Gather the cases of the subject (and of whom they represent) into one view."""
+    pnrs = [subject, *(r.personal_number for r in reps or [])]
+    if cases is None:
+        cases, _ = await asyncio.gather(
+            ctx.loaders.cases_for_persons(pnrs), ctx.loaders.persons(pnrs)
+        )
+    views = await access.views_of(ctx, cases, operation=operation)
+    views.sort(key=lambda v: (v.opened_at, v.ref.system, v.ref.local_id), reverse=True)
+    persons = await ctx.loaders.persons([subject])
+    owning = frozenset(v.unit.code for v in views if v.subject and v.subject.personal_number == subject)
+    return CitizenView(
+        person=person_view(subject, ctx.caller, persons, owning),
+        subject=subject,
+        views=views,
+        reps=reps,
+        unavailable=sorted(ctx.failures.by_system),
+    )

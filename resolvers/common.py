@@ -1,0 +1,75 @@
+"""Small GraphQL types shared by every type family: enums, units, case types, systems, pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import NewType
+
+import strawberry
+
+from connectors import domain
+from policies import caller
+
+DateTime = strawberry.scalar(
+    NewType("DateTime", datetime),
+    serialize=lambda v: v.isoformat(timespec="seconds"),
+    parse_value=lambda v: datetime.fromisoformat(v),
+    description="ISO-8601 date-time with offset, e.g. 2026-03-11T09:30:00+01:00.",
+)
+Date = strawberry.scalar(
+    NewType("Date", date),
+    serialize=lambda v: v.isoformat(),
+    parse_value=lambda v: date.fromisoformat(v),
+    description="ISO-8601 calendar date, e.g. 2026-03-11.",
+)
+
+Role = strawberry.enum(caller.Role)
+CaseStatus = strawberry.enum(domain.CaseStatus)
+CaseEventKind = strawberry.enum(domain.CaseEventKind)
+Channel = strawberry.enum(domain.Channel)
+DocumentDirection = strawberry.enum(domain.DocumentDirection)
+CollaborationKind = strawberry.enum(domain.CollaborationKind)
+SystemKind = strawberry.enum(domain.SystemKind)
+
+
+@strawberry.type
+class Unit:
+    code: str = strawberry.field(description="Short code, e.g. BN for Byggnadsnämnden.")
+    name: str
+
+    @classmethod
+    def of(cls, unit: domain.Unit) -> Unit:
+        return cls(code=unit.code, name=unit.name)
+
+
+@strawberry.type
+class CaseType:
+    code: str = strawberry.field(description="Stable code, e.g. BYGG-LOV.")
+    name: str = strawberry.field(description="Swedish name, e.g. Bygglov.")
+    area: str = strawberry.field(
+        description="Area of activity, e.g. Samhällsbyggnad, Socialtjänst, Utbildning."
+    )
+
+
+@strawberry.type
+class SourceSystem:
+    id: strawberry.ID
+    name: str
+    kind: SystemKind  # type: ignore[valid-type]
+    healthy: bool = strawberry.field(
+        description="False while the system's circuit is open or its last call failed."
+    )
+    last_synced_at: DateTime | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="When the statistics replica last pulled this system's changes successfully.",
+    )
+    stale: bool = strawberry.field(
+        default=False,
+        description="True when the replica's copy of this system is older than its refresh interval.",
+    )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None

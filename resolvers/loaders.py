@@ -1,0 +1,154 @@
+"""Per-request DataLoaders: at most one upstream call per system and operation.
+
+Every loader batches the keys asked for in the same tick into one connector
+call. A system that fails is recorded once in `failures` and its keys resolve to
+"nothing", so the rest of the query still answers (partial data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from connectors.base import CaseSource
+from connectors.domain import Case, Custody, Mandate, Person
+from connectors.errors import UpstreamError
+from connectors.http import at_deadline
+from connectors.registry import Connectors
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Failures:
+    """Systems that failed during this request, with their first error."""
+
+    def __init__(self) -> None:
+        self.by_system: dict[str, UpstreamError] = {}
+
+    def record(self, error: UpstreamError) -> None:
+        self.by_system.setdefault(error.system, error)
+
+    def __contains__(self, system: str) -> bool:
+        return system in self.by_system
+
+
+class Loaders:
+    """The DataLoaders of one request."""
+
+    def __init__(self, connectors: Connectors, failures: Failures, deadline: float | None) -> None:
+        self._connectors = connectors
+        self._failures = failures
+        self._deadline = deadline
+        self.cases_for_person: dict[str, DataLoader[str, list[Case]]] = {}
+        self.case_by_id: dict[str, DataLoader[str, Case | None]] = {}
+        self.cases_by_number: dict[str, DataLoader[str, list[Case]]] = {}
+        for system_id, source in connectors.case_sources.items():
+            self.cases_for_person[system_id] = self._loader(
+                system_id, lambda keys, s=source: _by_person(s, keys), lambda keys: [[] for _ in keys]
+            )
+            self.case_by_id[system_id] = self._loader(
+                system_id, lambda keys, s=source: _by_id(s, keys), lambda keys: [None for _ in keys]
+            )
+            self.cases_by_number[system_id] = self._loader(
+                system_id, lambda keys, s=source: _by_number(s, keys), lambda keys: [[] for _ in keys]
+            )
+        population, mandates = connectors.population, connectors.mandates
+        self.person: DataLoader[str, Person | None] | None = None
+        self.custody: DataLoader[str, list[Custody]] | None = None
+        self.mandates: DataLoader[str, list[Mandate]] | None = None
+        if population is not None:
+            pid = population.system.id
+
+            async def persons(keys: Sequence[str]) -> list[Person | None]:
+                found = {p.personal_number: p for p in await population.persons(keys)}
+                return [found.get(k) for k in keys]
+
+            async def custody(keys: Sequence[str]) -> list[list[Custody]]:
+                rels = await population.custody(keys)
+                return [[r for r in rels if k in (r.custodian, r.child)] for k in keys]
+
+            self.person = self._loader(pid, persons, lambda keys: [None for _ in keys])
+            self.custody = self._loader(pid, custody, lambda keys: [[] for _ in keys])
+        if mandates is not None:
+            mid = mandates.system.id
+
+            async def grants(keys: Sequence[str]) -> list[list[Mandate]]:
+                found = await mandates.mandates_for_grantees(keys)
+                return [[m for m in found if m.grantee == k] for k in keys]
+
+            self.mandates = self._loader(mid, grants, lambda keys: [[] for _ in keys])
+
+    def _loader(
+        self,
+        system_id: str,
+        fetch: Callable[[Sequence[K]], Awaitable[list[V]]],
+        empty: Callable[[Sequence[K]], list[V]],
+    ) -> DataLoader[K, V]:
+        async def batch(keys: list[K]) -> list[V]:
+            if system_id in self._failures:
+                return empty(keys)  # don't knock again on a door that just failed
+            try:
+                with at_deadline(self._deadline):
+                    return await fetch(keys)
+            except UpstreamError as exc:
+                self._failures.record(exc)
+                return empty(keys)
+
+        return DataLoader(load_fn=batch, max_batch_size=200)
+
+    # --- conveniences over all case systems ------------------------------------------------
+
+    async def cases_for_persons(self, pnrs: Iterable[str]) -> list[Case]:
+        """Every case of any of the persons, from every system, in parallel."""
+        keys = sorted(set(pnrs))
+        if not keys:
+            return []
+        results = await asyncio.gather(
+            *(loader.load_many(keys) for loader in self.cases_for_person.values())
+        )
+        return _unique(case for per_system in results for cases in per_system for case in cases)
+
+    async def cases_with_number(self, number: str) -> list[Case]:
+        results = await asyncio.gather(
+            *(loader.load(number) for loader in self.cases_by_number.values())
+        )
+        return _unique(case for cases in results for case in cases)
+
+    async def case(self, system_id: str, local_id: str) -> Case | None:
+        loader = self.case_by_id.get(system_id)
+        if loader is None:
+            return None
+        return await loader.load(local_id)
+
+    async def persons(self, pnrs: Iterable[str]) -> dict[str, Person]:
+        keys = sorted(set(pnrs))
+        if self.person is None or not keys:
+            return {}
+        found = await self.person.load_many(keys)
+        return {p.personal_number: p for p in found if p is not None}
+
+
+async def _by_person(source: CaseSource, keys: Sequence[str]) -> list[list[Case]]:
+    cases = await source.cases_for_persons(keys)
+    return [[c for c in cases if k in c.persons] for k in keys]
+
+
+async def _by_id(source: CaseSource, keys: Sequence[str]) -> list[Case | None]:
+    found = {c.ref.local_id: c for c in await source.cases_by_ids(keys)}
+    return [found.get(k) for k in keys]
+
+
+async def _by_number(source: CaseSource, keys: Sequence[str]) -> list[list[Case]]:
+    cases = await source.cases_by_numbers(keys)
+    return [[c for c in cases if k in (c.case_number, c.main_case_number)] for k in keys]
+
+
+def _unique(cases: Iterable[Case]) -> list[Case]:
+    seen: dict[tuple[str, str], Case] = {}
+    for case in cases:
+        seen.setdefault((case.ref.system, case.ref.local_id), case)
+    return list(seen.values())

@@ -1,0 +1,110 @@
+"""The root Query: thin resolvers that check the function-level rules, load through
+the per-request DataLoaders and hand every case to the policy layer."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from connectors.personal_number import parse_personal_number
+from policies.functions import Operation, require_role, validate_purpose
+from policies.redact import staff_may_find_person
+
+from . import access
+from .access_log import AccessLogConnection, my_access_log
+from .case import Case, source_system
+from .citizen_view import CitizenView, build_view
+from .common import SourceSystem, Unit
+from .context import AccessNote, Context
+from .ids import parse_case_id
+from .people import Viewer
+
+MAX_CASE_NUMBER = 64
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Who the gateway takes the caller to be. Anonymous callers get role PUBLIC.")
+    def viewer(self, info: Info[Context, None]) -> Viewer:
+        caller = info.context.caller
+        units = info.context.services.policy.units
+        return Viewer(
+            role=caller.role,
+            name=caller.name,
+            units=[Unit(code=u, name=units.get(u, u)) for u in sorted(caller.units)],
+        )
+
+    @strawberry.field(
+        description="Mina Sidor: the signed-in citizen's own cases, and the cases of persons the citizen may act for (children in custody, principals under a power of attorney). CITIZEN only."
+    )
+    async def my_pages(self, info: Info[Context, None]) -> CitizenView:
+        ctx = info.context
+        require_role(ctx.caller, Operation.MY_PAGES)
+        assert ctx.caller.personal_number is not None
+        reps = await access.caller_representations(ctx)
+        return await build_view(ctx, ctx.caller.personal_number, reps, operation="myPages")
+
+    @strawberry.field(
+        description="Dina Sidor: a staff lookup of one person by personal or coordination number. CONTACT_CENTRE and CASE_OFFICER only. The purpose is mandatory and is written to the access log. Returns null when the person is unknown or may not be shown; both look the same to the caller."
+    )
+    async def citizen(
+        self, info: Info[Context, None], personal_number: str, purpose: str
+    ) -> CitizenView | None:
+        ctx = info.context
+        require_role(ctx.caller, Operation.CITIZEN_LOOKUP)
+        pnr = parse_personal_number(personal_number)
+        ctx.memo[access.PURPOSE] = validate_purpose(purpose)
+        persons = await ctx.loaders.persons([pnr])
+        cases = await ctx.loaders.cases_for_persons([pnr])
+        person = persons.get(pnr)
+        owning = frozenset(c.unit.code for c in cases if c.subject == pnr)
+        if person is None or not staff_may_find_person(ctx.caller, person, owning):
+            outcome = "NOT_FOUND" if person is None else "DENIED"
+            ctx.note_access(AccessNote(pnr, "citizen", ctx.memo[access.PURPOSE], outcome))
+            return None
+        view = await build_view(ctx, pnr, None, operation="citizen", cases=cases)
+        if not view.views:
+            ctx.note_access(AccessNote(pnr, "citizen", ctx.memo[access.PURPOSE], "ALLOWED"))
+        return view
+
+    @strawberry.field(description="One case by global id; null when it does not exist or the caller may not see it.")
+    async def case(
+        self, info: Info[Context, None], id: strawberry.ID, purpose: str | None = None
+    ) -> Case | None:
+        ctx = info.context
+        if purpose is not None and ctx.caller.role.is_staff:
+            ctx.memo[access.PURPOSE] = validate_purpose(purpose)
+        ref = parse_case_id(id)
+        if ref is None:
+            return None
+        found = await ctx.loaders.case(ref.system, ref.local_id)
+        view = await access.view_of(ctx, found, operation="case")
+        return Case(view=view) if view else None
+
+    @strawberry.field(
+        description='Cases whose case number or main case number equals the given number, within what the caller may see (e.g. "MBN 2025/0412").'
+    )
+    async def cases_by_number(
+        self, info: Info[Context, None], case_number: str, purpose: str | None = None
+    ) -> list[Case]:
+        ctx = info.context
+        if purpose is not None and ctx.caller.role.is_staff:
+            ctx.memo[access.PURPOSE] = validate_purpose(purpose)
+        number = case_number.strip()
+        if not number or len(number) > MAX_CASE_NUMBER or not number.isprintable():
+            return []
+        found = await ctx.loaders.cases_with_number(number)
+        views = await access.views_of(ctx, found, operation="casesByNumber")
+        views.sort(key=lambda v: (v.opened_at, v.ref.system, v.ref.local_id))
+        return [Case(view=v) for v in views]
+
+    @strawberry.field(description="The source systems the hub federates, with their current health.")
+    def source_systems(self, info: Info[Context, None]) -> list[SourceSystem]:
+        ctx = info.context
+        return [access.with_sync_state(ctx, source_system(ctx, s.id)) for s in ctx.services.connectors.systems]
+
+    @strawberry.field(description="Who has looked at the signed-in citizen's data, when and why. CITIZEN only.")
+    async def my_access_log(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> AccessLogConnection:
+        return await my_access_log(info.context, first, after)

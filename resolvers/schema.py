@@ -1,0 +1,96 @@
+"""Schema assembly: the Query, the limits, and the error and audit handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from connectors.errors import GatewayError
+
+from .context import Context
+from .query import Query
+
+log = logging.getLogger("knutpunkt.graphql")
+
+INTERNAL_MESSAGE = "Ett internt fel inträffade. Ange begärans id om du kontaktar supporten."
+
+
+class GatewayErrors(SchemaExtension):
+    """Codes every error, masks the unexpected ones, reports failed systems and
+    writes the access log before any data leaves (fail closed)."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        ctx = self.execution_context.context
+        result = self.execution_context.result
+        if result is None or not isinstance(ctx, Context):
+            return
+        errors = [self._coded(e, ctx) for e in result.errors or []]
+        for system, failure in sorted(ctx.failures.by_system.items()):
+            errors.append(GraphQLError(failure.message, extensions=failure.extensions()))
+        sink = ctx.services.audit_sink
+        if sink is not None and ctx.access_notes:
+            try:
+                await sink(ctx)
+            except GatewayError as exc:
+                result.data = None
+                errors = [GraphQLError(exc.message, extensions=exc.extensions())]
+        result.errors = errors or None
+
+    def _coded(self, error: GraphQLError, ctx: Context) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, GatewayError):
+            return GraphQLError(
+                original.message,
+                nodes=error.nodes,
+                positions=error.positions,
+                path=error.path,
+                extensions=original.extensions(),
+            )
+        if original is None:
+            code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
+            return GraphQLError(
+                error.message,
+                nodes=error.nodes,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": code},
+            )
+        log.error(
+            "unexpected error in request %s at %s",
+            ctx.request_id,
+            error.path,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        return GraphQLError(
+            INTERNAL_MESSAGE,
+            nodes=error.nodes,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": ctx.request_id},
+        )
+
+
+def build_schema(*, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 2000) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        extensions=[
+            MaxTokensLimiter(max_token_count=max_tokens),
+            QueryDepthLimiter(max_depth=max_depth),
+            MaxAliasesLimiter(max_alias_count=max_aliases),
+            ParserCache(maxsize=256),
+            ValidationCache(maxsize=256),
+            GatewayErrors(),
+        ],
+    )

@@ -1,0 +1,130 @@
+"""The sandbox municipality "Exempelby kommun": ten simulated systems on loopback.
+
+`Sandbox.build(...)` generates the data and builds every simulator app, each
+wrapped in a `FaultInjector` with the latency its real counterpart has. Tests
+mount `sandbox.apps[...]` as ASGI transports; `serve()` puts them on sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TextIO
+
+from .faults import FaultInjector, Faults
+from .oauth import TokenGate, TokenService
+from .world import SYSTEMS, World
+
+#: normal latency (ms) and jitter of each kind of system, like the real ones
+DEFAULT_LATENCY_MS: dict[str, tuple[int, int]] = {
+    "diarium": (25, 10),
+    "byggr": (60, 20),
+    "procapita": (150, 30),
+    "ecos": (40, 15),
+    "teknik": (30, 10),
+    "edu": (35, 10),
+    "kontaktcenter": (25, 10),
+    "eservice": (30, 10),
+    "folkbokforing": (15, 5),
+    "ombud": (15, 5),
+}
+
+#: systems that, like the real population register, want an OAuth2 client-credentials token
+PROTECTED_SYSTEMS = ("folkbokforing",)
+
+DEMO_CLIENT_ID = "knutpunkt"
+DEMO_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - a sandbox credential, printed by design
+
+
+@dataclass
+class Sandbox:
+    world: World
+    apps: dict[str, FaultInjector]
+    token_service: TokenService
+    generated_in: float = 0.0
+    urls: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        seed: int = 1,
+        reference_date: date | None = None,
+        scale: float = 1.0,
+        latency: bool = True,
+        eservice_callback_url: str | None = None,
+        eservice_callback_secret: str = "",
+        world: World | None = None,
+    ) -> Sandbox:
+        from .generate import generate
+
+        started = time.perf_counter()
+        if world is None:
+            world = generate(seed=seed, reference_date=reference_date or date.today(), scale=scale)
+        elapsed = time.perf_counter() - started
+        tokens = TokenService({DEMO_CLIENT_ID: DEMO_CLIENT_SECRET})
+        apps: dict[str, FaultInjector] = {}
+        for index, system in enumerate(SYSTEMS):
+            app = _create_app(
+                system,
+                world,
+                callback_url=eservice_callback_url,
+                callback_secret=eservice_callback_secret,
+            )
+            if system in PROTECTED_SYSTEMS:
+                app = TokenGate(app, tokens)
+            latency_ms, jitter_ms = DEFAULT_LATENCY_MS[system] if latency else (0, 0)
+            apps[system] = FaultInjector(
+                app, defaults=Faults(latency_ms=latency_ms, jitter_ms=jitter_ms), seed=seed + index
+            )
+        return cls(world=world, apps=apps, token_service=tokens, generated_in=elapsed)
+
+    def set_latency(self, enabled: bool) -> None:
+        for system, injector in self.apps.items():
+            latency_ms, jitter_ms = DEFAULT_LATENCY_MS[system] if enabled else (0, 0)
+            injector.with_latency(latency_ms, jitter_ms)
+
+    async def serve(
+        self, host: str = "127.0.0.1", base_port: int = 9100, out: TextIO | None = None
+    ) -> list[Any]:
+        """Start one uvicorn server per system; returns the started servers."""
+        import uvicorn
+
+        servers = []
+        for index, system in enumerate(SYSTEMS):
+            port = base_port + index if base_port else 0
+            config = uvicorn.Config(
+                self.apps[system], host=host, port=port, log_level="warning", lifespan="off"
+            )
+            server = uvicorn.Server(config)
+            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+            servers.append(server)
+        tasks = [asyncio.create_task(s.serve()) for s in servers]
+        for server, task in zip(servers, tasks, strict=True):
+            while not server.started:
+                if task.done():
+                    task.result()  # re-raise the bind error
+                    raise OSError("a sandbox server stopped while starting")
+                await asyncio.sleep(0.01)
+        for system, server in zip(SYSTEMS, servers, strict=True):
+            sock = server.servers[0].sockets[0]
+            bound_host, bound_port = sock.getsockname()[:2]
+            self.urls[system] = f"http://{bound_host}:{bound_port}"
+            if out is not None:
+                print(f"{system} {self.urls[system]}", file=out, flush=True)
+        self._tasks = tasks
+        return servers
+
+
+def _create_app(system: str, world: World, **extra: Any) -> Any:
+    module = importlib.import_module(f"simulators.{system}")
+    factory: Callable[..., Any] = module.create_app
+    if system == "eservice":
+        return factory(
+            world, callback_url=extra["callback_url"], callback_secret=extra["callback_secret"]
+        )
+    return factory(world)

@@ -1,0 +1,180 @@
+"""The HTTP plumbing: error mapping, retries, breaker, deadline and body cap."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+
+import httpx
+import pytest
+
+from connectors import errors
+from connectors.http import (
+    CircuitBreaker,
+    RetryPolicy,
+    UpstreamClient,
+    at_deadline,
+    upstream_errors,
+)
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set()
+    for sub in cls.__subclasses__():
+        found.add(sub)
+        found |= _subclasses(sub)
+    return found
+
+
+TRANSPORT_ERRORS = sorted(
+    (c for c in _subclasses(httpx.TransportError) | {httpx.TransportError} if c.__module__.startswith("httpx")),
+    key=lambda c: c.__name__,
+)
+
+
+@pytest.mark.parametrize("exc_type", TRANSPORT_ERRORS, ids=lambda c: c.__name__)
+def test_every_httpx_transport_error_maps_to_an_upstream_error(exc_type: type[Exception]) -> None:
+    request = httpx.Request("GET", "http://secret.internal/path?token=abc")
+    with pytest.raises(errors.UpstreamError) as caught:
+        with upstream_errors("byggr"):
+            raise exc_type("boom", request=request)
+    expected = errors.UpstreamTimeout if issubclass(exc_type, httpx.TimeoutException) else errors.UpstreamUnavailable
+    assert type(caught.value) is expected
+    assert caught.value.system == "byggr"
+    assert caught.value.__cause__ is not None
+    assert "secret.internal" not in caught.value.message
+
+
+def test_transport_error_list_is_not_empty() -> None:
+    names = {c.__name__ for c in TRANSPORT_ERRORS}
+    assert {"ConnectError", "ReadTimeout", "RemoteProtocolError", "ProxyError"} <= names
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (400, errors.UpstreamRejected),
+        (403, errors.UpstreamRejected),
+        (404, errors.UpstreamRejected),
+        (429, errors.UpstreamUnavailable),
+        (500, errors.UpstreamUnavailable),
+        (503, errors.UpstreamUnavailable),
+    ],
+)
+async def test_status_codes_map(status: int, expected: type[Exception]) -> None:
+    client = _client(lambda request: httpx.Response(status, text="upstream body with secrets"), retries=0)
+    with pytest.raises(expected) as caught:
+        await client.request("GET", "/x")
+    assert "secrets" not in str(caught.value)
+    assert caught.value.extensions()["system"] == "sys"  # type: ignore[attr-defined]
+
+
+async def test_idempotent_reads_are_retried_then_succeed() -> None:
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(503) if len(seen) < 3 else httpx.Response(200, json={"ok": True})
+
+    client = _client(handler, retries=2)
+    response = await client.request("GET", "/x")
+    assert response.json() == {"ok": True}
+    assert len(seen) == 3
+
+
+async def test_non_idempotent_requests_are_not_retried() -> None:
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(503)
+
+    client = _client(handler, retries=3)
+    with pytest.raises(errors.UpstreamUnavailable):
+        await client.request("POST", "/x", idempotent=False)
+    assert len(seen) == 1
+
+
+async def test_breaker_opens_after_threshold_and_then_refuses_without_calling() -> None:
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(500)
+
+    client = _client(handler, retries=0, breaker=CircuitBreaker(threshold=3, reset_after=60))
+    for _ in range(3):
+        with pytest.raises(errors.UpstreamUnavailable):
+            await client.request("GET", "/x")
+    assert client.breaker.is_open and not client.breaker.healthy
+    with pytest.raises(errors.UpstreamUnavailable):
+        await client.request("GET", "/x")
+    assert len(seen) == 3
+
+
+async def test_breaker_half_opens_and_closes_on_success() -> None:
+    ok = False
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200 if ok else 500)
+
+    client = _client(handler, retries=0, breaker=CircuitBreaker(threshold=1, reset_after=0.05))
+    with pytest.raises(errors.UpstreamUnavailable):
+        await client.request("GET", "/x")
+    assert client.breaker.is_open
+    await asyncio.sleep(0.06)
+    ok = True
+    await client.request("GET", "/x")
+    assert client.breaker.healthy
+
+
+async def test_deadline_cuts_a_hanging_system() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(10)
+        return httpx.Response(200)
+
+    client = _client(handler, retries=2)
+    started = time.monotonic()
+    with at_deadline(time.monotonic() + 0.1), pytest.raises(errors.UpstreamTimeout):
+        await client.request("GET", "/x")
+    assert time.monotonic() - started < 0.5
+
+
+async def test_huge_bodies_are_a_contract_error() -> None:
+    client = _client(lambda r: httpx.Response(200, content=b"x" * 2048), retries=0, max_body=1024)
+    with pytest.raises(errors.UpstreamContractError):
+        await client.request("GET", "/x")
+
+
+async def test_contract_error_is_not_retried() -> None:
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=b"x" * 2048)
+
+    client = _client(handler, retries=2, max_body=1024)
+    with pytest.raises(errors.UpstreamContractError):
+        await client.request("GET", "/x")
+    assert len(seen) == 1
+
+
+def test_every_error_class_has_a_distinct_stable_code() -> None:
+    classes = [
+        obj
+        for _, obj in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(obj, errors.GatewayError)
+    ]
+    codes = [c.code for c in classes]
+    assert len(codes) == len(set(codes))
+    assert errors.UpstreamContractError.code == "UPSTREAM_CONTRACT"
+    assert errors.UpstreamTimeout.code == "UPSTREAM_TIMEOUT"
+    assert errors.UpstreamUnavailable.code == "UPSTREAM_UNAVAILABLE"
+
+
+def _client(handler, *, retries: int, breaker: CircuitBreaker | None = None, max_body: int = 1 << 20) -> UpstreamClient:  # type: ignore[no-untyped-def]
+    http = httpx.AsyncClient(base_url="http://sys.test", transport=httpx.MockTransport(handler))
+    return UpstreamClient(
+        "sys", http, retry=RetryPolicy(attempts=retries, backoff=0.001), breaker=breaker, max_body=max_body
+    )
