@@ -6,9 +6,9 @@ allow list. Keys never come from the token (`jwk`, `jku`, `x5u`, `x5c` are
 refused), `alg=none` and HMAC are refused whatever the configuration says.
 
 `KnutpunktAuthBackend` puts the result on `request.user`, a `CallerUser` whose
-`.caller` is the `Caller` (read it with `caller_from(conn)`). A request without
+`.caller` is the `Caller` (read it with `caller_of(conn)`). A request without
 an Authorization header is anonymous (`Role.PUBLIC`); a request with a bad one is
-answered 401 by `unauthenticated_response` — it never falls back to anonymous.
+answered 401 by `auth_error_response` — it never falls back to anonymous.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from joserfc import jwt
-from joserfc.errors import JoseError, SecurityWarning
+from joserfc.errors import ClaimError, JoseError, SecurityWarning
 from joserfc.jwk import Key, KeySet
 from joserfc.jws import JWSRegistry
 from starlette.authentication import (
@@ -130,7 +130,7 @@ class TokenValidator:
     """Validates bearer JWTs of the trusted issuers into `Caller`s.
 
     Owns the HTTP client it gets from `http_factory` (one, made on first JWKS
-    fetch) and closes it in `aclose()`.
+    fetch) and closes it in `aclose()` (or on leaving `async with validator:`).
     """
 
     def __init__(
@@ -171,6 +171,12 @@ class TokenValidator:
             leeway=self._leeway,
         )
         return self._caller(claims, issuer)
+
+    async def __aenter__(self) -> TokenValidator:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     async def aclose(self) -> None:
         if self._http is not None:
@@ -219,7 +225,8 @@ class TokenValidator:
         subject = claims["sub"]
         if len(subject) > MAX_SUBJECT:
             raise InvalidToken("sub too long")
-        role = ROLE_CLAIM_VALUES.get(claims.get(self._claims.role))  # type: ignore[arg-type]
+        raw_role = claims.get(self._claims.role)
+        role = ROLE_CLAIM_VALUES.get(raw_role) if isinstance(raw_role, str) else None
         if role is None:
             raise InvalidToken("missing or unknown role")
         name = claims.get(self._claims.name)
@@ -327,6 +334,8 @@ def verify_signature_and_claims(
             exp={"essential": True},
             sub={"essential": True},
         ).validate(claims)
+    except ClaimError as exc:
+        raise InvalidToken(f"{exc.error}({exc.claim}): {exc.description}") from exc
     except JoseError as exc:
         raise InvalidToken(f"{exc.error or type(exc).__name__}: {exc.description}") from exc
     except (ValueError, TypeError) as exc:
@@ -353,7 +362,7 @@ class CallerUser(BaseUser):
         return self.caller.subject or ""
 
 
-def caller_from(conn: HTTPConnection) -> Caller:
+def caller_of(conn: HTTPConnection) -> Caller:
     """The `Caller` of a request that passed `AuthenticationMiddleware`, else anonymous."""
     user = conn.scope.get("user")
     return user.caller if isinstance(user, CallerUser) else Caller.anonymous()
@@ -370,21 +379,21 @@ class KnutpunktAuthBackend(AuthenticationBackend):
         if not values:
             return AuthCredentials(), CallerUser(Caller.anonymous())
         if len(values) > 1:
-            return self._refuse("several Authorization headers")
+            raise _refused("several Authorization headers")
         scheme, _, token = values[0].strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return self._refuse("not a Bearer Authorization header")
+            raise _refused("not a Bearer Authorization header")
         try:
             caller = await self._validator.validate(token.strip())
         except InvalidToken as exc:
-            return self._refuse(exc.reason)
+            raise _refused(exc.reason) from exc
         scopes = ["authenticated", caller.role.value.lower()]
         return AuthCredentials(scopes), CallerUser(caller)
 
-    @staticmethod
-    def _refuse(reason: str) -> tuple[AuthCredentials, BaseUser]:
-        logger.info("bearer token refused: %s", reason)
-        raise AuthenticationError("invalid_token")
+
+def _refused(reason: str) -> AuthenticationError:
+    logger.info("bearer token refused: %s", reason)
+    return AuthenticationError("invalid_token")
 
 
 UNAUTHENTICATED_BODY = {
@@ -397,7 +406,7 @@ UNAUTHENTICATED_BODY = {
 }
 
 
-def unauthenticated_response(conn: HTTPConnection, exc: AuthenticationError) -> Response:
+def auth_error_response(conn: HTTPConnection, exc: AuthenticationError) -> Response:
     """`on_error` for `AuthenticationMiddleware`: 401, a generic body, no details."""
     return JSONResponse(
         UNAUTHENTICATED_BODY,

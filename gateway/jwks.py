@@ -147,9 +147,8 @@ class JwksCache:
         return await self._current(refresh_if_older_than=self._ttl)
 
     async def _current(self, refresh_if_older_than: float) -> KeySet:
-        if self._wants_refresh(refresh_if_older_than):
-            async with self._lock:
-                # another task may have refreshed while we waited for the lock
+        if self._lock.locked() or self._wants_refresh(refresh_if_older_than):
+            async with self._lock:  # wait for a fetch in flight, or make one
                 if self._wants_refresh(refresh_if_older_than):
                     await self._refresh()
         return self._usable_keys()

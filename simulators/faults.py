@@ -50,13 +50,21 @@ class Faults:
         values: dict[str, Any] = {}
         for key, value in data.items():
             if key in ints:
-                if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 600_000:
+                if (
+                    not isinstance(value, int)
+                    or isinstance(value, bool)
+                    or not 0 <= value <= 600_000
+                ):
                     raise ValueError(f"{key} must be an integer 0..600000")
             elif key in bools:
                 if not isinstance(value, bool):
                     raise ValueError(f"{key} must be true or false")
             elif key == "error_rate":
-                if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
+                if (
+                    not isinstance(value, int | float)
+                    or isinstance(value, bool)
+                    or not 0 <= value <= 1
+                ):
                     raise ValueError("error_rate must be a number 0..1")
                 value = float(value)
             values[key] = value
@@ -96,7 +104,9 @@ class FaultInjector:
             return
         if faults.hang:
             await asyncio.sleep(HANG_SECONDS)
-        delay = faults.latency_ms + (self._random.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0)
+        delay = faults.latency_ms + (
+            self._random.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0
+        )
         if delay:
             await asyncio.sleep(delay / 1000)
         if faults.error_rate and self._random.random() < faults.error_rate:
@@ -140,7 +150,9 @@ class _Distorting:
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"]
+            headers = [
+                (k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"
+            ]
             await self._send({**message, "headers": headers})
             return
         if message["type"] != "http.response.body":
@@ -153,9 +165,17 @@ class _Distorting:
             await self._send({**message, "body": body})
             return
         for i in range(0, len(body), DRIP_CHUNK):
-            await self._send({"type": "http.response.body", "body": body[i : i + DRIP_CHUNK], "more_body": True})
+            await self._send(
+                {"type": "http.response.body", "body": body[i : i + DRIP_CHUNK], "more_body": True}
+            )
             await asyncio.sleep(DRIP_PAUSE)
-        await self._send({"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)})
+        await self._send(
+            {
+                "type": "http.response.body",
+                "body": b"",
+                "more_body": message.get("more_body", False),
+            }
+        )
 
 
 async def _plain(send: Send, status: int, body: bytes) -> None:
@@ -163,7 +183,10 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"text/plain"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

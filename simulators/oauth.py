@@ -94,7 +94,9 @@ class TokenGate:
             await _json(send, 401, {"error": "invalid_client"})
             return
         await _json(
-            send, 200, {"access_token": token, "token_type": "Bearer", "expires_in": self.tokens.ttl}
+            send,
+            200,
+            {"access_token": token, "token_type": "Bearer", "expires_in": self.tokens.ttl},
         )
 
 

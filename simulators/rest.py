@@ -23,7 +23,7 @@ MAX_KEY_LENGTH = 64
 #: Largest page a client may ask for.
 MAX_PAGE_SIZE = 500
 
-PNR = re.compile(r"^\d{12}$")
+PNR = re.compile(r"[0-9]{12}")
 
 ErrorRenderer = Callable[[int, str, str], Mapping[str, object]]
 
@@ -69,7 +69,7 @@ def key_list(
     if len(keys) > MAX_KEYS:
         raise BadRequest("too_many_values", f"{name} accepts at most {MAX_KEYS} values")
     for key in keys:
-        if len(key) > MAX_KEY_LENGTH or (pattern is not None and not pattern.match(key)):
+        if len(key) > MAX_KEY_LENGTH or (pattern is not None and not pattern.fullmatch(key)):
             raise BadRequest("invalid_parameter", f"{name} contains an invalid value")
     return keys
 
@@ -79,7 +79,7 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not re.fullmatch(r"-?\d{1,15}", raw):
+    if not re.fullmatch(r"-?[0-9]{1,15}", raw):
         raise BadRequest("invalid_parameter", f"{name} must be an integer")
     value = int(raw)
     if not low <= value <= high:

@@ -58,7 +58,11 @@ CHANNELS = {
 }
 
 DIRECTIONS = {"INCOMING": "inkommande", "OUTGOING": "utgaende", "DRAFTED": "upprattad"}
-COLLABORATION_TYPES = {"REFERRAL": "remiss", "ASSIGNMENT": "uppdrag", "FORWARDING": "vidarebefordran"}
+COLLABORATION_TYPES = {
+    "REFERRAL": "remiss",
+    "ASSIGNMENT": "uppdrag",
+    "FORWARDING": "vidarebefordran",
+}
 STATUSES = (
     "ny",
     "mottagen",
@@ -143,9 +147,7 @@ def status_of(case: Case) -> str:
         registered = any(e.kind == "REGISTERED" for e in case.events)
         return "mottagen" if registered else "ny"
     if case.status == "WAITING_FOR_OTHER_PARTY":
-        with_ame = any(
-            c.to_unit == "AME" and c.completed_at is None for c in case.collaborations
-        )
+        with_ame = any(c.to_unit == "AME" and c.completed_at is None for c in case.collaborations)
         return "uppdrag_ame" if with_ame else "vantar_extern"
     return {
         "IN_PROGRESS": "pagaende",
@@ -285,8 +287,20 @@ OPENAPI = rest.document(
             felanmalningar=rest.array(rest.ref("Felanmalan")),
         ),
         "Felanmalan": rest.obj(
-            ("id", "arendenummer", "kategori", "rubrik", "status", "ansvarig_enhet", "kanal",
-             "registrerad", "sekretess", "handelser", "handlingar", "samverkan"),
+            (
+                "id",
+                "arendenummer",
+                "kategori",
+                "rubrik",
+                "status",
+                "ansvarig_enhet",
+                "kanal",
+                "registrerad",
+                "sekretess",
+                "handelser",
+                "handlingar",
+                "samverkan",
+            ),
             id=_S,
             arendenummer=_S,
             huvudarendenummer=_N,

@@ -1,0 +1,170 @@
+"""Whole-app fixtures: the sandbox municipality mounted as ASGI transports under the gateway.
+
+Nothing of ours is mocked: the gateway talks HTTP to the real simulators through
+`httpx.ASGITransport`, with the sandbox's latency switched off.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
+
+from simulators.world import SYSTEMS
+
+if TYPE_CHECKING:
+    from gateway.issuer import DemoIssuer
+    from gateway.settings import Settings
+    from simulators.sandbox import Sandbox
+    from simulators.world import World
+
+REFERENCE_DATE = date.today()
+TEST_SCALE = 0.05
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Forwards to another transport and counts requests per (method, path)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
+
+    def calls(self, *, exclude_token: bool = True) -> int:
+        return sum(1 for r in self.requests if not (exclude_token and r.url.path == "/oauth/token"))
+
+    def reset(self) -> None:
+        self.requests.clear()
+
+
+@pytest.fixture(scope="session")
+def world() -> World:
+    from simulators.generate import generate
+
+    return generate(seed=1, reference_date=REFERENCE_DATE, scale=TEST_SCALE)
+
+
+@pytest.fixture
+def sandbox(world: World) -> Sandbox:
+    from simulators.sandbox import Sandbox
+
+    return Sandbox.build(world=world, latency=False)
+
+
+@pytest.fixture
+def issuer(tmp_path: Path) -> DemoIssuer:
+    from gateway.issuer import DemoIssuer
+
+    return DemoIssuer(tmp_path / "demo-issuer.jwk")
+
+
+def sandbox_settings(tmp_path: Path, issuer: DemoIssuer, **env: str) -> Settings:
+    """Demo-mode settings pointing every system at `http://<id>.sandbox` (mounted transports)."""
+    from gateway.settings import AuditSettings, ReplicaSettings, load_settings
+    from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    settings = load_settings(None, env=env)
+    settings = replace(
+        settings,
+        demo=replace(settings.demo, enabled=True, key_file=str(issuer.key_file)),
+        audit=AuditSettings(url=f"sqlite:///{tmp_path}/audit.db"),
+        replica=ReplicaSettings(url=f"sqlite:///{tmp_path}/replica.db", enabled=False),
+    )
+    settings = settings.with_system_urls({s: f"http://{s}.sandbox" for s in SYSTEMS})
+    systems = dict(settings.systems)
+    systems["folkbokforing"] = replace(
+        systems["folkbokforing"],
+        token_url="http://folkbokforing.sandbox/oauth/token",
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+    )
+    return replace(settings, systems=systems)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, issuer: DemoIssuer) -> Settings:
+    return sandbox_settings(tmp_path, issuer)
+
+
+@dataclass
+class Gateway:
+    """A running gateway app with a client and the sandbox behind it."""
+
+    app: Starlette
+    client: httpx.AsyncClient
+    issuer: DemoIssuer
+    sandbox: Sandbox
+    transports: dict[str, CountingTransport]
+
+    def token(self, role: str, pnr: str | None = None, **kwargs: Any) -> str:
+        return self.issuer.issue(role, pnr, **kwargs)
+
+    async def post(
+        self, query: str, variables: Mapping[str, Any] | None = None, token: str | None = None
+    ) -> httpx.Response:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": dict(variables or {})}, headers=headers
+        )
+
+    async def query(
+        self, query: str, variables: Mapping[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        response = await self.post(query, variables, token)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = json.loads(response.content)
+        return body
+
+    def upstream_calls(self) -> dict[str, int]:
+        return {s: t.calls() for s, t in self.transports.items() if t.calls()}
+
+    def reset_counts(self) -> None:
+        for transport in self.transports.values():
+            transport.reset()
+
+    async def faults(self, system: str, **faults: Any) -> None:
+        app = self.sandbox.apps[system]
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin") as c:
+            response = await c.put("/_admin/faults", json=faults)
+            assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+async def gateway(settings: Settings, sandbox: Sandbox, issuer: DemoIssuer) -> AsyncIterator[Gateway]:
+    async with running_gateway(settings, sandbox, issuer) as gw:
+        yield gw
+
+
+class running_gateway:  # noqa: N801 - used like a function
+    """`async with running_gateway(settings, sandbox, issuer) as gw:`"""
+
+    def __init__(self, settings: Settings, sandbox: Sandbox, issuer: DemoIssuer, **kwargs: Any) -> None:
+        from gateway.app import create_app
+
+        self.transports = {s: CountingTransport(httpx.ASGITransport(app=sandbox.apps[s])) for s in SYSTEMS}
+        self.app = create_app(settings, transports=self.transports, **kwargs)
+        self.sandbox = sandbox
+        self.issuer = issuer
+
+    async def __aenter__(self) -> Gateway:
+        self._lifespan = LifespanManager(self.app)
+        await self._lifespan.__aenter__()
+        self._client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://gateway.test"
+        )
+        return Gateway(self.app, self._client, self.issuer, self.sandbox, self.transports)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.aclose()
+        await self._lifespan.__aexit__(None, None, None)

@@ -1,0 +1,339 @@
+"""The simulated Ecos API: shapes, cursor paging, look-ups and bad requests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
+
+import httpx
+import pytest
+
+from simulators import ecos
+from simulators.faults import FaultInjector
+from simulators.world import TZ, Case, CaseTypeDef, Collaboration, Document, Event, Person, World
+
+ANNA = "197801012340"
+TOLVAN = "191212121212"
+OTHER = "194505173213"
+T0 = datetime(2025, 3, 11, 9, 30, tzinfo=TZ)
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def make_world() -> World:
+    types = {
+        "MILJO-NEDSKRAPNING": CaseTypeDef(
+            "MILJO-NEDSKRAPNING", "Nedskräpning", "Miljö och hälsa", "ecos", "MBN", 30
+        ),
+        "MILJO-AVLOPP": CaseTypeDef(
+            "MILJO-AVLOPP", "Enskilt avlopp", "Miljö och hälsa", "ecos", "MBN", 60
+        ),
+    }
+    littering = Case(
+        system="ecos",
+        id="4711",
+        number="MK-2025-837",
+        main_number="MK-2025-837",
+        type_code="MILJO-NEDSKRAPNING",
+        title="Nedskräpning vid återvinningsstationen",
+        description="Soppåsar dumpade bakom containrarna.",
+        unit="MBN",
+        status="FORWARDED",
+        opened_at=at(0),
+        subject=ANNA,
+        channel="E_SERVICE",
+        events=[
+            Event("4711-e1", at(0), "SUBMITTED", "Anmälan om nedskräpning inkommen", diary=True),
+            Event("4711-e2", at(2), "REGISTERED", "Anmälan registrerad", internal=True),
+            Event(
+                "4711-e3", at(5), "FORWARDED", "Överlämnad till tekniska nämnden", "Städning behövs"
+            ),
+        ],
+        documents=[Document("4711-d1", "Anmälan", "INCOMING", at(0))],
+        collaborations=[
+            Collaboration(
+                "FORWARDING",
+                "MBN",
+                "TN",
+                at(5),
+                follow_up_retained=True,
+                counterpart_system="teknik",
+                counterpart_id="fr-2025-00042",
+                counterpart_number="FEL-2025-00042",
+            )
+        ],
+    )
+    sewage = Case(
+        system="ecos",
+        id="4712",
+        number="MK-2025-838",
+        type_code="MILJO-AVLOPP",
+        title="Tillstånd enskilt avlopp",
+        unit="MBN",
+        status="CLOSED",
+        opened_at=at(1),
+        closed_at=at(30),
+        subject=OTHER,
+        applicant=TOLVAN,
+        channel="MAIL",
+        confidential=True,
+        secrecy_ground="OSL 21 kap. 7 §",
+        link="https://ecos.example/4712",
+        events=[Event("4712-e1", at(30), "CLOSED", "Ärendet avslutat")],
+    )
+    fillers = [
+        Case(
+            system="ecos",
+            id=str(5000 + i),
+            number=f"MK-2025-{900 + i}",
+            type_code="MILJO-NEDSKRAPNING",
+            title=f"Nedskräpning {i}",
+            unit="MBN",
+            status="RECEIVED",
+            opened_at=at(100 + i),
+            subject=TOLVAN,
+        )
+        for i in range(35)
+    ]
+    return World(
+        seed=0,
+        reference_date=date(2025, 6, 1),
+        scale=0.0,
+        case_types=types,
+        persons={p: Person(p, "Test", "Person") for p in (ANNA, TOLVAN, OTHER)},
+        custody=[],
+        mandates=[],
+        cases={"ecos": [littering, sewage, *fillers]},
+    )
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=FaultInjector(ecos.create_app(make_world())))
+    async with httpx.AsyncClient(base_url="http://ecos.test", transport=transport) as client:
+        yield client
+
+
+LITTERING = {
+    "id": "4711",
+    "caseNumber": "MK-2025-837",
+    "mainCaseNumber": "MK-2025-837",
+    "caseType": {"code": "MILJO-NEDSKRAPNING", "name": "Nedskräpning"},
+    "heading": "Nedskräpning vid återvinningsstationen",
+    "description": "Soppåsar dumpade bakom containrarna.",
+    "statusCode": "OVERLAMNAD",
+    "responsibleUnit": {"code": "MBN", "name": "Miljö- och hälsoskyddsnämnden"},
+    "parties": [{"role": "SUBJECT", "personalIdentityNumber": ANNA}],
+    "receivedVia": "WEB",
+    "registeredDate": "2025-03-11T08:30:00Z",
+    "closedDate": None,
+    "isConfidential": False,
+    "confidentialityReason": None,
+    "webUrl": None,
+    "lastModified": "2025-03-11T13:30:00Z",
+    "occurrences": [
+        {
+            "id": "4711-e3",
+            "occurredAt": "2025-03-11T13:30:00Z",
+            "type": "HANDED_OVER",
+            "text": "Överlämnad till tekniska nämnden",
+            "description": "Städning behövs",
+            "registeredInDiary": False,
+            "internal": False,
+            "concernsPersonalIdentityNumber": None,
+        },
+        {
+            "id": "4711-e2",
+            "occurredAt": "2025-03-11T10:30:00Z",
+            "type": "CASE_REGISTERED",
+            "text": "Anmälan registrerad",
+            "description": None,
+            "registeredInDiary": False,
+            "internal": True,
+            "concernsPersonalIdentityNumber": None,
+        },
+        {
+            "id": "4711-e1",
+            "occurredAt": "2025-03-11T08:30:00Z",
+            "type": "CASE_RECEIVED",
+            "text": "Anmälan om nedskräpning inkommen",
+            "description": None,
+            "registeredInDiary": True,
+            "internal": False,
+            "concernsPersonalIdentityNumber": None,
+        },
+    ],
+    "documents": [
+        {
+            "documentId": "4711-d1",
+            "title": "Anmälan",
+            "direction": "IN",
+            "registeredAt": "2025-03-11T08:30:00Z",
+            "secret": False,
+        }
+    ],
+    "handovers": [
+        {
+            "type": "OVERLAMNING",
+            "fromUnit": {"code": "MBN", "name": "Miljö- och hälsoskyddsnämnden"},
+            "toUnit": {"code": "TN", "name": "Tekniska nämnden"},
+            "startedAt": "2025-03-11T13:30:00Z",
+            "completedAt": None,
+            "followUpRetained": True,
+            "counterpart": {
+                "system": "teknik",
+                "caseId": "fr-2025-00042",
+                "caseNumber": "FEL-2025-00042",
+            },
+        }
+    ],
+}
+
+
+async def test_search_by_person_renders_the_whole_case(http: httpx.AsyncClient) -> None:
+    r = await http.get("/api/v2/cases", params={"personalIdentityNumber": ANNA})
+    assert r.status_code == 200
+    assert r.json() == {"items": [LITTERING], "nextPageToken": None}
+
+
+async def test_applicant_and_subject_both_find_a_case(http: httpx.AsyncClient) -> None:
+    r = await http.get("/api/v2/cases", params={"personalIdentityNumber": f"{OTHER},{ANNA}"})
+    items = r.json()["items"]
+    assert [i["id"] for i in items] == ["4711", "4712"]
+    sewage = items[1]
+    assert sewage["parties"] == [
+        {"role": "SUBJECT", "personalIdentityNumber": OTHER},
+        {"role": "APPLICANT", "personalIdentityNumber": TOLVAN},
+    ]
+    assert (sewage["isConfidential"], sewage["confidentialityReason"]) == (True, "OSL 21 kap. 7 §")
+    assert (sewage["statusCode"], sewage["closedDate"]) == ("AVSLUTAD", "2025-03-12T14:30:00Z")
+    assert (sewage["receivedVia"], sewage["webUrl"]) == ("LETTER", "https://ecos.example/4712")
+
+
+async def test_cursor_paging_walks_every_case_once(http: httpx.AsyncClient) -> None:
+    ids: list[str] = []
+    params = {"personalIdentityNumber": TOLVAN, "pageSize": "10"}
+    pages = 0
+    token: str | None = None
+    while True:
+        r = await http.get(
+            "/api/v2/cases", params={**params, **({"pageToken": token} if token else {})}
+        )
+        assert r.status_code == 200
+        body = r.json()
+        pages += 1
+        ids.extend(i["id"] for i in body["items"])
+        token = body["nextPageToken"]
+        if token is None:
+            break
+    assert pages == 4
+    assert ids == ["4712", *(str(5000 + i) for i in range(35))]
+
+
+async def test_ids_and_case_numbers(http: httpx.AsyncClient) -> None:
+    r = await http.get("/api/v2/cases", params={"ids": "4712,nope,4711"})
+    assert [i["id"] for i in r.json()["items"]] == ["4712", "4711"]
+    r = await http.get("/api/v2/cases", params={"caseNumber": "MK-2025-837,MK-2025-838"})
+    assert sorted(i["id"] for i in r.json()["items"]) == ["4711", "4712"]
+    r = await http.get("/api/v2/cases/4711")
+    assert r.json() == LITTERING
+
+
+async def test_changes_window_is_half_open(http: httpx.AsyncClient) -> None:
+    # 4711 last changed at at(5), filler i at at(100 + i)
+    params = {"from": at(5).isoformat(), "to": at(102).isoformat()}
+    r = await http.get("/api/v2/cases/changes", params=params)
+    assert [i["id"] for i in r.json()["items"]] == ["4711", "4712", "5000", "5001"]
+    utc = {"from": "2025-03-15T12:30:00Z", "to": "2025-03-15T13:30:00Z"}  # at(100)..at(101)
+    r = await http.get("/api/v2/cases/changes", params=utc)
+    assert [i["id"] for i in r.json()["items"]] == ["5000"]
+
+
+async def test_openapi_describes_the_real_paths(http: httpx.AsyncClient) -> None:
+    doc = (await http.get("/openapi.json")).json()
+    assert doc["openapi"].startswith("3.")
+    assert set(doc["paths"]) == {"/api/v2/cases", "/api/v2/cases/changes", "/api/v2/cases/{caseId}"}
+    case_schema = doc["components"]["schemas"]["Case"]
+    assert set(LITTERING) == set(case_schema["properties"])
+    assert set(case_schema["properties"]["statusCode"]["enum"]) == set(ecos.STATUS_CODES.values())
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "code"),
+    [
+        ("/api/v2/cases", {}, "INVALID_SEARCH"),
+        ("/api/v2/cases", {"ids": "1", "caseNumber": "x"}, "INVALID_SEARCH"),
+        ("/api/v2/cases", {"personalIdentityNumber": "19780101-2340"}, "INVALID_PARAMETER"),
+        ("/api/v2/cases", {"personalIdentityNumber": "١٩٧٨٠١٠١٢٣٤٠"}, "INVALID_PARAMETER"),
+        ("/api/v2/cases", {"personalIdentityNumber": ","}, "MISSING_PARAMETER"),
+        ("/api/v2/cases", {"ids": ",".join(str(i) for i in range(201))}, "TOO_MANY_VALUES"),
+        ("/api/v2/cases", {"ids": "x" * 65}, "INVALID_PARAMETER"),
+        ("/api/v2/cases", {"ids": "1", "pageSize": "0"}, "INVALID_PARAMETER"),
+        ("/api/v2/cases", {"ids": "1", "pageSize": "501"}, "INVALID_PARAMETER"),
+        ("/api/v2/cases", {"ids": "1", "pageSize": "ten"}, "INVALID_PARAMETER"),
+        ("/api/v2/cases", {"ids": "1", "pageToken": "garbage!"}, "INVALID_PAGE_TOKEN"),
+        ("/api/v2/cases", {"ids": "1", "pageToken": "e30"}, "INVALID_PAGE_TOKEN"),
+        ("/api/v2/cases/changes", {"to": "2025-01-01T00:00:00Z"}, "MISSING_PARAMETER"),
+        (
+            "/api/v2/cases/changes",
+            {"from": "2025-01-01T00:00:00", "to": "2025-01-02T00:00:00Z"},
+            "INVALID_PARAMETER",
+        ),
+        (
+            "/api/v2/cases/changes",
+            {"from": "yesterday", "to": "2025-01-02T00:00:00Z"},
+            "INVALID_PARAMETER",
+        ),
+        (
+            "/api/v2/cases/changes",
+            {"from": "2025-01-02T00:00:00Z", "to": "2025-01-01T00:00:00Z"},
+            "INVALID_INTERVAL",
+        ),
+    ],
+)
+async def test_bad_requests_get_400_in_ecos_shape(
+    http: httpx.AsyncClient, path: str, params: dict[str, str], code: str
+) -> None:
+    r = await http.get(path, params=params)
+    assert r.status_code == 400
+    body = r.json()
+    assert body["error"]["status"] == 400
+    assert body["error"]["code"] == code
+
+
+async def test_page_token_is_bound_to_its_query(http: httpx.AsyncClient) -> None:
+    first = await http.get(
+        "/api/v2/cases", params={"personalIdentityNumber": TOLVAN, "pageSize": "5"}
+    )
+    token = first.json()["nextPageToken"]
+    r = await http.get("/api/v2/cases", params={"personalIdentityNumber": ANNA, "pageToken": token})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "INVALID_PAGE_TOKEN"
+
+
+async def test_unknown_case_path_and_method_are_json_errors(http: httpx.AsyncClient) -> None:
+    r = await http.get("/api/v2/cases/999")
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "CASE_NOT_FOUND")
+    r = await http.get("/api/v3/whatever")
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "NOT_FOUND")
+    r = await http.post("/api/v2/cases", json={})
+    assert (r.status_code, r.json()["error"]["code"]) == (405, "METHOD_NOT_ALLOWED")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ids=%00",
+        "caseNumber=%FF%FE",
+        "pageSize=-1&ids=1",
+        "ids=1&ids=2&ids=",
+        "from=&to=",
+        "ids=" + "9" * 40,
+    ],
+)
+async def test_odd_input_never_crashes(http: httpx.AsyncClient, query: str) -> None:
+    for path in ("/api/v2/cases", "/api/v2/cases/changes"):
+        r = await http.get(f"{path}?{query}")
+        assert r.status_code in (200, 400), r.text
