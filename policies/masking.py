@@ -48,10 +48,9 @@ _ORG = re.compile(
     rf"|Naturvårdsverket|Länsstyrelsen|Kronofogden|Arbetsförmedlingen|Migrationsverket)\b"
 )
 _ROLE = re.compile(
-    r"\b(?:sökande[n]?|klagande[n]?|anmälare[n]?|förslagsställare[n]?|fastighetsägare[n]?"
-    r"|ägare[n]?|granne[n]?|vårdnadshavare[n]?|ombud(?:et)?|från)\b[:\s]+"
-    rf"({_WORD}(?:\s+{_WORD}){{1,2}})",
-    re.IGNORECASE,
+    r"(?i:\b(?:sökande[n]?|klagande[n]?|anmälare[n]?|förslagsställare[n]?|fastighetsägare[n]?"
+    r"|ägare[n]?|granne[n]?|vårdnadshavare[n]?|ombud(?:et)?|från)\b)[:\s]+"
+    rf"({_WORD}(?:\s+{_WORD}){{1,2}})"
 )
 _NAME_PARTS = re.compile(r"[\s-]+")
 
@@ -77,11 +76,17 @@ def _name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
             continue
         full.add(r"\s+".join(re.escape(w) for w in words))
         if len(words) > 1:
-            full.add(re.escape(words[-1]) + r",?\s+" + r"\s+".join(re.escape(w) for w in words[:-1]))
+            full.add(
+                re.escape(words[-1]) + r",?\s+" + r"\s+".join(re.escape(w) for w in words[:-1])
+            )
         parts.update(w for w in words if len(w) >= 3)
-    patterns = [re.compile(rf"(?<!\w){p}(?!\w)", re.IGNORECASE) for p in sorted(full, key=len)[::-1]]
+    patterns = [
+        re.compile(rf"(?<!\w){p}(?!\w)", re.IGNORECASE) for p in sorted(full, key=len)[::-1]
+    ]
     # a lone name part must be written as a name (capitalised) to be taken for one
-    patterns += [re.compile(rf"(?<!\w){re.escape(p[0].upper() + p[1:].lower())}(?!\w)") for p in parts]
+    patterns += [
+        re.compile(rf"(?<!\w){re.escape(p[0].upper() + p[1:].lower())}(?!\w)") for p in parts
+    ]
     return patterns
 
 
@@ -145,10 +150,7 @@ class DiaryView:
 def diary_view(case: Case, party_names: Iterable[str]) -> DiaryView:
     """The public-diary form of `case`, given the names of its private parties."""
     names = tuple(party_names)
-    if case.confidential:
-        title = CONFIDENTIAL_CASE_TITLE
-    else:
-        title = mask_text(case.title, names)
+    title = CONFIDENTIAL_CASE_TITLE if case.confidential else mask_text(case.title, names)
     documents = tuple(
         DiaryDocument(
             title=CONFIDENTIAL_DOCUMENT_TITLE

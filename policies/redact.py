@@ -7,8 +7,8 @@
     FULL       + event descriptions, confidential documents, the secrecy ground
                (staff only, as the schema promises)
 
-Internal events (`internal=True`) are shown only to case officers with FULL
-access (their own unit); citizens and the contact centre never see them.
+Internal events (`internal=True`) are shown only to case officers of the owning
+unit with FULL access; citizens, the contact centre and other units never see them.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def redact_case(
     def person(pnr: str) -> PersonView:
         return person_view(pnr, caller, persons, owning, represented=represented)
 
-    show_internal = full and caller.role is Role.CASE_OFFICER
+    show_internal = full and caller.role is Role.CASE_OFFICER and case.unit.code in caller.units
     events = tuple(_event(e, level, person) for e in case.events if show_internal or not e.internal)
     return CaseView(
         ref=case.ref,

@@ -25,55 +25,25 @@ tables arbitrary filter combinations produce.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from connectors.domain import CaseType, Channel, Unit
+from connectors.replica_model import CellCounts, CellKey, Dimension
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "CellCounts",
+    "CellKey",
+    "Dimension",
+    "GroupFigures",
+    "GroupTotals",
+    "aggregate",
+    "share",
+    "visible",
+]
 
 DEFAULT_THRESHOLD = 5
-
-
-class Dimension(enum.Enum):
-    """What statistics can be grouped by (StatisticsDimension in the schema)."""
-
-    CASE_TYPE = "CASE_TYPE"
-    UNIT = "UNIT"
-    CHANNEL = "CHANNEL"
-    MONTH = "MONTH"
-
-
-@dataclass(frozen=True, slots=True)
-class CellKey:
-    """A base cell; `channel` is '' when the source did not say, `month` is YYYY-MM."""
-
-    case_type: str
-    unit: str
-    channel: str
-    month: str
-
-    def project(self, group_by: Sequence[Dimension]) -> tuple[str, ...]:
-        return tuple(getattr(self, _ATTR[d]) for d in group_by)
-
-
-_ATTR = {
-    Dimension.CASE_TYPE: "case_type",
-    Dimension.UNIT: "unit",
-    Dimension.CHANNEL: "channel",
-    Dimension.MONTH: "month",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class CellCounts:
-    """The additive figures of one base cell (measured = lead times taken, met = in promise)."""
-
-    key: CellKey
-    opened: int
-    closed: int
-    measured: int
-    met: int
-    overdue_open: int
 
 
 @dataclass(slots=True)

@@ -271,104 +271,115 @@ def _window_time(raw: str | None, name: str) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=TZ)
 
 
-_ARENDEN = '<xs:element name="Arenden"><xs:complexType><xs:sequence><xs:element ref="tns:Arende" minOccurs="0" maxOccurs="unbounded"/></xs:sequence></xs:complexType></xs:element>'  # noqa: E501
+# --- XML Schema of the WSDL ------------------------------------------------------------------
 
 
-def _request(op: str, fields: str) -> str:
-    return f'<xs:element name="{op}"><xs:complexType><xs:sequence>{fields}</xs:sequence></xs:complexType></xs:element>'  # noqa: E501
+def _el(name: str, kind: str = "xs:string", occurs: str = "") -> str:
+    return f'<xs:element name="{name}" type="{kind}"{occurs}/>'
 
 
-def _response(op: str, extra: str = "") -> str:
+def _seq(name: str, *children: str, occurs: str = "") -> str:
+    inner = "".join(children)
     return (
-        f'<xs:element name="{op}Response"><xs:complexType><xs:sequence>'
-        f'<xs:element name="{op}Result"><xs:complexType><xs:sequence>'
-        f'<xs:element ref="tns:Arenden"/>{extra}'
-        "</xs:sequence></xs:complexType></xs:element></xs:sequence></xs:complexType></xs:element>"
+        f'<xs:element name="{name}"{occurs}><xs:complexType><xs:sequence>{inner}'
+        "</xs:sequence></xs:complexType></xs:element>"
     )
 
 
-def _many(name: str) -> str:
-    return f'<xs:element name="{name}" type="xs:string" maxOccurs="200"/>'
+_OPT = ' minOccurs="0"'
+_MANY = ' minOccurs="0" maxOccurs="unbounded"'
+_KEYS = ' maxOccurs="200"'
 
 
-def _opt(name: str, kind: str = "xs:string") -> str:
-    return f'<xs:element name="{name}" type="{kind}" minOccurs="0"/>'
+def _response(op: str, *extra: str) -> str:
+    return _seq(f"{op}Response", _seq(f"{op}Result", '<xs:element ref="tns:Arenden"/>', *extra))
 
-
-_UNIT_T = '<xs:complexType name="Enhet"><xs:sequence><xs:element name="Kod" type="xs:string"/><xs:element name="Namn" type="xs:string"/></xs:sequence></xs:complexType>'  # noqa: E501
 
 SCHEMA = (
     f'<xs:schema targetNamespace="{NS}" elementFormDefault="qualified">'
-    + _UNIT_T
-    + _request("GetRelateradeArendenByPersOrgNr", _many("PersOrgNr"))
+    '<xs:complexType name="Enhet"><xs:sequence>'
+    f"{_el('Kod')}{_el('Namn')}</xs:sequence></xs:complexType>"
+    + _seq("GetRelateradeArendenByPersOrgNr", _el("PersOrgNr", occurs=_KEYS))
     + _response("GetRelateradeArendenByPersOrgNr")
-    + _request("GetArende", _many("Dnr"))
+    + _seq("GetArende", _el("Dnr", occurs=_KEYS))
     + _response("GetArende")
-    + _request("GetArendenByDiarienummer", _many("Diarienummer"))
+    + _seq("GetArendenByDiarienummer", _el("Diarienummer", occurs=_KEYS))
     + _response("GetArendenByDiarienummer")
-    + _request(
+    + _seq(
         "GetUpdatedArenden",
-        '<xs:element name="FromDatum" type="xs:dateTime"/>'
-        '<xs:element name="TomDatum" type="xs:dateTime"/>'
-        + _opt("Sida", "xs:int")
-        + _opt("SidStorlek", "xs:int"),
+        _el("FromDatum", "xs:dateTime"),
+        _el("TomDatum", "xs:dateTime"),
+        _el("Sida", "xs:int", _OPT),
+        _el("SidStorlek", "xs:int", _OPT),
     )
-    + _response(
-        "GetUpdatedArenden",
-        '<xs:element name="Sida" type="xs:int"/><xs:element name="AntalSidor" type="xs:int"/>',
+    + _response("GetUpdatedArenden", _el("Sida", "xs:int"), _el("AntalSidor", "xs:int"))
+    + '<xs:element name="Arenden"><xs:complexType><xs:sequence>'
+    f'<xs:element ref="tns:Arende"{_MANY}/></xs:sequence></xs:complexType></xs:element>'
+    + _seq(
+        "Arende",
+        _el("ArendeId"),
+        _el("Diarienummer"),
+        _el("Huvudarende", occurs=_OPT),
+        _seq("Arendetyp", _el("Kod"), _el("Benamning")),
+        _el("Arendemening"),
+        _el("Beskrivning", occurs=_OPT),
+        _el("Status"),
+        _el("Handlaggandeenhet", "tns:Enhet"),
+        _seq("Intressenter", _seq("Intressent", _el("Roll"), _el("PersOrgNr"), occurs=_MANY)),
+        _el("Kanal"),
+        _el("Inkommen", "xs:dateTime"),
+        _el("Avslutad", "xs:dateTime", _OPT),
+        _el("Sekretess", "xs:boolean"),
+        _el("Sekretessgrund", occurs=_OPT),
+        _el("Lank", "xs:anyURI", _OPT),
+        _el("SenastAndrad", "xs:dateTime"),
+        _seq(
+            "Handelser",
+            _seq(
+                "Handelse",
+                _el("HandelseId"),
+                _el("Datum", "xs:dateTime"),
+                _el("Handelsetyp"),
+                _el("Rubrik"),
+                _el("Beskrivning", occurs=_OPT),
+                _el("Diarieford", "xs:boolean"),
+                _el("Intern", "xs:boolean"),
+                _el("Avser", occurs=_OPT),
+                occurs=_MANY,
+            ),
+        ),
+        _seq(
+            "Handlingar",
+            _seq(
+                "Handling",
+                _el("HandlingId"),
+                _el("Beskrivning"),
+                _el("Riktning"),
+                _el("Registrerad", "xs:dateTime"),
+                _el("Sekretess", "xs:boolean"),
+                occurs=_MANY,
+            ),
+        ),
+        _seq(
+            "Samverkan",
+            _seq(
+                "Samverkansarende",
+                _el("Typ"),
+                _el("FranEnhet", "tns:Enhet"),
+                _el("TillEnhet", "tns:Enhet"),
+                _el("Startad", "xs:dateTime"),
+                _el("Klar", "xs:dateTime", _OPT),
+                _el("UppfoljningKvar", "xs:boolean"),
+                _seq(
+                    "Motpart",
+                    _el("System", occurs=_OPT),
+                    _el("ArendeId", occurs=_OPT),
+                    _el("Diarienummer", occurs=_OPT),
+                    occurs=_OPT,
+                ),
+                occurs=_MANY,
+            ),
+        ),
     )
-    + _ARENDEN
-    + '<xs:element name="Arende"><xs:complexType><xs:sequence>'
-    '<xs:element name="ArendeId" type="xs:string"/>'
-    '<xs:element name="Diarienummer" type="xs:string"/>'
-    + _opt("Huvudarende")
-    + '<xs:element name="Arendetyp"><xs:complexType><xs:sequence>'
-    '<xs:element name="Kod" type="xs:string"/><xs:element name="Benamning" type="xs:string"/>'
-    "</xs:sequence></xs:complexType></xs:element>"
-    '<xs:element name="Arendemening" type="xs:string"/>'
-    + _opt("Beskrivning")
-    + '<xs:element name="Status" type="xs:string"/>'
-    '<xs:element name="Handlaggandeenhet" type="tns:Enhet"/>'
-    '<xs:element name="Intressenter"><xs:complexType><xs:sequence>'
-    '<xs:element name="Intressent" minOccurs="0" maxOccurs="unbounded"><xs:complexType>'
-    '<xs:sequence><xs:element name="Roll" type="xs:string"/>'
-    '<xs:element name="PersOrgNr" type="xs:string"/></xs:sequence></xs:complexType></xs:element>'
-    "</xs:sequence></xs:complexType></xs:element>"
-    '<xs:element name="Kanal" type="xs:string"/>'
-    '<xs:element name="Inkommen" type="xs:dateTime"/>'
-    + _opt("Avslutad", "xs:dateTime")
-    + '<xs:element name="Sekretess" type="xs:boolean"/>'
-    + _opt("Sekretessgrund")
-    + _opt("Lank", "xs:anyURI")
-    + '<xs:element name="SenastAndrad" type="xs:dateTime"/>'
-    '<xs:element name="Handelser"><xs:complexType><xs:sequence>'
-    '<xs:element name="Handelse" minOccurs="0" maxOccurs="unbounded"><xs:complexType><xs:sequence>'
-    '<xs:element name="HandelseId" type="xs:string"/><xs:element name="Datum" type="xs:dateTime"/>'
-    '<xs:element name="Handelsetyp" type="xs:string"/><xs:element name="Rubrik" type="xs:string"/>'
-    + _opt("Beskrivning")
-    + '<xs:element name="Diarieford" type="xs:boolean"/>'
-    '<xs:element name="Intern" type="xs:boolean"/>'
-    + _opt("Avser")
-    + "</xs:sequence></xs:complexType></xs:element></xs:sequence></xs:complexType></xs:element>"
-    '<xs:element name="Handlingar"><xs:complexType><xs:sequence>'
-    '<xs:element name="Handling" minOccurs="0" maxOccurs="unbounded"><xs:complexType><xs:sequence>'
-    '<xs:element name="HandlingId" type="xs:string"/><xs:element name="Beskrivning" type="xs:string"/>'
-    '<xs:element name="Riktning" type="xs:string"/><xs:element name="Registrerad" type="xs:dateTime"/>'
-    '<xs:element name="Sekretess" type="xs:boolean"/>'
-    "</xs:sequence></xs:complexType></xs:element></xs:sequence></xs:complexType></xs:element>"
-    '<xs:element name="Samverkan"><xs:complexType><xs:sequence>'
-    '<xs:element name="Samverkansarende" minOccurs="0" maxOccurs="unbounded"><xs:complexType>'
-    '<xs:sequence><xs:element name="Typ" type="xs:string"/>'
-    '<xs:element name="FranEnhet" type="tns:Enhet"/><xs:element name="TillEnhet" type="tns:Enhet"/>'
-    '<xs:element name="Startad" type="xs:dateTime"/>'
-    + _opt("Klar", "xs:dateTime")
-    + '<xs:element name="UppfoljningKvar" type="xs:boolean"/>'
-    '<xs:element name="Motpart" minOccurs="0"><xs:complexType><xs:sequence>'
-    + _opt("System")
-    + _opt("ArendeId")
-    + _opt("Diarienummer")
-    + "</xs:sequence></xs:complexType></xs:element>"
-    "</xs:sequence></xs:complexType></xs:element></xs:sequence></xs:complexType></xs:element>"
-    "</xs:sequence></xs:complexType></xs:element>"
-    "</xs:schema>"
+    + "</xs:schema>"
 )

@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .diarium_doc import openapi_document
 from .world import TZ, UNITS, Case, Collaboration, Document, Event, World
 
 SYSTEM = "diarium"
@@ -120,9 +121,18 @@ class _DiariumRpc:
             "Arende.SokDiarienummer": self.by_number,
             "Arende.Andrade": self.changed,
         }
+        self.document = openapi_document(
+            {
+                "status": STATUS_TEXTS,
+                "typ": EVENT_TYPES,
+                "inkomstsatt": CHANNELS,
+                "riktning": DIRECTIONS,
+                "samverkan": COLLABORATION_TYPES,
+            }
+        )
 
     async def openapi(self, request: Request) -> JSONResponse:
-        return JSONResponse(OPENAPI)
+        return JSONResponse(self.document)
 
     async def endpoint(self, request: Request) -> Response:
         request_id: object = None
@@ -167,7 +177,9 @@ class _DiariumRpc:
         since, skip = _since(params.get("changedSince"))
         until = _time_param(params.get("until"), "until")
         if until < since:
-            raise RpcError(INVALID_PARAMS, "Invalid params", "until får inte vara före changedSince")
+            raise RpcError(
+                INVALID_PARAMS, "Invalid params", "until får inte vara före changedSince"
+            )
         limit = _int(params, "limit", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
         cases = self.world.changed(SYSTEM, since, until)
         chunk = cases[skip : skip + limit]
@@ -250,7 +262,9 @@ async def _read_call(request: Request) -> dict[str, Any]:
 def _only(params: Mapping[str, Any], allowed: set[str]) -> None:
     unknown = set(params) - allowed
     if unknown:
-        raise RpcError(INVALID_PARAMS, "Invalid params", f"okända parametrar: {sorted(unknown)[:5]}")
+        raise RpcError(
+            INVALID_PARAMS, "Invalid params", f"okända parametrar: {sorted(unknown)[:5]}"
+        )
 
 
 def _keys(params: Mapping[str, Any], name: str) -> list[str]:
@@ -268,7 +282,9 @@ def _keys(params: Mapping[str, Any], name: str) -> list[str]:
 def _int(params: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
     value = params.get(name, default)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise RpcError(INVALID_PARAMS, "Invalid params", f"{name} ska vara ett heltal {low}..{high}")
+        raise RpcError(
+            INVALID_PARAMS, "Invalid params", f"{name} ska vara ett heltal {low}..{high}"
+        )
     return value
 
 
@@ -295,7 +311,9 @@ def _since(value: object) -> tuple[datetime, int]:
             if at.tzinfo is None or not isinstance(skip, int) or not 0 <= skip <= 10**9:
                 raise ValueError
         except (ValueError, binascii.Error, KeyError, TypeError, UnicodeDecodeError):
-            raise RpcError(INVALID_PARAMS, "Invalid params", "ogiltig changedSince-markör") from None
+            raise RpcError(
+                INVALID_PARAMS, "Invalid params", "ogiltig changedSince-markör"
+            ) from None
         return at, skip
     return _time_param(value, "changedSince"), 0
 

@@ -32,7 +32,8 @@ from .world import UNITS, Case, Collaboration, Document, Event, World
 SYSTEM = "edu"
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE = 1_000_000
-MAX_MS = 2**53
+#: 9999-12-31T23:59:59.999Z, the last instant a datetime can hold
+MAX_MS = 253_402_300_799_999
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NUMERIC = re.compile(r"[0-9]{1,18}")
 

@@ -295,6 +295,7 @@ _S, _N, _B = rest.t("string"), rest.nullable("string"), rest.t("boolean")
 _TIME = rest.t("string", format="date-time")
 _NTIME = rest.nullable("string", format="date-time")
 _UNIT = rest.obj(("code", "name"), code=_S, name=_S)
+_LOG_ENTRY_TYPES = sorted({"case.created", "case.updated", *LOG_TYPES.values()})
 
 OPENAPI = rest.document(
     "Kontaktcenter API (Exempelby kommun)",
@@ -307,7 +308,9 @@ OPENAPI = rest.document(
                 rest.param("reference", text="comma-separated case or main references"),
                 rest.param("offset", kind="integer", text="default 0"),
                 rest.param(
-                    "limit", kind="integer", text=f"1..{rest.MAX_PAGE_SIZE}, default {DEFAULT_LIMIT}"
+                    "limit",
+                    kind="integer",
+                    text=f"1..{rest.MAX_PAGE_SIZE}, default {DEFAULT_LIMIT}",
                 ),
             ],
             "CasePage",
@@ -345,7 +348,9 @@ OPENAPI = rest.document(
                     ("seq", "caseId", "type", "timestamp"),
                     seq=rest.t("integer"),
                     caseId=_S,
-                    type=rest.t("string", enum=["case.created", "case.updated", *LOG_TYPES.values()]),
+                    type=rest.t(
+                        "string", enum=["case.created", "case.updated", *LOG_TYPES.values()]
+                    ),
                     timestamp=_TIME,
                 )
             ),
@@ -414,8 +419,7 @@ OPENAPI = rest.document(
                     to_unit=_UNIT,
                     handed_over_at=_TIME,
                     returned_at=_NTIME,
-                    target=rest.obj((), system=_N, case_id=_N, reference=_N)
-                    | {"nullable": True},
+                    target=rest.obj((), system=_N, case_id=_N, reference=_N) | {"nullable": True},
                 )
             ),
         ),

@@ -151,9 +151,9 @@ class _ProcapitaWS:
         cases = self.world.changed(SYSTEM, since, until)
         answer = self._answer("HamtaAndradeArenden", cases[offset : offset + size])
         if offset + size < len(cases):
-            ET.SubElement(answer, soap.qname(NS, "Fortsattning")).text = (
-                f"{offset + size}-{fingerprint}"
-            )
+            ET.SubElement(
+                answer, soap.qname(NS, "Fortsattning")
+            ).text = f"{offset + size}-{fingerprint}"
         return answer
 
     def _answer(self, operation: str, cases: list[Case]) -> ET.Element:
@@ -302,7 +302,9 @@ def _attrs(*names: str, optional: tuple[str, ...] = ()) -> str:
 
 
 def _empty(name: str, attrs: str, occurs: str = "") -> str:
-    return f'<xs:element name="{name}"{occurs}><xs:complexType>{attrs}</xs:complexType></xs:element>'
+    return (
+        f'<xs:element name="{name}"{occurs}><xs:complexType>{attrs}</xs:complexType></xs:element>'
+    )
 
 
 def _texted(name: str, attrs: str, occurs: str = "") -> str:

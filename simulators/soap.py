@@ -93,20 +93,19 @@ async def dispatch(
         for child in element:
             if child.tag not in {qname(ns, f) for f in operation.fields}:
                 raise SoapFault("Client", "Okänt element i begäran.")
-        answer = await operation.handler(element)
+        return envelope_response(await operation.handler(element))
     except SoapFault as fault:
         return fault_response(fault)
     except Exception:  # a real SOAP stack answers its own bugs with a Server fault
         return fault_response(SoapFault("Server", "Ett internt fel inträffade."))
-    return envelope_response(answer, ns)
 
 
-def envelope_response(payload: ET.Element, ns: str) -> Response:
-    """A 200 answer with `payload` (every element in `ns`) as the body's only element."""
+def envelope_response(payload: ET.Element) -> Response:
+    """A 200 answer with `payload` as the body's only element."""
     data = (
         '<?xml version="1.0" encoding="utf-8"?>'
         f'<soap:Envelope xmlns:soap="{SOAP_NS}"><soap:Body>'
-        f"{ET.tostring(payload, encoding='unicode', default_namespace=ns)}"
+        f"{ET.tostring(payload, encoding='unicode')}"
         "</soap:Body></soap:Envelope>"
     )
     return Response(data.encode(), media_type=XML_TYPE)

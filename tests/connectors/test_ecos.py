@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -364,3 +365,14 @@ async def test_utc_times_become_aware_stockholm_times() -> None:
     (case,) = await _mock(lambda r: httpx.Response(200, json=body)).cases_for_persons([ANNA])
     assert case.opened_at == datetime(2025, 3, 11, 8, 30, tzinfo=UTC)
     assert case.opened_at.utcoffset() == timedelta(hours=1)
+
+
+def test_huge_answers_keep_the_newest_cases() -> None:
+    from connectors import paging
+
+    cases = [
+        replace(EXPECTED_LITTERING, ref=CaseRef("ecos", str(i)), opened_at=at(i)) for i in range(7)
+    ]
+    kept = paging.capped(cases, limit=3)
+    assert [c.ref.local_id for c in kept] == ["6", "5", "4"]
+    assert paging.capped(cases) is cases

@@ -41,7 +41,7 @@ def mandate(
 def test_kalle_represents_nils_and_greta() -> None:
     found = representations(
         KALLE,
-        [Custody(KALLE, NILS), Custody("197001011234", NILS)],
+        [Custody(KALLE, NILS), Custody("197001011233", NILS)],
         [mandate(date(2024, 1, 1), None), mandate(date(2024, 1, 1), None, grantee=LISA)],
         TODAY,
     )

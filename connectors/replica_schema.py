@@ -1,0 +1,186 @@
+"""The replica's tables and how a case is written to and read back from them.
+
+    {p}cases      one row per (system, local_id): grouping columns, computed figures
+                  (lead time, promise, breach time), masked diary fields, and a
+                  compact JSON of what chain measurement needs (`chain_json`)
+    {p}cells      per base cell (type, unit, channel, month opened): opened, closed,
+                  measured, met — maintained on upsert so statistics are plain sums
+    {p}hist       per base cell and lead-time bucket: count and sum of days, with
+                  the cell's size copied in so suppression needs no join
+    {p}names      case-type and unit names seen
+    {p}sync_state per system: watermark, last success, last error
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from .domain import (
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    CaseRef,
+    CaseStatus,
+    CaseType,
+    Collaboration,
+    CollaborationKind,
+    Unit,
+)
+
+CELL = ("type_code", "unit_code", "channel", "month")
+
+
+def ddl(prefix: str, dialect: str) -> list[str]:
+    real = "DOUBLE PRECISION" if dialect == "postgres" else "REAL"
+    big = "BIGINT" if dialect == "postgres" else "INTEGER"
+    p = prefix
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {p}cases (
+            system TEXT NOT NULL, local_id TEXT NOT NULL,
+            case_number TEXT NOT NULL, main_number TEXT, chain_key TEXT NOT NULL,
+            type_code TEXT NOT NULL, unit_code TEXT NOT NULL, channel TEXT NOT NULL,
+            month TEXT NOT NULL, opened_at {real} NOT NULL, closed_at {real},
+            status TEXT NOT NULL, confidential INTEGER NOT NULL,
+            target_days INTEGER NOT NULL, lead_days {real}, met INTEGER, bucket INTEGER,
+            breach_at {real},
+            in_diary INTEGER NOT NULL, diary_title TEXT, search_text TEXT, diary_docs TEXT,
+            chain_json TEXT NOT NULL,
+            PRIMARY KEY (system, local_id))""",
+        f"CREATE INDEX IF NOT EXISTS {p}cases_cell ON {p}cases (type_code, unit_code, channel, month)",
+        f"CREATE INDEX IF NOT EXISTS {p}cases_main ON {p}cases (main_number)",
+        f"""CREATE INDEX IF NOT EXISTS {p}cases_breach ON {p}cases (breach_at, system, local_id)
+            WHERE breach_at IS NOT NULL""",
+        f"""CREATE INDEX IF NOT EXISTS {p}cases_diary ON {p}cases (opened_at, system, local_id)
+            WHERE in_diary = 1""",
+        f"""CREATE TABLE IF NOT EXISTS {p}cells (
+            type_code TEXT NOT NULL, unit_code TEXT NOT NULL, channel TEXT NOT NULL,
+            month TEXT NOT NULL, opened {big} NOT NULL, closed {big} NOT NULL,
+            measured {big} NOT NULL, met {big} NOT NULL,
+            PRIMARY KEY (type_code, unit_code, channel, month))""",
+        f"CREATE INDEX IF NOT EXISTS {p}cells_month ON {p}cells (month)",
+        f"""CREATE TABLE IF NOT EXISTS {p}hist (
+            type_code TEXT NOT NULL, unit_code TEXT NOT NULL, channel TEXT NOT NULL,
+            month TEXT NOT NULL, bucket INTEGER NOT NULL, n {big} NOT NULL,
+            total_days {real} NOT NULL, cell_opened {big} NOT NULL,
+            PRIMARY KEY (type_code, unit_code, channel, month, bucket))""",
+        f"""CREATE TABLE IF NOT EXISTS {p}names (
+            kind TEXT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, area TEXT NOT NULL,
+            PRIMARY KEY (kind, code))""",
+        f"""CREATE TABLE IF NOT EXISTS {p}sync_state (
+            system TEXT PRIMARY KEY, watermark {real}, last_synced {real},
+            last_attempt {real}, last_error TEXT)""",
+    ]
+
+
+def drop(prefix: str) -> list[str]:
+    return [f"DROP TABLE IF EXISTS {prefix}{t}" for t in ("cases", "cells", "hist", "names", "sync_state")]
+
+
+def rebuild_cells(prefix: str, where: str) -> list[str]:
+    """Statements recomputing `cells` and `hist` for the base cells matched by `where`."""
+    p = prefix
+    cols = ", ".join(CELL)
+    joined = " AND ".join(f"k.{c} = c.{c}" for c in CELL)
+    where_c = where.replace("{t}", "c.")
+    where_k = where.replace("{t}", "")
+    return [
+        f"DELETE FROM {p}cells WHERE {where_k}",
+        f"""INSERT INTO {p}cells ({cols}, opened, closed, measured, met)
+            SELECT {cols}, COUNT(*),
+                   SUM(CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END),
+                   SUM(CASE WHEN lead_days IS NULL THEN 0 ELSE 1 END),
+                   SUM(COALESCE(met, 0))
+            FROM {p}cases WHERE {where_k} GROUP BY {cols}""",
+        f"DELETE FROM {p}hist WHERE {where_k}",
+        f"""INSERT INTO {p}hist ({cols}, bucket, n, total_days, cell_opened)
+            SELECT {", ".join("c." + c for c in CELL)}, c.bucket, COUNT(*), SUM(c.lead_days),
+                   MAX(k.opened)
+            FROM {p}cases c JOIN {p}cells k ON {joined}
+            WHERE c.lead_days IS NOT NULL AND {where_c}
+            GROUP BY {", ".join("c." + c for c in CELL)}, c.bucket""",
+    ]
+
+
+def ts(at: datetime | None) -> float | None:
+    return at.timestamp() if at is not None else None
+
+
+def from_ts(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+_KEEP = (CaseEventKind.COMPLETION_REQUESTED, CaseEventKind.COMPLETION_RECEIVED)
+
+
+def chain_json(case: Case) -> str:
+    """What measuring a chain needs of a case, compactly."""
+    return json.dumps(
+        {
+            "r": [case.ref.system, case.ref.local_id],
+            "n": case.case_number,
+            "m": case.main_case_number,
+            "t": [case.type.code, case.type.name, case.type.area],
+            "u": [case.unit.code, case.unit.name],
+            "s": case.status.value,
+            "o": case.opened_at.timestamp(),
+            "c": ts(case.closed_at),
+            "e": [
+                [e.id, e.occurred_at.timestamp(), e.kind.value] for e in case.events if e.kind in _KEEP
+            ],
+            "k": [_collab(c) for c in case.collaborations],
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def _collab(c: Collaboration) -> list[Any]:
+    return [
+        c.kind.value,
+        [c.from_unit.code, c.from_unit.name],
+        [c.to_unit.code, c.to_unit.name],
+        c.started_at.timestamp(),
+        ts(c.completed_at),
+        c.follow_up_retained,
+        [c.counterpart.system, c.counterpart.local_id] if c.counterpart else None,
+        c.counterpart_number,
+    ]
+
+
+def case_from_chain_json(text: str) -> Case:
+    """The slim Case `chain_json` keeps: enough for lead times, promises and chains."""
+    d = json.loads(text)
+    return Case(
+        ref=CaseRef(*d["r"]),
+        case_number=d["n"],
+        main_case_number=d["m"],
+        type=CaseType(*d["t"]),
+        title="",
+        status=CaseStatus(d["s"]),
+        unit=Unit(*d["u"]),
+        opened_at=_dt(d["o"]),
+        closed_at=from_ts(d["c"]),
+        events=tuple(
+            CaseEvent(id=i, occurred_at=_dt(at), kind=CaseEventKind(k), summary="")
+            for i, at, k in d["e"]
+        ),
+        collaborations=tuple(
+            Collaboration(
+                kind=CollaborationKind(k[0]),
+                from_unit=Unit(*k[1]),
+                to_unit=Unit(*k[2]),
+                started_at=_dt(k[3]),
+                completed_at=from_ts(k[4]),
+                follow_up_retained=k[5],
+                counterpart=CaseRef(*k[6]) if k[6] else None,
+                counterpart_number=k[7],
+            )
+            for k in d["k"]
+        ),
+    )
+
+
+def _dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)

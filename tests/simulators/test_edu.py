@@ -1,0 +1,260 @@
+"""The simulated placement API: child + guardian model, epoch ms, page numbers, bad requests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
+
+import httpx
+import pytest
+
+from simulators import edu
+from simulators.faults import FaultInjector
+from simulators.world import TZ, Case, CaseTypeDef, Custody, Document, Event, World
+
+KALLE = "195606055555"
+KARIN = "198001012392"
+NILS = "201903142386"
+T0 = datetime(2025, 3, 11, 9, 30, tzinfo=TZ)
+T0_MS = 1741681800000  # 2025-03-11T08:30:00Z
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def make_world() -> World:
+    types = {
+        "EDU-FORSKOLA": CaseTypeDef(
+            "EDU-FORSKOLA", "Förskoleplats", "Utbildning", "edu", "BUN", 120
+        ),
+        "EDU-ELEVHALSA": CaseTypeDef(
+            "EDU-ELEVHALSA", "Elevhälsa", "Utbildning", "edu", "BUN", 30, True, "OSL 25 kap. 1 §"
+        ),
+    }
+    preschool = Case(
+        system="edu",
+        id="100234",
+        number="FSK-2025-00012",
+        type_code="EDU-FORSKOLA",
+        title="Förskoleplats för Nils",
+        unit="BUN",
+        status="DECIDED",
+        opened_at=at(0),
+        subject=NILS,
+        applicant=KALLE,
+        events=[
+            Event("100234-e1", at(0), "SUBMITTED", "Förskoleplats sökt", concerns=NILS),
+            Event(
+                "100234-e2",
+                at(24),
+                "DECIDED",
+                "Förskoleplats tilldelad i Nyckelpigan",
+                concerns=NILS,
+            ),
+        ],
+        documents=[Document("100234-d1", "Placeringsbesked", "OUTGOING", at(24))],
+    )
+    health = Case(
+        system="edu",
+        id="100235",
+        number="EH-2025-00001",
+        type_code="EDU-ELEVHALSA",
+        title="Elevhälsoärende",
+        unit="BUN",
+        status="IN_PROGRESS",
+        opened_at=at(1),
+        subject=NILS,
+        channel="INTERNAL",
+        confidential=True,
+        secrecy_ground="OSL 25 kap. 1 §",
+    )
+    fillers = [
+        Case(
+            system="edu",
+            id=str(200000 + i),
+            number=f"FSK-2025-{500 + i:05d}",
+            main_number="FSK-2025-00499",
+            type_code="EDU-FORSKOLA",
+            title=f"Förskoleplats {i}",
+            unit="BUN",
+            status="RECEIVED",
+            opened_at=at(100 + i),
+            subject=f"2020010{i % 9 + 1}0000",
+        )
+        for i in range(31)
+    ]
+    custody = [Custody(KALLE, NILS), Custody(KARIN, NILS)]
+    return World(
+        0, date(2025, 6, 1), 0.0, types, {}, custody, [], {"edu": [preschool, health, *fillers]}
+    )
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=FaultInjector(edu.create_app(make_world())))
+    async with httpx.AsyncClient(base_url="http://edu.test", transport=transport) as client:
+        yield client
+
+
+PRESCHOOL = {
+    "applicationId": 100234,
+    "referenceNumber": "FSK-2025-00012",
+    "mainReferenceNumber": None,
+    "applicationType": {"code": "EDU-FORSKOLA", "description": "Förskoleplats"},
+    "title": "Förskoleplats för Nils",
+    "notes": None,
+    "statusCode": 4,
+    "statusText": "Placerad",
+    "organisation": {"orgCode": "BUN", "orgName": "Barn- och utbildningsnämnden"},
+    "child": {"personalNumber": NILS},
+    "guardians": [
+        {"personalNumber": KALLE, "isApplicant": True},
+        {"personalNumber": KARIN, "isApplicant": False},
+    ],
+    "submittedVia": 1,
+    "createdMs": T0_MS,
+    "closedMs": None,
+    "protected": False,
+    "protectionReason": None,
+    "portalUrl": None,
+    "modifiedMs": T0_MS + 24 * 3_600_000,
+    "history": [
+        {
+            "eventId": "100234-e1",
+            "timestampMs": T0_MS,
+            "eventCode": 10,
+            "text": "Förskoleplats sökt",
+            "details": None,
+            "registered": False,
+            "internal": False,
+            "regardingPersonalNumber": NILS,
+        },
+        {
+            "eventId": "100234-e2",
+            "timestampMs": T0_MS + 24 * 3_600_000,
+            "eventCode": 70,
+            "text": "Förskoleplats tilldelad i Nyckelpigan",
+            "details": None,
+            "registered": False,
+            "internal": False,
+            "regardingPersonalNumber": NILS,
+        },
+    ],
+    "attachments": [
+        {
+            "attachmentId": "100234-d1",
+            "name": "Placeringsbesked",
+            "direction": "OUT",
+            "createdMs": T0_MS + 24 * 3_600_000,
+            "confidential": False,
+        }
+    ],
+    "transfers": [],
+}
+
+
+async def test_a_guardian_finds_the_childs_applications(http: httpx.AsyncClient) -> None:
+    r = await http.get("/v1/applications", params={"personalNumber": KARIN})
+    body = r.json()
+    assert (body["page"], body["pageSize"], body["totalPages"], body["totalItems"]) == (1, 25, 1, 2)
+    assert body["data"][0] == PRESCHOOL
+    health = body["data"][1]
+    assert (health["protected"], health["protectionReason"]) == (True, "OSL 25 kap. 1 §")
+    assert health["guardians"] == [
+        {"personalNumber": KALLE, "isApplicant": False},
+        {"personalNumber": KARIN, "isApplicant": False},
+    ]
+    assert (await http.get(f"/v1/applications?personalNumber={NILS}")).json()["totalItems"] == 2
+
+
+async def test_page_numbers(http: httpx.AsyncClient) -> None:
+    ids: list[int] = []
+    for page in (1, 2, 3, 4, 5):
+        body = (
+            await http.get(
+                f"/v1/applications?referenceNumber=FSK-2025-00499&page={page}&pageSize=10"
+            )
+        ).json()
+        assert (body["totalPages"], body["totalItems"]) == (4, 31)
+        ids.extend(a["applicationId"] for a in body["data"])
+    assert ids == [200000 + i for i in range(31)]
+    empty = (await http.get("/v1/applications?referenceNumber=NONE")).json()
+    assert (empty["totalPages"], empty["data"]) == (0, [])
+
+
+async def test_ids_one_and_modified(http: httpx.AsyncClient) -> None:
+    r = await http.get("/v1/applications?ids=100235,100234,999")
+    assert [a["applicationId"] for a in r.json()["data"]] == [100235, 100234]
+    assert (await http.get("/v1/applications/100234")).json() == PRESCHOOL
+    r = await http.get(
+        f"/v1/applications/modified?fromMs={T0_MS + 3_600_000}&toMs={T0_MS + 24 * 3_600_000 + 1}"
+    )
+    assert [a["applicationId"] for a in r.json()["data"]] == [100235, 100234]
+    r = await http.get(
+        f"/v1/applications/modified?fromMs={T0_MS + 3_600_000}&toMs={T0_MS + 24 * 3_600_000}"
+    )
+    assert [a["applicationId"] for a in r.json()["data"]] == [100235]
+
+
+def test_status_codes_per_situation() -> None:
+    base = make_world().case("edu", "100234")
+    assert base is not None
+    cases = {
+        "RECEIVED": 1,
+        "IN_PROGRESS": 2,
+        "DECIDED": 4,
+        "CLOSED": 5,
+        "WAITING_FOR_OTHER_PARTY": 7,
+        "FORWARDED": 8,
+        "WAITING_FOR_CITIZEN": 3,
+    }
+    for status, code in cases.items():
+        base.status = status
+        assert edu.status_code(base) == code
+    base.events.append(Event("x", at(30), "COMPLETION_REQUESTED", "Komplettering begärd"))
+    assert edu.status_code(base) == 6
+    base.status = "CLOSED"
+    base.events.append(Event("y", at(31), "CLOSED", "Ansökan återkallad"))
+    assert edu.status_code(base) == 9
+
+
+async def test_openapi(http: httpx.AsyncClient) -> None:
+    doc = (await http.get("/openapi.json")).json()
+    assert set(doc["paths"]) == {
+        "/v1/applications",
+        "/v1/applications/modified",
+        "/v1/applications/{id}",
+    }
+    assert set(doc["components"]["schemas"]["Application"]["properties"]) == set(PRESCHOOL)
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "title"),
+    [
+        ("/v1/applications", 400, "invalid_search"),
+        ("/v1/applications?ids=abc", 400, "invalid_parameter"),
+        ("/v1/applications?ids=1&page=0", 400, "invalid_parameter"),
+        ("/v1/applications?ids=1&pageSize=1000", 400, "invalid_parameter"),
+        ("/v1/applications?personalNumber=201903142386,x", 400, "invalid_parameter"),
+        ("/v1/applications/modified?fromMs=1", 400, "missing_parameter"),
+        ("/v1/applications/modified?fromMs=-5&toMs=1", 400, "invalid_parameter"),
+        ("/v1/applications/modified?fromMs=10&toMs=1", 400, "invalid_interval"),
+        ("/v1/applications/modified?fromMs=0&toMs=9007199254740992", 400, "invalid_parameter"),
+        ("/v1/applications/modified?fromMs=1.5&toMs=9", 400, "invalid_parameter"),
+        ("/v1/applications/abc", 400, "invalid_id"),
+        ("/v1/applications/42", 404, "not_found"),
+        ("/v2/applications", 404, "not_found"),
+    ],
+)
+async def test_bad_requests_are_problem_json(
+    http: httpx.AsyncClient, url: str, status: int, title: str
+) -> None:
+    r = await http.get(url)
+    assert r.status_code == status
+    body = r.json()
+    assert (body["status"], body["title"], body["type"]) == (
+        status,
+        title,
+        f"urn:edu:problem:{title}",
+    )
