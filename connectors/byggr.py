@@ -9,15 +9,14 @@ Client fault becomes `UpstreamRejected`, any other fault `UpstreamUnavailable`.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from aiocache.base import BaseCache
 
-from . import batching
-from .batching import CaseCache
+from . import paging
 from .domain import (
     Case,
     CaseEvent,
@@ -34,7 +33,6 @@ from .domain import (
     SystemKind,
     Unit,
 )
-from .errors import UpstreamContractError
 from .http import UpstreamClient, contract_errors
 from .soap import SoapService, XmlReader
 
@@ -42,9 +40,8 @@ INFO = SystemInfo("byggr", "ByggR bygglov", SystemKind.BUSINESS)
 PATH = "/ArendeExportWS"
 NS = "http://www.tekis.se/ServiceContract"
 ACTION_PREFIX = f"{NS}/IArendeExportWS/"
-#: ByggR accepts at most this many keys per request.
-BATCH_LIMIT = 200
 DEFAULT_PAGE_SIZE = 200
+CASE_TTL = 30
 LINK = "https://etjanster.exempelby.se/bygglov/arende/{}"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -114,57 +111,61 @@ class ByggrConnector:
     ) -> None:
         self.system = info
         self._soap = SoapService(client, PATH, NS, ACTION_PREFIX)
-        self._cache = CaseCache(info.id, cache)
+        self._cache = cache
         self._page_size = page_size
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
-        """`GetRelateradeArendenByPersOrgNr` with every personal number."""
-        keys = batching.clean_keys(personal_numbers, pattern=batching.PNR)
-        return await self._keyed("GetRelateradeArendenByPersOrgNr", "PersOrgNr", keys)
+        """`GetRelateradeArendenByPersOrgNr` with every personal number (`PersOrgNr`)."""
+        keys = paging.unique_keys(personal_numbers, paging.is_personal_number)
+        fetch = self._search("GetRelateradeArendenByPersOrgNr", "PersOrgNr")
+        return paging.capped(await paging.gather_chunks(keys, fetch))
 
     async def cases_by_ids(self, local_ids: Sequence[str]) -> list[Case]:
-        """`GetArende` with every ByggR ärende id (`Dnr`)."""
-        return await self._keyed("GetArende", "Dnr", batching.clean_keys(local_ids))
+        """`GetArende` with every ByggR ärende id (`Dnr`) not in the cache."""
+        keys = paging.unique_keys(local_ids, _plausible)
+        fetch = self._search("GetArende", "Dnr")
+        found = await paging.cached_by_id(
+            self._cache,
+            f"{self.system.id}:case:",
+            keys,
+            lambda ids: paging.gather_chunks(ids, fetch),
+            CASE_TTL,
+        )
+        return paging.capped(found)
 
     async def cases_by_numbers(self, numbers: Sequence[str]) -> list[Case]:
         """`GetArendenByDiarienummer` (diarienummer or huvudärende)."""
-        keys = batching.clean_keys(numbers)
-        return await self._keyed("GetArendenByDiarienummer", "Diarienummer", keys)
+        keys = paging.unique_keys(numbers, _plausible)
+        fetch = self._search("GetArendenByDiarienummer", "Diarienummer")
+        return paging.capped(await paging.gather_chunks(keys, fetch))
 
     async def changed_cases(self, since: datetime, until: datetime) -> list[Case]:
         """`GetUpdatedArenden` for [since, until), every page (`Sida`)."""
-        window = [("FromDatum", since.isoformat()), ("TomDatum", until.isoformat())]
-        cases: list[Case] = []
-        page = 1
-        while True:
-            fields = [*window, ("Sida", str(page)), ("SidStorlek", str(self._page_size))]
+        window = [("FromDatum", _xs_time(since)), ("TomDatum", _xs_time(until))]
+
+        async def page(number: int) -> tuple[list[Case], int]:
+            fields = [*window, ("Sida", str(number)), ("SidStorlek", str(self._page_size))]
             response = await self._soap.call("GetUpdatedArenden", fields)
             with contract_errors(self.system.id):
                 result = _READ.child(response, "GetUpdatedArendenResult")
-                cases.extend(self._to_case(a) for a in _READ.all(result, "Arenden/Arende"))
-                pages = int(_READ.text(result, "AntalSidor"))
-                if int(_READ.text(result, "Sida")) != page or pages < 1:
+                if int(_READ.text(result, "Sida")) != number:
                     raise ValueError("paging out of step")
-            if page >= pages:
-                return batching.bounded(cases)
-            if pages > batching.MAX_PAGES:
-                raise UpstreamContractError(self.system.id)
-            page += 1
+                cases = [self._to_case(a) for a in _READ.all(result, "Arenden/Arende")]
+                return cases, int(_READ.text(result, "AntalSidor"))
 
-    async def _keyed(self, operation: str, field: str, keys: list[str]) -> list[Case]:
-        if not keys:
-            return []
+        found = await paging.follow_page_numbers(self.system.id, page, paging.MAX_SYNC_PAGES)
+        return paging.unique_cases(found)
 
-        async def fetch() -> list[Case]:
-            cases: list[Case] = []
-            for chunk in batching.chunks(keys, BATCH_LIMIT):
-                response = await self._soap.call(operation, [(field, k) for k in chunk])
-                with contract_errors(self.system.id):
-                    result = _READ.child(response, f"{operation}Result")
-                    cases.extend(self._to_case(a) for a in _READ.all(result, "Arenden/Arende"))
-            return batching.bounded(_unique(cases))
+    def _search(
+        self, operation: str, field: str
+    ) -> Callable[[Sequence[str]], Awaitable[list[Case]]]:
+        async def fetch(keys: Sequence[str]) -> list[Case]:
+            response = await self._soap.call(operation, [(field, k) for k in keys])
+            with contract_errors(self.system.id):
+                result = _READ.child(response, f"{operation}Result")
+                return [self._to_case(a) for a in _READ.all(result, "Arenden/Arende")]
 
-        return await self._cache.get_or_fetch(operation, keys, fetch)
+        return fetch
 
     # --- ByggR XML -> domain -----------------------------------------------------------------
 
@@ -259,13 +260,20 @@ def _unit(el: ET.Element) -> Unit:
 
 def _time(raw: str) -> datetime:
     value = datetime.fromisoformat(raw)
-    return value if value.tzinfo is not None else value.replace(tzinfo=STOCKHOLM)
+    if value.tzinfo is None:  # ByggR leaves the offset out for local time
+        value = value.replace(tzinfo=STOCKHOLM)
+    return value.astimezone(STOCKHOLM)
 
 
 def _opt_time(raw: str | None) -> datetime | None:
     return _time(raw) if raw is not None else None
 
 
-def _unique(cases: list[Case]) -> list[Case]:
-    """Cases once each (several keys of a batch may find the same case)."""
-    return list({c.ref.local_id: c for c in cases}.values())
+def _plausible(key: str) -> bool:
+    return bool(key) and len(key) <= 64
+
+
+def _xs_time(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError("change windows need timezone-aware datetimes")
+    return at.isoformat()

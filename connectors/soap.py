@@ -93,7 +93,9 @@ class SoapService:
         }
         content = envelope(self.ns, operation, fields)
         try:
-            response = await self.client.request("POST", self.path, content=content, headers=headers)
+            response = await self.client.request(
+                "POST", self.path, content=content, headers=headers
+            )
         except UpstreamUnavailable as exc:
             # SOAP 1.1 sends faults with HTTP 500: read the fault to tell whose fault it is
             if _client_fault(exc.__cause__):

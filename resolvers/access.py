@@ -51,12 +51,13 @@ async def views_of(ctx: Context, cases: Iterable[Case], *, operation: str) -> li
     persons = await ctx.loaders.persons(
         p for case in cases for p in case.persons
     )
+    represented = frozenset(r.personal_number for r in reps)
     views: list[CaseView] = []
     for case in cases:
         relation = relation_to(ctx.caller, case, reps)
         disclosure = level(ctx.caller, relation, case, policy)
         view = (
-            redact_case(case, disclosure, ctx.caller, persons, policy)
+            redact_case(case, disclosure, ctx.caller, persons, policy, represented=represented)
             if disclosure is not Disclosure.NONE
             else None
         )

@@ -52,11 +52,19 @@ class CitizenView:
         reps = self.reps
         if reps is None:
             reps = await access.representations_of(info.context, self.subject)
+        mine = await access.caller_representations(info.context)
+        represented = frozenset(r.personal_number for r in mine)
         persons = await info.context.loaders.persons(r.personal_number for r in reps)
         return [
             Representation(
                 citizen=Citizen.of(
-                    person_view(r.personal_number, info.context.caller, persons, frozenset())
+                    person_view(
+                        r.personal_number,
+                        info.context.caller,
+                        persons,
+                        frozenset(),
+                        represented=represented,
+                    )
                 ),
                 basis=r.basis,
                 valid_until=r.valid_until,
@@ -118,9 +126,10 @@ async def build_view(
     views = await access.views_of(ctx, cases, operation=operation)
     views.sort(key=lambda v: (v.opened_at, v.ref.system, v.ref.local_id), reverse=True)
     persons = await ctx.loaders.persons([subject])
-    owning = frozenset(v.unit.code for v in views if v.subject and v.subject.personal_number == subject)
+    owning = frozenset(c.unit.code for c in cases if c.subject == subject)
+    represented = frozenset(r.personal_number for r in reps or [])
     return CitizenView(
-        person=person_view(subject, ctx.caller, persons, owning),
+        person=person_view(subject, ctx.caller, persons, owning, represented=represented),
         subject=subject,
         views=views,
         reps=reps,
