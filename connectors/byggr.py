@@ -222,7 +222,7 @@ class ByggrConnector:
     def _to_document(self, el: ET.Element) -> Document:
         r = _READ
         return Document(
-            id=f"{self.system.id}:{r.text(el, 'HandlingId')}",
+            id=r.text(el, "HandlingId"),
             title=r.text(el, "Beskrivning"),
             direction=DIRECTIONS[r.text(el, "Riktning")],
             registered_at=_time(r.text(el, "Registrerad")),

@@ -119,11 +119,17 @@ class EserviceConnector:
     """The e-service platform through `GET /api/flowinstances...`."""
 
     def __init__(
-        self, client: UpstreamClient, info: SystemInfo = INFO, *, cache: BaseCache | None = None
+        self,
+        client: UpstreamClient,
+        info: SystemInfo = INFO,
+        *,
+        cache: BaseCache | None = None,
+        per_page: int = PER_PAGE,
     ) -> None:
         self.system = info
         self._client = client
         self._cache = cache
+        self._per_page = per_page
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`GET /api/flowinstances?citizenIdentifier=a,b,..` (Link-header paging)."""
@@ -146,7 +152,7 @@ class EserviceConnector:
 
     async def changed_cases(self, since: datetime, until: datetime) -> list[Case]:
         """`GET /api/flowinstances/changed?fromDate=&toDate=` (all pages of [since, until))."""
-        params = {"fromDate": _iso(since), "toDate": _iso(until), "perPage": PER_PAGE}
+        params = {"fromDate": _iso(since), "toDate": _iso(until), "perPage": self._per_page}
         return paging.unique_cases(await self._pages(CHANGED, params, paging.MAX_SYNC_PAGES))
 
     async def forget(self, local_ids: Sequence[str]) -> None:
@@ -161,7 +167,7 @@ class EserviceConnector:
 
     def _search(self, name: str) -> Callable[[Sequence[str]], Awaitable[list[Case]]]:
         async def fetch(keys: Sequence[str]) -> list[Case]:
-            params = {name: ",".join(keys), "perPage": PER_PAGE}
+            params = {name: ",".join(keys), "perPage": self._per_page}
             return await self._pages(FLOW_INSTANCES, params, paging.MAX_PAGES)
 
         return fetch

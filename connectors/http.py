@@ -12,7 +12,7 @@ import contextlib
 import contextvars
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,9 +88,8 @@ class CircuitBreaker:
     def is_open(self) -> bool:
         if self.opened_at is None:
             return False
-        if time.monotonic() - self.opened_at >= self.reset_after:
-            return False  # half-open: let one call through
-        return True
+        # after `reset_after` the breaker is half-open: one call may try the system
+        return time.monotonic() - self.opened_at < self.reset_after
 
     @property
     def healthy(self) -> bool:
@@ -136,9 +135,19 @@ class UpstreamClient:
         self.calls = 0
 
     async def request(
-        self, method: str, url: str, *, idempotent: bool = True, **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        idempotent: bool = True,
+        classify: Callable[[httpx.Response], UpstreamError | None] | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
-        """Send one request; retried (idempotent only) within the request deadline."""
+        """Send one request; retried (idempotent only) within the request deadline.
+
+        `classify` may look at an error response first and name the error (e.g. a
+        SOAP Client fault sent with HTTP 500 is our fault, not the system's).
+        """
         if self.breaker.is_open:
             raise UpstreamUnavailable(self.system)
         attempts = 1 + (self.retry.attempts if idempotent else 0)
@@ -149,7 +158,7 @@ class UpstreamClient:
                 last = last or UpstreamTimeout(self.system)
                 break
             try:
-                response = await self._once(method, url, remaining, **kwargs)
+                response = await self._once(method, url, remaining, classify, **kwargs)
             except (UpstreamTimeout, UpstreamContractError, UpstreamRejected) as exc:
                 # a timeout used up the budget; a contract or 4xx error won't heal on retry
                 self._record(exc)
@@ -171,7 +180,12 @@ class UpstreamClient:
         self.breaker.failure()
 
     async def _once(
-        self, method: str, url: str, remaining: float | None, **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        remaining: float | None,
+        classify: Callable[[httpx.Response], UpstreamError | None] | None,
+        **kwargs: Any,
     ) -> httpx.Response:
         self.calls += 1
         with upstream_errors(self.system):
@@ -199,9 +213,12 @@ class UpstreamClient:
                 content=bytes(body),
                 request=request,
             )
+            if complete.is_error and classify is not None:
+                named = classify(complete)
+                if named is not None:
+                    raise named
             complete.raise_for_status()
             return complete
-
 
     async def _auth(self) -> httpx.Auth | None:
         """Bearer auth for systems behind OAuth2 client credentials (token cached by authlib)."""

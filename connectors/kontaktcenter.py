@@ -113,11 +113,19 @@ class KontaktcenterConnector:
     """The contact centre's case system through `GET /api/cases` and `GET /api/eventlog`."""
 
     def __init__(
-        self, client: UpstreamClient, info: SystemInfo = INFO, *, cache: BaseCache | None = None
+        self,
+        client: UpstreamClient,
+        info: SystemInfo = INFO,
+        *,
+        cache: BaseCache | None = None,
+        page_size: int = PAGE_SIZE,
+        log_page_size: int = LOG_PAGE_SIZE,
     ) -> None:
         self.system = info
         self._client = client
         self._cache = cache
+        self._page_size = page_size
+        self._log_page_size = log_page_size
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`GET /api/cases?contact=a,b,..` (offset paging)."""
@@ -153,7 +161,7 @@ class KontaktcenterConnector:
         params: dict[str, str | int] = {
             "since": _iso(since),
             "until": _iso(until),
-            "max": LOG_PAGE_SIZE,
+            "max": self._log_page_size,
         }
         seen: dict[str, None] = {}
         watermark: int | None = None
@@ -165,13 +173,13 @@ class KontaktcenterConnector:
             if not more:
                 return list(seen)
             watermark = next_mark
-            params = {"after": next_mark, "until": _iso(until), "max": LOG_PAGE_SIZE}
+            params = {"after": next_mark, "until": _iso(until), "max": self._log_page_size}
         raise UpstreamContractError(self.system.id)
 
     def _search(self, name: str) -> Callable[[Sequence[str]], Awaitable[list[Case]]]:
         async def fetch(keys: Sequence[str]) -> list[Case]:
             async def page(offset: int) -> tuple[list[Case], int]:
-                params = {name: ",".join(keys), "offset": offset, "limit": PAGE_SIZE}
+                params = {name: ",".join(keys), "offset": offset, "limit": self._page_size}
                 response = await self._client.request("GET", CASES, params=params)
                 with contract_errors(self.system.id):
                     return read_case_page(response.json(), offset, self.system.id)

@@ -21,7 +21,16 @@ from .base import CaseSource, MandateRegister, PopulationRegister
 from .domain import SystemInfo
 from .http import CircuitBreaker, RetryPolicy, UpstreamClient
 
-CASE_SYSTEMS = ("diarium", "byggr", "procapita", "ecos", "teknik", "edu", "kontaktcenter", "eservice")
+CASE_SYSTEMS = (
+    "diarium",
+    "byggr",
+    "procapita",
+    "ecos",
+    "teknik",
+    "edu",
+    "kontaktcenter",
+    "eservice",
+)
 
 
 @dataclass(frozen=True, slots=True)

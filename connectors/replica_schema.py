@@ -1,14 +1,14 @@
 """The replica's tables and how a case is written to and read back from them.
 
-    {p}cases      one row per (system, local_id): grouping columns, computed figures
-                  (lead time, promise, breach time), masked diary fields, and a
-                  compact JSON of what chain measurement needs (`chain_json`)
-    {p}cells      per base cell (type, unit, channel, month opened): opened, closed,
-                  measured, met — maintained on upsert so statistics are plain sums
-    {p}hist       per base cell and lead-time bucket: count and sum of days, with
-                  the cell's size copied in so suppression needs no join
-    {p}names      case-type and unit names seen
-    {p}sync_state per system: watermark, last success, last error
+{p}cases      one row per (system, local_id): grouping columns, computed figures
+              (lead time, promise, breach time), masked diary fields, and a
+              compact JSON of what chain measurement needs (`chain_json`)
+{p}cells      per base cell (type, unit, channel, month opened): opened, closed,
+              measured, met — maintained on upsert so statistics are plain sums
+{p}hist       per base cell and lead-time bucket: count and sum of days, with
+              the cell's size copied in so suppression needs no join
+{p}names      case-type and unit names seen
+{p}sync_state per system: watermark, last success, last error
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .domain import (
     CaseRef,
     CaseStatus,
     CaseType,
+    Channel,
     Collaboration,
     CollaborationKind,
     Unit,
@@ -48,7 +49,8 @@ def ddl(prefix: str, dialect: str) -> list[str]:
             in_diary INTEGER NOT NULL, diary_title TEXT, search_text TEXT, diary_docs TEXT,
             chain_json TEXT NOT NULL,
             PRIMARY KEY (system, local_id))""",
-        f"CREATE INDEX IF NOT EXISTS {p}cases_cell ON {p}cases (type_code, unit_code, channel, month)",
+        f"""CREATE INDEX IF NOT EXISTS {p}cases_cell
+            ON {p}cases (type_code, unit_code, channel, month)""",
         f"CREATE INDEX IF NOT EXISTS {p}cases_main ON {p}cases (main_number)",
         f"""CREATE INDEX IF NOT EXISTS {p}cases_breach ON {p}cases (breach_at, system, local_id)
             WHERE breach_at IS NOT NULL""",
@@ -75,7 +77,10 @@ def ddl(prefix: str, dialect: str) -> list[str]:
 
 
 def drop(prefix: str) -> list[str]:
-    return [f"DROP TABLE IF EXISTS {prefix}{t}" for t in ("cases", "cells", "hist", "names", "sync_state")]
+    return [
+        f"DROP TABLE IF EXISTS {prefix}{t}"
+        for t in ("cases", "cells", "hist", "names", "sync_state")
+    ]
 
 
 def rebuild_cells(prefix: str, where: str) -> list[str]:
@@ -124,10 +129,13 @@ def chain_json(case: Case) -> str:
             "t": [case.type.code, case.type.name, case.type.area],
             "u": [case.unit.code, case.unit.name],
             "s": case.status.value,
+            "ch": case.channel.value if case.channel is not None else None,
             "o": case.opened_at.timestamp(),
             "c": ts(case.closed_at),
             "e": [
-                [e.id, e.occurred_at.timestamp(), e.kind.value] for e in case.events if e.kind in _KEEP
+                [e.id, e.occurred_at.timestamp(), e.kind.value]
+                for e in case.events
+                if e.kind in _KEEP
             ],
             "k": [_collab(c) for c in case.collaborations],
         },
@@ -160,6 +168,7 @@ def case_from_chain_json(text: str) -> Case:
         title="",
         status=CaseStatus(d["s"]),
         unit=Unit(*d["u"]),
+        channel=Channel(d["ch"]) if d["ch"] else None,
         opened_at=_dt(d["o"]),
         closed_at=from_ts(d["c"]),
         events=tuple(

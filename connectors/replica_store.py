@@ -76,7 +76,12 @@ class CaseWriter:
                 measured[m.ref] = m
         touched = {cell_of(c) for c in batch.values()} | {row[0] for row in old.values()}
         touched |= {cell_of(c) for c in members.values()}
-        steps: list[Step] = [(self._upsert_sql(), [self._row(c, measured[c.ref], in_diary, names) for c in batch.values()])]
+        steps: list[Step] = [
+            (
+                self._upsert_sql(),
+                [self._row(c, measured[c.ref], in_diary, names) for c in batch.values()],
+            )
+        ]
         updates = [self._update_row(measured[ref]) for ref in members if ref in measured]
         if updates:
             steps.append(
@@ -198,7 +203,7 @@ class CaseWriter:
         if len(touched) > FULL_REBUILD:
             return [(sql, ()) for sql in rebuild_cells(self._p, "1 = 1")]
         where = " AND ".join(f"{{t}}{c} = ?" for c in CELL)
-        cells: list[Sequence[Any]] = sorted(touched)
+        cells: list[Sequence[Any]] = [tuple(c) for c in sorted(touched)]
         return [(sql, cells) for sql in rebuild_cells(self._p, where)]
 
 

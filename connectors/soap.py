@@ -92,15 +92,9 @@ class SoapService:
             "SOAPAction": f'"{self.action_prefix}{operation}"',
         }
         content = envelope(self.ns, operation, fields)
-        try:
-            response = await self.client.request(
-                "POST", self.path, content=content, headers=headers
-            )
-        except UpstreamUnavailable as exc:
-            # SOAP 1.1 sends faults with HTTP 500: read the fault to tell whose fault it is
-            if _client_fault(exc.__cause__):
-                raise UpstreamRejected(self.system, 500) from exc
-            raise
+        response = await self.client.request(
+            "POST", self.path, content=content, headers=headers, classify=self._classify
+        )
         with contract_errors(self.system):
             element = body_element(response.content)
         if element.tag == FAULT:  # a fault sent with 200, as some stacks do
@@ -112,15 +106,15 @@ class SoapService:
                 raise ValueError("unexpected response element")
         return element
 
-
-def _client_fault(cause: BaseException | None) -> bool:
-    if not isinstance(cause, httpx.HTTPStatusError):
-        return False
-    try:
-        element = body_element(cause.response.content)
-    except ValueError:
-        return False
-    return element.tag == FAULT and fault_code(element).startswith("Client")
+    def _classify(self, response: httpx.Response) -> UpstreamRejected | None:
+        """SOAP 1.1 sends every fault with HTTP 500: a Client fault is ours (no retry)."""
+        try:
+            element = body_element(response.content)
+        except ValueError:
+            return None
+        if element.tag == FAULT and fault_code(element).startswith("Client"):
+            return UpstreamRejected(self.system, response.status_code)
+        return None
 
 
 class XmlReader:

@@ -74,8 +74,12 @@ def create_app(
     """Build the gateway. `transports` replaces the network per system (tests)."""
     state = AppState(settings=settings)
     gw = settings.gateway
-    schema = build_schema(max_depth=gw.max_query_depth, max_aliases=gw.max_aliases, max_tokens=gw.max_tokens)
-    graphql = KnutpunktGraphQL(state, schema=schema, graphql_ide="graphiql" if gw.graphiql else None)
+    schema = build_schema(
+        max_depth=gw.max_query_depth, max_aliases=gw.max_aliases, max_tokens=gw.max_tokens
+    )
+    graphql = KnutpunktGraphQL(
+        state, schema=schema, graphql_ide="graphiql" if gw.graphiql else None
+    )
     validator = build_validator(settings, jwks_transport=jwks_transport)
 
     @contextlib.asynccontextmanager

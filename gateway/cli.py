@@ -46,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="knutpunkt", description="Knutpunkt, the case hub.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the gateway (without --config: with the sandbox, demo mode)")
+    serve = sub.add_parser(
+        "serve", help="run the gateway (without --config: with the sandbox, demo mode)"
+    )
     serve.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="listen port (default 8000)")
     serve.add_argument("--config", type=Path, default=None, help="TOML configuration file")
@@ -70,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the access log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_sub.add_parser("verify", help="exit 0 when the log's hash chain is intact, else 1")
+    verify = audit_sub.add_parser(
+        "verify", help="exit 0 when the log's hash chain is intact, else 1"
+    )
     verify.add_argument("--config", type=Path, default=None, help="TOML configuration file")
     verify.set_defaults(func=_audit_verify)
     return parser
@@ -85,7 +89,9 @@ def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         help="the sandbox's 'today', YYYY-MM-DD (default: today); the data ends there",
     )
     parser.add_argument("--scale", type=float, default=1.0, help="data size factor (default 1)")
-    parser.add_argument("--base-port", type=int, default=9100, help="first port (default 9100; 0 = any free)")
+    parser.add_argument(
+        "--base-port", type=int, default=9100, help="first port (default 9100; 0 = any free)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
 
 
@@ -131,7 +137,7 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
     config = uvicorn.Config(app, host=gw.host, port=gw.port, log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started and not task.done():
+    while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn has no started event
         await asyncio.sleep(0.02)
     if task.done():
         task.result()

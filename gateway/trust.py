@@ -21,7 +21,8 @@ def build_validator(
     if oidc.issuer or oidc.audience or oidc.jwks_url:
         if not (oidc.issuer and oidc.audience and oidc.jwks_url):
             raise SettingsError(
-                "KNUTPUNKT_OIDC_ISSUER, KNUTPUNKT_OIDC_AUDIENCE och KNUTPUNKT_OIDC_JWKS_URL ska anges tillsammans."
+                "KNUTPUNKT_OIDC_ISSUER, KNUTPUNKT_OIDC_AUDIENCE och KNUTPUNKT_OIDC_JWKS_URL "
+                "ska anges tillsammans."
             )
         try:
             issuers.append(TrustedIssuer(oidc.issuer, oidc.audience, oidc.jwks_url))

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from connectors.eservice import verify_callback
 from connectors.errors import GatewayError
+from connectors.eservice import verify_callback
 
 if TYPE_CHECKING:
     from .app import AppState

@@ -10,15 +10,18 @@ from collections.abc import Iterable
 from connectors.domain import Case
 from policies.caller import Role
 from policies.disclosure import Disclosure, level
+from policies.promises import PromiseState, service_promise
 from policies.redact import redact_case
 from policies.relations import Representation, relation_to, representations
 from policies.views import CaseView
 
+from .common import SourceSystem
 from .context import AccessNote, Context
 from .ids import case_id
 
 REPRESENTATIONS = "representations"
 PURPOSE = "purpose"
+PROMISES = "promises"
 
 
 async def caller_representations(ctx: Context) -> list[Representation]:
@@ -48,9 +51,7 @@ async def views_of(ctx: Context, cases: Iterable[Case], *, operation: str) -> li
         return []
     reps = await caller_representations(ctx)
     policy = ctx.services.policy
-    persons = await ctx.loaders.persons(
-        p for case in cases for p in case.persons
-    )
+    persons = await ctx.loaders.persons(p for case in cases for p in case.persons)
     represented = frozenset(r.personal_number for r in reps)
     views: list[CaseView] = []
     for case in cases:
@@ -64,7 +65,24 @@ async def views_of(ctx: Context, cases: Iterable[Case], *, operation: str) -> li
         _note(ctx, case, disclosure, operation)
         if view is not None:
             views.append(view)
+            _remember_promise(ctx, case)
     return views
+
+
+def _remember_promise(ctx: Context, case: Case) -> None:
+    # measured on the unredacted case (pauses may sit in events the caller can't see);
+    # only the figures leave, and only for cases the caller may see
+    promises: dict[object, PromiseState] = ctx.memo.setdefault(PROMISES, {})
+    if case.ref not in promises:
+        policy = ctx.services.policy
+        promises[case.ref] = service_promise(
+            case, policy.service_promise_days, policy.default_promise_days, ctx.services.clock()
+        )
+
+
+def promise_of(ctx: Context, view: CaseView) -> PromiseState | None:
+    promises: dict[object, PromiseState] = ctx.memo.get(PROMISES, {})
+    return promises.get(view.ref)
 
 
 async def view_of(ctx: Context, case: Case | None, *, operation: str) -> CaseView | None:
@@ -91,3 +109,16 @@ def _note(ctx: Context, case: Case, disclosure: Disclosure, operation: str) -> N
             ((case_id(case.ref), disclosure.name),),
         )
     )
+
+
+def with_sync_state(ctx: Context, system: SourceSystem) -> SourceSystem:
+    """Add when the statistics replica last synced the system, and whether that is stale."""
+    replica = ctx.services.replica
+    if replica is None:
+        return system
+    state = replica.sync_state(str(system.id))
+    if state is None:
+        return system
+    system.last_synced_at = state.last_synced_at
+    system.stale = state.stale
+    return system

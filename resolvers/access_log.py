@@ -43,7 +43,9 @@ async def my_access_log(ctx: Context, first: int | None, after: str | None) -> A
     size = check_first(first)
     reader = ctx.services.access_log
     if reader is None:
-        raise AccessLogUnavailable("Loggen över vem som tittat på dina uppgifter är inte tillgänglig.")
+        raise AccessLogUnavailable(
+            "Loggen över vem som tittat på dina uppgifter är inte tillgänglig."
+        )
     assert ctx.caller.personal_number is not None
     page = await reader(ctx.caller.personal_number, size, after)
     units = ctx.services.policy.units
@@ -53,7 +55,9 @@ async def my_access_log(ctx: Context, first: int | None, after: str | None) -> A
             node=AccessLogEntry(
                 at=entry.at,
                 actor_role=RoleEnum(entry.actor_role),
-                actor_unit=Unit(code=entry.actor_unit, name=units.get(entry.actor_unit, entry.actor_unit))
+                actor_unit=Unit(
+                    code=entry.actor_unit, name=units.get(entry.actor_unit, entry.actor_unit)
+                )
                 if entry.actor_unit
                 else None,
                 purpose=entry.purpose,

@@ -90,7 +90,9 @@ class CaseEvent:
     def description(self) -> str | None:
         return self.view.description
 
-    @strawberry.field(description="True when the event is also an entry in the registry (diariehändelse).")
+    @strawberry.field(
+        description="True when the event is also an entry in the registry (diariehändelse)."
+    )
     def diary_event(self) -> bool:
         return self.view.diary_event
 
@@ -140,7 +142,9 @@ class Collaboration:
     def responsibility_retained(self) -> bool:
         return self.view.responsibility_retained
 
-    @strawberry.field(description="True when a forwarding keeps follow-up responsibility with the sender.")
+    @strawberry.field(
+        description="True when a forwarding keeps follow-up responsibility with the sender."
+    )
     def follow_up_retained(self) -> bool:
         return self.view.follow_up_retained
 
@@ -177,7 +181,8 @@ class CaseEventConnection:
         page = paginate(events, first, after, "event")
         return cls(
             edges=[
-                CaseEventEdge(cursor=c, node=CaseEvent(view=e, case_view=v)) for c, (e, v) in page.items
+                CaseEventEdge(cursor=c, node=CaseEvent(view=e, case_view=v))
+                for c, (e, v) in page.items
             ],
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
             total_count=page.total,
@@ -231,7 +236,9 @@ class Case:
     def responsible_unit(self) -> Unit:
         return Unit.of(self.view.unit)
 
-    @strawberry.field(description="The person the case concerns, when there is one and the caller may see it.")
+    @strawberry.field(
+        description="The person the case concerns, when there is one and the caller may see it."
+    )
     def subject(self) -> Citizen | None:
         return Citizen.of(self.view.subject) if self.view.subject else None
 
@@ -265,7 +272,9 @@ class Case:
     def events(self, first: int | None = 50, after: str | None = None) -> CaseEventConnection:
         return CaseEventConnection.of(newest_first([self.view]), first, after)
 
-    @strawberry.field(description="Registered documents (handlingar); null where the caller may not see them.")
+    @strawberry.field(
+        description="Registered documents (handlingar); null where the caller may not see them."
+    )
     def documents(self) -> list[Document] | None:
         docs = self.view.documents
         if docs is None:

@@ -48,13 +48,17 @@ class Loaders:
         self.cases_by_number: dict[str, DataLoader[str, list[Case]]] = {}
         for system_id, source in connectors.case_sources.items():
             self.cases_for_person[system_id] = self._loader(
-                system_id, lambda keys, s=source: _by_person(s, keys), lambda keys: [[] for _ in keys]
+                system_id,
+                lambda keys, s=source: _by_person(s, keys),
+                lambda keys: [[] for _ in keys],
             )
             self.case_by_id[system_id] = self._loader(
                 system_id, lambda keys, s=source: _by_id(s, keys), lambda keys: [None for _ in keys]
             )
             self.cases_by_number[system_id] = self._loader(
-                system_id, lambda keys, s=source: _by_number(s, keys), lambda keys: [[] for _ in keys]
+                system_id,
+                lambda keys, s=source: _by_number(s, keys),
+                lambda keys: [[] for _ in keys],
             )
         population, mandates = connectors.population, connectors.mandates
         self.person: DataLoader[str, Person | None] | None = None

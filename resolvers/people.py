@@ -45,7 +45,9 @@ class Representation:
 @strawberry.type
 class Viewer:
     role: Role  # type: ignore[valid-type]
-    name: str | None = strawberry.field(description="Display name from the token, when there is one.")
+    name: str | None = strawberry.field(
+        description="Display name from the token, when there is one."
+    )
     units: list[Unit] = strawberry.field(
         description="Units the caller works for (CASE_OFFICER) or handles under delegation (CONTACT_CENTRE)."
     )

@@ -24,7 +24,9 @@ MAX_CASE_NUMBER = 64
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Who the gateway takes the caller to be. Anonymous callers get role PUBLIC.")
+    @strawberry.field(
+        description="Who the gateway takes the caller to be. Anonymous callers get role PUBLIC."
+    )
     def viewer(self, info: Info[Context, None]) -> Viewer:
         caller = info.context.caller
         units = info.context.services.policy.units
@@ -67,7 +69,9 @@ class Query:
             ctx.note_access(AccessNote(pnr, "citizen", ctx.memo[access.PURPOSE], "ALLOWED"))
         return view
 
-    @strawberry.field(description="One case by global id; null when it does not exist or the caller may not see it.")
+    @strawberry.field(
+        description="One case by global id; null when it does not exist or the caller may not see it."
+    )
     async def case(
         self, info: Info[Context, None], id: strawberry.ID, purpose: str | None = None
     ) -> Case | None:
@@ -98,12 +102,19 @@ class Query:
         views.sort(key=lambda v: (v.opened_at, v.ref.system, v.ref.local_id))
         return [Case(view=v) for v in views]
 
-    @strawberry.field(description="The source systems the hub federates, with their current health.")
+    @strawberry.field(
+        description="The source systems the hub federates, with their current health."
+    )
     def source_systems(self, info: Info[Context, None]) -> list[SourceSystem]:
         ctx = info.context
-        return [access.with_sync_state(ctx, source_system(ctx, s.id)) for s in ctx.services.connectors.systems]
+        return [
+            access.with_sync_state(ctx, source_system(ctx, s.id))
+            for s in ctx.services.connectors.systems
+        ]
 
-    @strawberry.field(description="Who has looked at the signed-in citizen's data, when and why. CITIZEN only.")
+    @strawberry.field(
+        description="Who has looked at the signed-in citizen's data, when and why. CITIZEN only."
+    )
     async def my_access_log(
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None
     ) -> AccessLogConnection:

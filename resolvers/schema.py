@@ -37,7 +37,7 @@ class GatewayErrors(SchemaExtension):
         if result is None or not isinstance(ctx, Context):
             return
         errors = [self._coded(e, ctx) for e in result.errors or []]
-        for system, failure in sorted(ctx.failures.by_system.items()):
+        for _system, failure in sorted(ctx.failures.by_system.items()):
             errors.append(GraphQLError(failure.message, extensions=failure.extensions()))
         sink = ctx.services.audit_sink
         if sink is not None and ctx.access_notes:
@@ -82,7 +82,9 @@ class GatewayErrors(SchemaExtension):
         )
 
 
-def build_schema(*, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 2000) -> strawberry.Schema:
+def build_schema(
+    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 2000
+) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         extensions=[

@@ -135,24 +135,32 @@ class Gateway:
 
     async def faults(self, system: str, **faults: Any) -> None:
         app = self.sandbox.apps[system]
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin") as c:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://admin"
+        ) as c:
             response = await c.put("/_admin/faults", json=faults)
             assert response.status_code == 200, response.text
 
 
 @pytest.fixture
-async def gateway(settings: Settings, sandbox: Sandbox, issuer: DemoIssuer) -> AsyncIterator[Gateway]:
+async def gateway(
+    settings: Settings, sandbox: Sandbox, issuer: DemoIssuer
+) -> AsyncIterator[Gateway]:
     async with running_gateway(settings, sandbox, issuer) as gw:
         yield gw
 
 
-class running_gateway:  # noqa: N801 - used like a function
+class running_gateway:
     """`async with running_gateway(settings, sandbox, issuer) as gw:`"""
 
-    def __init__(self, settings: Settings, sandbox: Sandbox, issuer: DemoIssuer, **kwargs: Any) -> None:
+    def __init__(
+        self, settings: Settings, sandbox: Sandbox, issuer: DemoIssuer, **kwargs: Any
+    ) -> None:
         from gateway.app import create_app
 
-        self.transports = {s: CountingTransport(httpx.ASGITransport(app=sandbox.apps[s])) for s in SYSTEMS}
+        self.transports = {
+            s: CountingTransport(httpx.ASGITransport(app=sandbox.apps[s])) for s in SYSTEMS
+        }
         self.app = create_app(settings, transports=self.transports, **kwargs)
         self.sandbox = sandbox
         self.issuer = issuer
@@ -168,3 +176,23 @@ class running_gateway:  # noqa: N801 - used like a function
     async def __aexit__(self, *exc: object) -> None:
         await self._client.aclose()
         await self._lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, issuer: DemoIssuer) -> Any:
+    """`make_settings(KNUTPUNKT_X_Y="...")`: sandbox settings with environment overrides."""
+
+    def make(**env: str) -> Settings:
+        return sandbox_settings(tmp_path, issuer, **env)
+
+    return make
+
+
+@pytest.fixture
+def start_gateway(sandbox: Sandbox, issuer: DemoIssuer) -> Any:
+    """`async with start_gateway(settings) as gw:` — a gateway over this test's sandbox."""
+
+    def start(settings: Settings, **kwargs: Any) -> running_gateway:
+        return running_gateway(settings, sandbox, issuer, **kwargs)
+
+    return start

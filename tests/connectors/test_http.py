@@ -28,7 +28,11 @@ def _subclasses(cls: type) -> set[type]:
 
 
 TRANSPORT_ERRORS = sorted(
-    (c for c in _subclasses(httpx.TransportError) | {httpx.TransportError} if c.__module__.startswith("httpx")),
+    (
+        c
+        for c in _subclasses(httpx.TransportError) | {httpx.TransportError}
+        if c.__module__.startswith("httpx")
+    ),
     key=lambda c: c.__name__,
 )
 
@@ -39,7 +43,11 @@ def test_every_httpx_transport_error_maps_to_an_upstream_error(exc_type: type[Ex
     with pytest.raises(errors.UpstreamError) as caught:
         with upstream_errors("byggr"):
             raise exc_type("boom", request=request)
-    expected = errors.UpstreamTimeout if issubclass(exc_type, httpx.TimeoutException) else errors.UpstreamUnavailable
+    expected = (
+        errors.UpstreamTimeout
+        if issubclass(exc_type, httpx.TimeoutException)
+        else errors.UpstreamUnavailable
+    )
     assert type(caught.value) is expected
     assert caught.value.system == "byggr"
     assert caught.value.__cause__ is not None
@@ -63,7 +71,9 @@ def test_transport_error_list_is_not_empty() -> None:
     ],
 )
 async def test_status_codes_map(status: int, expected: type[Exception]) -> None:
-    client = _client(lambda request: httpx.Response(status, text="upstream body with secrets"), retries=0)
+    client = _client(
+        lambda request: httpx.Response(status, text="upstream body with secrets"), retries=0
+    )
     with pytest.raises(expected) as caught:
         await client.request("GET", "/x")
     assert "secrets" not in str(caught.value)
@@ -173,8 +183,14 @@ def test_every_error_class_has_a_distinct_stable_code() -> None:
     assert errors.UpstreamUnavailable.code == "UPSTREAM_UNAVAILABLE"
 
 
-def _client(handler, *, retries: int, breaker: CircuitBreaker | None = None, max_body: int = 1 << 20) -> UpstreamClient:  # type: ignore[no-untyped-def]
+def _client(
+    handler, *, retries: int, breaker: CircuitBreaker | None = None, max_body: int = 1 << 20
+) -> UpstreamClient:  # type: ignore[no-untyped-def]
     http = httpx.AsyncClient(base_url="http://sys.test", transport=httpx.MockTransport(handler))
     return UpstreamClient(
-        "sys", http, retry=RetryPolicy(attempts=retries, backoff=0.001), breaker=breaker, max_body=max_body
+        "sys",
+        http,
+        retry=RetryPolicy(attempts=retries, backoff=0.001),
+        breaker=breaker,
+        max_body=max_body,
     )

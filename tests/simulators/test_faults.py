@@ -21,12 +21,16 @@ async def hello(request: Request) -> JSONResponse:
 
 
 def _client(injector: FaultInjector) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=injector), base_url="http://sim.test")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=injector), base_url="http://sim.test"
+    )
 
 
 @pytest.fixture
 def injector() -> FaultInjector:
-    return FaultInjector(Starlette(routes=[Route("/", hello)]), defaults=Faults(latency_ms=0), seed=7)
+    return FaultInjector(
+        Starlette(routes=[Route("/", hello)]), defaults=Faults(latency_ms=0), seed=7
+    )
 
 
 async def test_admin_round_trip(injector: FaultInjector) -> None:
@@ -34,8 +38,13 @@ async def test_admin_round_trip(injector: FaultInjector) -> None:
         put = await client.put("/_admin/faults", json={"latency_ms": 5, "down": True})
         assert put.status_code == 200
         assert put.json() == {
-            "latency_ms": 5, "jitter_ms": 0, "error_rate": 0.0, "hang": False,
-            "drip": False, "malformed": False, "down": True,
+            "latency_ms": 5,
+            "jitter_ms": 0,
+            "error_rate": 0.0,
+            "hang": False,
+            "drip": False,
+            "malformed": False,
+            "down": True,
         }
         assert (await client.get("/")).status_code == 503
         assert (await client.delete("/_admin/faults")).json()["down"] is False
@@ -99,13 +108,21 @@ async def test_hang_never_answers(injector: FaultInjector) -> None:
 async def test_token_gate() -> None:
     tokens = TokenService({"client": "secret"})
     app = TokenGate(Starlette(routes=[Route("/", hello)]), tokens)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://s"
+    ) as client:
         assert (await client.get("/")).status_code == 401
-        bad = await client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("client", "wrong"))
+        bad = await client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=("client", "wrong")
+        )
         assert bad.status_code == 401
-        wrong_grant = await client.post("/oauth/token", data={"grant_type": "password"}, auth=("client", "secret"))
+        wrong_grant = await client.post(
+            "/oauth/token", data={"grant_type": "password"}, auth=("client", "secret")
+        )
         assert wrong_grant.json() == {"error": "unsupported_grant_type"}
-        good = await client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("client", "secret"))
+        good = await client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=("client", "secret")
+        )
         token = good.json()["access_token"]
         assert good.json()["token_type"] == "Bearer"
         ok = await client.get("/", headers={"authorization": f"Bearer {token}"})

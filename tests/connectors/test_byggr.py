@@ -1,0 +1,437 @@
+"""ByggrConnector against the simulated ByggR: mapping, paging, batching, faults, bad XML."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime, timedelta
+
+import httpx
+import pytest
+from aiocache import SimpleMemoryCache
+
+from connectors import byggr
+from connectors.base import CaseSource
+from connectors.domain import (
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    CaseRef,
+    CaseStatus,
+    CaseType,
+    Channel,
+    Collaboration,
+    CollaborationKind,
+    Document,
+    DocumentDirection,
+    Unit,
+)
+from connectors.errors import UpstreamContractError, UpstreamRejected, UpstreamUnavailable
+from connectors.http import RetryPolicy, UpstreamClient
+from simulators import byggr as byggr_sim
+from simulators import world as w
+from simulators.faults import FaultInjector, Faults
+
+KALLE = "195606055555"
+LISA = "194505173213"
+TOLVAN = "191212121212"
+T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
+BN = Unit("BN", "Byggnadsnämnden")
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def make_world() -> w.World:
+    types = {"BYGG-LOV": w.CaseTypeDef("BYGG-LOV", "Bygglov", "Samhällsbyggnad", "byggr", "BN", 70)}
+    permit = w.Case(
+        system="byggr",
+        id="BYGG-2025-000193",
+        number="BN 2025/0193",
+        main_number="BN 2025/0190",
+        type_code="BYGG-LOV",
+        title="Bygglov för garage, Lönnen 4",
+        description="Nybyggnad av garage 40 kvm.",
+        unit="BN",
+        status="CLOSED",
+        opened_at=at(0),
+        closed_at=at(300),
+        subject=KALLE,
+        applicant=LISA,
+        channel="E_SERVICE",
+        events=[
+            w.Event("BYGG-2025-000193-e1", at(0), "SUBMITTED", "Ansökan om bygglov inkommen"),
+            w.Event(
+                "BYGG-2025-000193-e2",
+                at(24),
+                "REFERRAL_SENT",
+                "Grannehörande skickat",
+                "Grannen Lisa Lund hörs.",
+                diary=True,
+                concerns=LISA,
+            ),
+            w.Event("BYGG-2025-000193-e3", at(30), "NOTICE", "Intern bedömning", internal=True),
+            w.Event("BYGG-2025-000193-e4", at(300), "CLOSED", "Ärendet avslutat"),
+        ],
+        documents=[
+            w.Document("BYGG-2025-000193-d1", "Ansökan", "INCOMING", at(0)),
+            w.Document("BYGG-2025-000193-d2", "Yttrande", "DRAFTED", at(25), confidential=True),
+        ],
+        collaborations=[
+            w.Collaboration(
+                "REFERRAL",
+                "BN",
+                "MBN",
+                at(24),
+                completed_at=at(48),
+                counterpart_system="ecos",
+                counterpart_id="4711",
+                counterpart_number="MK-2025-837",
+            ),
+            w.Collaboration("ASSIGNMENT", "BN", "KS", at(26), follow_up_retained=True),
+        ],
+    )
+    per_status = [
+        w.Case(
+            system="byggr",
+            id=f"BYGG-2024-00000{n}",
+            number=f"BN 2024/000{n}",
+            type_code="BYGG-LOV",
+            title=f"Status {status}",
+            unit="BN",
+            status=status,
+            opened_at=at(-1000 + n),
+            channel=w.CHANNELS[n],
+            link="https://byggr.exempelby.se/arende/x" if n == 0 else None,
+            events=[
+                w.Event(f"s{n}-e{k}", at(-1000 + n + k / 100), kind, kind.lower())
+                for k, kind in enumerate(w.EVENT_KINDS)
+            ],
+        )
+        for n, status in enumerate(w.STATUSES)
+    ]
+    fillers = [
+        w.Case(
+            system="byggr",
+            id=f"BYGG-2025-1{i:05d}",
+            number=f"BN 2025/1{i:03d}",
+            main_number="BN 2025/0999",
+            type_code="BYGG-LOV",
+            title=f"Bygglov {i}",
+            unit="BN",
+            status="RECEIVED",
+            opened_at=at(400 + i),
+            subject=TOLVAN,
+        )
+        for i in range(35)
+    ]
+    return w.World(
+        0, date(2025, 6, 1), 0.0, types, {}, [], [], {"byggr": [permit, *per_status, *fillers]}
+    )
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """Counts the requests that reach the wrapped transport."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.fixture
+def counting() -> Counting:
+    return Counting(httpx.ASGITransport(app=byggr_sim.create_app(make_world())))
+
+
+@pytest.fixture
+async def connector(counting: Counting) -> AsyncIterator[byggr.ByggrConnector]:
+    async with httpx.AsyncClient(base_url="http://byggr.test", transport=counting) as http:
+        yield byggr.ByggrConnector(UpstreamClient("byggr", http), page_size=10)
+
+
+MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
+
+EXPECTED_PERMIT = Case(
+    ref=CaseRef("byggr", "BYGG-2025-000193"),
+    case_number="BN 2025/0193",
+    main_case_number="BN 2025/0190",
+    type=CaseType("BYGG-LOV", "Bygglov"),
+    title="Bygglov för garage, Lönnen 4",
+    description="Nybyggnad av garage 40 kvm.",
+    status=CaseStatus.CLOSED,
+    unit=BN,
+    subject=KALLE,
+    parties=(LISA,),
+    channel=Channel.E_SERVICE,
+    opened_at=at(0),
+    closed_at=at(300),
+    confidential=False,
+    secrecy_ground=None,
+    link="https://etjanster.exempelby.se/bygglov/arende/BYGG-2025-000193",
+    events=(
+        CaseEvent(
+            "byggr:BYGG-2025-000193-e1",
+            at(0),
+            CaseEventKind.SUBMITTED,
+            "Ansökan om bygglov inkommen",
+        ),
+        CaseEvent(
+            "byggr:BYGG-2025-000193-e2",
+            at(24),
+            CaseEventKind.REFERRAL_SENT,
+            "Grannehörande skickat",
+            "Grannen Lisa Lund hörs.",
+            diary_event=True,
+            concerns=LISA,
+        ),
+        CaseEvent(
+            "byggr:BYGG-2025-000193-e3",
+            at(30),
+            CaseEventKind.NOTICE,
+            "Intern bedömning",
+            internal=True,
+        ),
+        CaseEvent("byggr:BYGG-2025-000193-e4", at(300), CaseEventKind.CLOSED, "Ärendet avslutat"),
+    ),
+    documents=(
+        Document("BYGG-2025-000193-d1", "Ansökan", DocumentDirection.INCOMING, at(0)),
+        Document(
+            "BYGG-2025-000193-d2", "Yttrande", DocumentDirection.DRAFTED, at(25), confidential=True
+        ),
+    ),
+    collaborations=(
+        Collaboration(
+            CollaborationKind.REFERRAL,
+            BN,
+            MBN,
+            at(24),
+            at(48),
+            counterpart=CaseRef("ecos", "4711"),
+            counterpart_number="MK-2025-837",
+        ),
+        Collaboration(
+            CollaborationKind.ASSIGNMENT,
+            BN,
+            Unit("KS", "Kommunstyrelsen"),
+            at(26),
+            follow_up_retained=True,
+        ),
+    ),
+)
+
+
+async def test_is_a_case_source(connector: byggr.ByggrConnector) -> None:
+    assert isinstance(connector, CaseSource)
+    assert connector.system == byggr.INFO
+
+
+async def test_cases_for_persons_maps_the_whole_case_in_one_request(
+    connector: byggr.ByggrConnector, counting: Counting
+) -> None:
+    cases = await connector.cases_for_persons([KALLE])
+    assert cases == [EXPECTED_PERMIT]
+    assert all(e.occurred_at.utcoffset() == timedelta(hours=1) for e in cases[0].events)
+    (request,) = counting.requests
+    assert request.headers["SOAPAction"] == (
+        '"http://www.tekis.se/ServiceContract/IArendeExportWS/GetRelateradeArendenByPersOrgNr"'
+    )
+    assert request.headers["Content-Type"] == "text/xml; charset=utf-8"
+
+
+async def test_many_persons_are_one_request(
+    connector: byggr.ByggrConnector, counting: Counting
+) -> None:
+    cases = await connector.cases_for_persons([TOLVAN, KALLE, LISA, TOLVAN, "not-a-pnr"])
+    assert len(cases) == 36
+    assert len(counting.requests) == 1
+    body = counting.requests[0].content.decode()
+    assert body.count("<t:PersOrgNr>") == 3
+
+
+async def test_every_status_event_and_channel_code_maps(connector: byggr.ByggrConnector) -> None:
+    cases = await connector.cases_by_ids([f"BYGG-2024-00000{n}" for n in range(len(w.STATUSES))])
+    by_id = {c.ref.local_id: c for c in cases}
+    for n, status in enumerate(w.STATUSES):
+        case = by_id[f"BYGG-2024-00000{n}"]
+        assert case.status is CaseStatus(status)
+        assert case.channel is Channel(w.CHANNELS[n])
+        assert [e.kind for e in case.events] == [CaseEventKind(k) for k in w.EVENT_KINDS]
+    assert by_id["BYGG-2024-000000"].link == "https://byggr.exempelby.se/arende/x"
+    assert set(byggr.STATUSES) == set(byggr_sim.STATUS_TEXTS.values())
+    assert set(byggr.EVENT_KINDS) == set(byggr_sim.EVENT_TYPES.values())
+    assert set(byggr.CHANNELS) == set(byggr_sim.CHANNELS.values())
+    assert set(byggr.DIRECTIONS) == set(byggr_sim.DIRECTIONS.values())
+    assert set(byggr.COLLABORATIONS) == set(byggr_sim.COLLABORATION_TYPES.values())
+
+
+async def test_numbers_match_case_or_main_number(
+    connector: byggr.ByggrConnector, counting: Counting
+) -> None:
+    cases = await connector.cases_by_numbers(["BN 2025/0190", "BN 2025/0999", "BN 1900/0000"])
+    assert len(cases) == 36
+    assert cases[0] == EXPECTED_PERMIT
+    assert len(counting.requests) == 1
+
+
+async def test_ids_chunk_only_above_the_batch_limit(
+    connector: byggr.ByggrConnector, counting: Counting
+) -> None:
+    ids = ["BYGG-2025-000193", *(f"missing-{i}" for i in range(250))]
+    assert await connector.cases_by_ids(ids) == [EXPECTED_PERMIT]
+    assert len(counting.requests) == 2
+
+
+async def test_empty_keys_make_no_call(connector: byggr.ByggrConnector, counting: Counting) -> None:
+    assert await connector.cases_for_persons([]) == []
+    assert await connector.cases_for_persons(["19560605-5555"]) == []
+    assert await connector.cases_by_ids([]) == []
+    assert await connector.cases_by_numbers(["", "x" * 65]) == []
+    assert counting.requests == []
+
+
+async def test_changed_cases_follows_every_page(
+    connector: byggr.ByggrConnector, counting: Counting
+) -> None:
+    cases = await connector.changed_cases(at(200), at(430))
+    assert [c.ref.local_id for c in cases] == [
+        "BYGG-2025-000193",
+        *(f"BYGG-2025-1{i:05d}" for i in range(30)),
+    ]
+    assert len(counting.requests) == 4  # 31 cases in pages of 10
+    assert (
+        "<t:FromDatum>2025-03-19T17:30:00+01:00</t:FromDatum>"
+        in counting.requests[0].content.decode()
+    )
+    with pytest.raises(ValueError):
+        await connector.changed_cases(datetime(2025, 1, 1), datetime(2025, 2, 1))
+
+
+async def test_cases_by_ids_served_from_cache(counting: Counting) -> None:
+    async with httpx.AsyncClient(base_url="http://byggr.test", transport=counting) as http:
+        cached = byggr.ByggrConnector(UpstreamClient("byggr", http), cache=SimpleMemoryCache())
+        assert await cached.cases_by_ids(["BYGG-2025-000193"]) == [EXPECTED_PERMIT]
+        assert await cached.cases_by_ids(["BYGG-2025-000193"]) == [EXPECTED_PERMIT]
+        assert len(counting.requests) == 1
+
+
+# --- broken answers and faults ---------------------------------------------------------------
+
+
+def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> byggr.ByggrConnector:
+    http = httpx.AsyncClient(base_url="http://byggr.test", transport=httpx.MockTransport(handler))
+    client = UpstreamClient("byggr", http, retry=RetryPolicy(attempts=0))
+    return byggr.ByggrConnector(client)
+
+
+async def _real_answer() -> str:
+    transport = httpx.ASGITransport(app=byggr_sim.create_app(make_world()))
+    async with httpx.AsyncClient(base_url="http://byggr.test", transport=transport) as http:
+        captured: list[str] = []
+
+        async def keep(response: httpx.Response) -> None:
+            await response.aread()
+            captured.append(response.text)
+
+        http.event_hooks["response"] = [keep]
+        await byggr.ByggrConnector(UpstreamClient("byggr", http)).cases_by_ids(["BYGG-2025-000193"])
+        return captured[0]
+
+
+def _answering(body: bytes) -> Callable[[httpx.Request], httpx.Response]:
+    return lambda request: httpx.Response(200, content=body)
+
+
+def _envelope(inner: str) -> bytes:
+    return f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body>{inner}</s:Body></s:Envelope>'.encode()
+
+
+async def test_broken_answers_are_contract_errors() -> None:
+    good = await _real_answer()
+    variants = [
+        b"\x00<<garbage",
+        b"<not-closed>",
+        good.replace("Beslut fattat", "Makulerat").replace("Avslutat", "Makulerat").encode(),
+        good.replace("<ns0:ArendeId>BYGG-2025-000193</ns0:ArendeId>", "").encode(),
+        good.replace("2025-03-11T09:30:00+01:00", "11/3 2025").encode(),
+        good.replace("<ns0:Sekretess>false", "<ns0:Sekretess>nej").encode(),
+        good.replace("ETJANST", "BREVDUVA").encode(),
+        good.replace("GetArendeResponse", "GetArendeSvar").encode(),
+        good.encode("utf-16"),
+        _envelope(""),
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + _envelope("&a;"),
+    ]
+    assert all(v != good.encode() for v in variants)  # every replacement hit
+    for body in variants:
+        connector = _mock(_answering(body))
+        with pytest.raises(UpstreamContractError) as caught:
+            await connector.cases_by_ids(["BYGG-2025-000193"])
+        assert caught.value.system == "byggr"
+        assert "byggr.test" not in caught.value.message
+
+
+def _fault(code: str) -> bytes:
+    return _envelope(
+        f"<s:Fault><faultcode>s:{code}</faultcode><faultstring>x</faultstring></s:Fault>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (500, _fault("Client"), UpstreamRejected),
+        (500, _fault("Client.Validation"), UpstreamRejected),
+        (500, _fault("Server"), UpstreamUnavailable),
+        (500, b"Internal Server Error", UpstreamUnavailable),
+        (503, b"", UpstreamUnavailable),
+        (200, _fault("Client"), UpstreamRejected),
+        (200, _fault("Server"), UpstreamUnavailable),
+    ],
+)
+async def test_soap_faults_map_by_fault_code(
+    status: int, body: bytes, expected: type[Exception]
+) -> None:
+    connector = _mock(lambda request: httpx.Response(status, content=body))
+    with pytest.raises(expected) as caught:
+        await connector.cases_for_persons([KALLE])
+    assert type(caught.value) is expected
+
+
+async def test_a_page_out_of_step_is_a_contract_error() -> None:
+    inner = (
+        '<r:GetUpdatedArendenResponse xmlns:r="http://www.tekis.se/ServiceContract">'
+        "<r:GetUpdatedArendenResult><r:Arenden/><r:Sida>3</r:Sida><r:AntalSidor>5</r:AntalSidor>"
+        "</r:GetUpdatedArendenResult></r:GetUpdatedArendenResponse>"
+    )
+    connector = _mock(lambda request: httpx.Response(200, content=_envelope(inner)))
+    with pytest.raises(UpstreamContractError):
+        await connector.changed_cases(at(0), at(1))
+
+
+async def test_the_real_simulator_rejects_a_wrong_request_as_client_fault() -> None:
+    transport = httpx.ASGITransport(app=byggr_sim.create_app(make_world()))
+    async with httpx.AsyncClient(base_url="http://byggr.test", transport=transport) as http:
+        client = UpstreamClient("byggr", http, retry=RetryPolicy(attempts=0))
+        connector = byggr.ByggrConnector(client, page_size=100_000)
+        with pytest.raises(UpstreamRejected):
+            await connector.changed_cases(at(0), at(1))
+
+
+async def test_works_under_the_fault_injector_and_maps_its_faults() -> None:
+    injector = FaultInjector(byggr_sim.create_app(make_world()))
+    transport = httpx.ASGITransport(app=injector)
+    async with httpx.AsyncClient(base_url="http://byggr.test", transport=transport) as http:
+        connector = byggr.ByggrConnector(
+            UpstreamClient("byggr", http, retry=RetryPolicy(attempts=0))
+        )
+        assert len(await connector.cases_for_persons([KALLE])) == 1
+        injector.set(Faults(malformed=True))
+        with pytest.raises(UpstreamContractError):
+            await connector.cases_for_persons([KALLE])
+        injector.set(Faults(error_rate=1.0))
+        with pytest.raises(UpstreamUnavailable):
+            await connector.cases_for_persons([KALLE])

@@ -1,0 +1,521 @@
+"""EserviceConnector against the simulated e-service platform: mapping, tables, Link paging,
+batching, caching, bad bodies and the signed status callbacks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime, timedelta
+
+import httpx
+import pytest
+from aiocache import SimpleMemoryCache
+
+from connectors import eservice as es
+from connectors.base import CaseSource
+from connectors.domain import (
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    CaseRef,
+    CaseStatus,
+    CaseType,
+    Channel,
+    Collaboration,
+    CollaborationKind,
+    Document,
+    DocumentDirection,
+    Unit,
+)
+from connectors.errors import UpstreamContractError, ValidationError
+from connectors.http import UpstreamClient
+from simulators import eservice as es_sim
+from simulators import eservice_shapes as shapes
+from simulators import world as w
+from simulators.faults import FaultInjector, Faults
+
+ANNA = "197801012340"
+TOLVAN = "191212121212"
+KALLE = "195606055555"
+NILS = "201903142386"
+T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
+FILLERS = 14
+SECRET = "delad-hemlighet"
+MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
+BUN = Unit("BUN", "Barn- och utbildningsnämnden")
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def make_world() -> w.World:
+    types = {
+        "ES-NEDSKRAPNING": w.CaseTypeDef(
+            "ES-NEDSKRAPNING", "Anmälan om nedskräpning", "Miljö", "eservice", "MBN", 30
+        ),
+        "ES-FORSKOLA": w.CaseTypeDef(
+            "ES-FORSKOLA", "Ansökan förskoleplats", "Utbildning", "eservice", "BUN", 120
+        ),
+    }
+    waiting = w.Case(
+        system="eservice",
+        id="104240",
+        number="ES-2025-0901",
+        type_code="ES-NEDSKRAPNING",
+        title="Skräp vid badplatsen",
+        unit="MBN",
+        status="WAITING_FOR_CITIZEN",
+        opened_at=T0,
+        subject=TOLVAN,
+        events=[
+            w.Event("104240-1", T0, "SUBMITTED", "Anmälan inskickad", status_after="RECEIVED"),
+            w.Event(
+                "104240-2",
+                at(26),
+                "COMPLETION_REQUESTED",
+                "Komplettering begärd",
+                description="Bifoga gärna en bild.",
+                status_after="WAITING_FOR_CITIZEN",
+            ),
+        ],
+    )
+    child = w.Case(
+        system="eservice",
+        id="104250",
+        number="ES-2025-0950",
+        main_number="BUN 2025/0301",
+        type_code="ES-FORSKOLA",
+        title="Ansökan om förskoleplats",
+        description="Önskar plats från augusti.",
+        unit="BUN",
+        status="FORWARDED",
+        opened_at=at(1),
+        closed_at=at(2),
+        subject=NILS,
+        applicant=KALLE,
+        confidential=True,
+        secrecy_ground="OSL 23 kap. 1 §",
+        events=[
+            w.Event("104250-1", at(1), "SUBMITTED", "Ansökan inskickad", concerns=NILS),
+            w.Event("104250-2", at(2), "FORWARDED", "Skickad till förskolan", diary=True),
+        ],
+        documents=[w.Document("f-1", "Ansökan", "INCOMING", at(1), confidential=True)],
+        collaborations=[
+            w.Collaboration(
+                "FORWARDING",
+                "BUN",
+                "BUN",
+                at(2),
+                follow_up_retained=True,
+                counterpart_system="edu",
+                counterpart_id="P-77",
+                counterpart_number="BUN 2025/0301",
+            )
+        ],
+    )
+    channels = tuple(shapes.CHANNELS)
+    kinds = ("INCOMING", "OUTGOING", "DRAFTED")
+    collab_kinds = ("REFERRAL", "ASSIGNMENT", "FORWARDING")
+    fillers = [
+        w.Case(
+            system="eservice",
+            id=f"{105000 + i}",
+            number=f"ES-2025-{1000 + i}",
+            type_code="ES-NEDSKRAPNING",
+            title=f"Anmälan {i}",
+            unit="MBN",
+            status=w.STATUSES[i % len(w.STATUSES)],
+            opened_at=at(100 + i),
+            subject=ANNA,
+            channel=channels[i % len(channels)],
+            events=[w.Event(f"e{i}", at(100.5 + i), w.EVENT_KINDS[i], "Händelse")],
+            documents=[w.Document(f"d{i}", "Fil", kinds[i % 3], at(100 + i))],
+            collaborations=[w.Collaboration(collab_kinds[i % 3], "MBN", "TN", at(100 + i))],
+        )
+        for i in range(FILLERS)
+    ]
+    return w.World(
+        seed=1,
+        reference_date=date(2025, 12, 31),
+        scale=0.0,
+        case_types=types,
+        persons={},
+        custody=[],
+        mandates=[],
+        cases={"eservice": [waiting, child, *fillers]},
+    )
+
+
+WAITING = Case(
+    ref=CaseRef("eservice", "104240"),
+    case_number="ES-2025-0901",
+    type=CaseType("ES-NEDSKRAPNING", "Anmälan om nedskräpning"),
+    title="Skräp vid badplatsen",
+    status=CaseStatus.WAITING_FOR_CITIZEN,
+    unit=MBN,
+    subject=TOLVAN,
+    channel=Channel.E_SERVICE,
+    opened_at=T0,
+    link="https://etjanster.exempelby.se/oversikt/flowinstance/104240",
+    events=(
+        CaseEvent("eservice:104240-1", T0, CaseEventKind.SUBMITTED, "Anmälan inskickad"),
+        CaseEvent(
+            "eservice:104240-2",
+            at(26),
+            CaseEventKind.COMPLETION_REQUESTED,
+            "Komplettering begärd",
+            description="Bifoga gärna en bild.",
+        ),
+    ),
+)
+
+CHILD = Case(
+    ref=CaseRef("eservice", "104250"),
+    case_number="ES-2025-0950",
+    main_case_number="BUN 2025/0301",
+    type=CaseType("ES-FORSKOLA", "Ansökan förskoleplats"),
+    title="Ansökan om förskoleplats",
+    description="Önskar plats från augusti.",
+    status=CaseStatus.FORWARDED,
+    unit=BUN,
+    subject=NILS,
+    parties=(KALLE,),
+    channel=Channel.E_SERVICE,
+    opened_at=at(1),
+    closed_at=at(2),
+    confidential=True,
+    secrecy_ground="OSL 23 kap. 1 §",
+    link="https://etjanster.exempelby.se/oversikt/flowinstance/104250",
+    events=(
+        CaseEvent(
+            "eservice:104250-1", at(1), CaseEventKind.SUBMITTED, "Ansökan inskickad", concerns=NILS
+        ),
+        CaseEvent(
+            "eservice:104250-2",
+            at(2),
+            CaseEventKind.FORWARDED,
+            "Skickad till förskolan",
+            diary_event=True,
+        ),
+    ),
+    documents=(Document("f-1", "Ansökan", DocumentDirection.INCOMING, at(1), confidential=True),),
+    collaborations=(
+        Collaboration(
+            CollaborationKind.FORWARDING,
+            BUN,
+            BUN,
+            at(2),
+            follow_up_retained=True,
+            counterpart=CaseRef("edu", "P-77"),
+            counterpart_number="BUN 2025/0301",
+        ),
+    ),
+)
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """Forwards to another transport and records every request."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.fixture
+def counting() -> Counting:
+    return Counting(httpx.ASGITransport(app=es_sim.create_app(make_world())))
+
+
+@pytest.fixture
+async def connector(counting: Counting) -> AsyncIterator[es.EserviceConnector]:
+    async with httpx.AsyncClient(transport=counting, base_url="http://eservice.test") as http:
+        yield es.EserviceConnector(UpstreamClient("eservice", http), per_page=5)
+
+
+async def test_is_a_case_source(connector: es.EserviceConnector) -> None:
+    assert isinstance(connector, CaseSource)
+    assert connector.system == es.INFO
+
+
+async def test_cases_for_persons_maps_whole_cases_in_one_request(
+    connector: es.EserviceConnector, counting: Counting
+) -> None:
+    cases = await connector.cases_for_persons([TOLVAN, KALLE, TOLVAN, "bad"])
+    assert cases == [WAITING, CHILD]
+    assert len(counting.requests) == 1
+    assert counting.requests[0].url.params["citizenIdentifier"] == f"{TOLVAN},{KALLE}"
+
+
+async def test_link_paging_is_followed(connector: es.EserviceConnector, counting: Counting) -> None:
+    cases = await connector.cases_for_persons([ANNA])
+    assert [c.ref.local_id for c in cases] == [str(105000 + i) for i in range(FILLERS)]
+    assert [r.url.params.get("page") for r in counting.requests] == [None, "2", "3"]
+    assert all(r.url.host == "eservice.test" for r in counting.requests)
+
+
+async def test_every_status_event_channel_and_handover_maps(
+    connector: es.EserviceConnector,
+) -> None:
+    for neutral, (status_id, _, content_type) in shapes.STATUSES.items():
+        assert es.STATUS[status_id] == (content_type, CaseStatus(neutral))
+    assert set(es.STATUS) == {s[0] for s in shapes.STATUSES.values()}
+    assert set(es.EVENT_KIND) == set(shapes.EVENT_TYPES.values())
+    assert set(es.CHANNEL) == set(shapes.CHANNELS.values())
+    assert set(es.DIRECTION) == set(shapes.DIRECTIONS.values())
+    assert set(es.HANDOVER) == set(shapes.HANDOVER_TYPES.values())
+    cases = await connector.cases_for_persons([ANNA])
+    assert {c.status for c in cases} == set(CaseStatus)
+    assert {e.kind for c in cases for e in c.events} == set(CaseEventKind)
+    assert {c.channel for c in cases} == set(Channel)
+    assert {d.direction for c in cases for d in c.documents} == set(DocumentDirection)
+    assert {k.kind for c in cases for k in c.collaborations} == set(CollaborationKind)
+    for i, case in enumerate(cases):
+        assert case.status is CaseStatus(w.STATUSES[i % len(w.STATUSES)])
+        assert case.events[0].kind is CaseEventKind(w.EVENT_KINDS[i])
+
+
+async def test_by_ids_and_numbers_one_request_each(
+    connector: es.EserviceConnector, counting: Counting
+) -> None:
+    assert await connector.cases_by_ids(["104250", "104240", "x,y"]) == [CHILD, WAITING]
+    assert await connector.cases_by_numbers(["BUN 2025/0301", "ES-2025-0901"]) == [
+        WAITING,
+        CHILD,
+    ]
+    assert [r.url.params.get("flowInstanceIDs") for r in counting.requests] == [
+        "104250,104240",
+        None,
+    ]
+
+
+async def test_empty_keys_make_no_call(connector: es.EserviceConnector, counting: Counting) -> None:
+    assert await connector.cases_for_persons([]) == []
+    assert await connector.cases_by_ids([]) == []
+    assert await connector.cases_by_numbers([]) == []
+    assert counting.requests == []
+
+
+async def test_changed_cases_follows_every_page(
+    connector: es.EserviceConnector, counting: Counting
+) -> None:
+    cases = await connector.changed_cases(at(0), at(100 + FILLERS))
+    assert [c.ref.local_id for c in cases] == [
+        "104250",
+        "104240",
+        *(str(105000 + i) for i in range(FILLERS)),
+    ]
+    assert len(counting.requests) == 4
+    assert counting.requests[0].url.params["fromDate"] == at(0).isoformat()
+
+
+async def test_cache_and_forget(counting: Counting) -> None:
+    async with httpx.AsyncClient(transport=counting, base_url="http://eservice.test") as http:
+        cached = es.EserviceConnector(UpstreamClient("eservice", http), cache=SimpleMemoryCache())
+        assert await cached.cases_by_ids(["104240"]) == [WAITING]
+        assert await cached.cases_by_ids(["104240"]) == [WAITING]
+        assert len(counting.requests) == 1
+        await cached.forget(["104240"])
+        assert await cached.cases_by_ids(["104240"]) == [WAITING]
+        assert len(counting.requests) == 2
+
+
+async def test_a_callback_end_to_end() -> None:
+    """The citizen completes; the platform calls back; the callback verifies; a fresh read
+    shows the new status."""
+    received: list[httpx.Request] = []
+
+    def hook(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(204)
+
+    app = es_sim.create_app(
+        make_world(),
+        callback_url="http://gateway.test/hooks/eservice",
+        callback_secret=SECRET,
+        transport=httpx.MockTransport(hook),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://eservice.test") as http:
+        connector = es.EserviceConnector(UpstreamClient("eservice", http))
+        citizen = await http.post("/api/flowinstances/104240/complete")
+        assert citizen.status_code == 200
+        await app.state.notifier.join()
+        (callback,) = received
+        ref = es.verify_callback(callback.content, callback.headers["x-signature"], SECRET)
+        assert ref == CaseRef("eservice", "104240")
+        (case,) = await connector.cases_by_ids([ref.local_id])
+    assert case.status is CaseStatus.IN_PROGRESS
+    assert case.events[-1].kind is CaseEventKind.COMPLETION_RECEIVED
+    assert case.events[-1].id.startswith("eservice:")
+
+
+def _signed(payload: object, secret: str = SECRET) -> tuple[bytes, str]:
+    body = json.dumps(payload).encode()
+    return body, "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+GOOD = {
+    "event": "status_changed",
+    "flowInstanceID": 104240,
+    "status": "Under behandling",
+    "occurred": "2025-03-12T10:00:00+01:00",
+}
+
+
+def test_verify_callback_accepts_a_good_signature() -> None:
+    body, signature = _signed(GOOD)
+    assert es.verify_callback(body, signature, SECRET) == CaseRef("eservice", "104240")
+    body, signature = _signed({**GOOD, "flowInstanceID": "A-17"})
+    assert es.verify_callback(body, signature.upper().replace("SHA256=", "sha256="), SECRET) == (
+        CaseRef("eservice", "A-17")
+    )
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda body, sig: (body, None),
+        lambda body, sig: (body, ""),
+        lambda body, sig: (body, sig.removeprefix("sha256=")),
+        lambda body, sig: (body, "sha1=" + sig.removeprefix("sha256=")),
+        lambda body, sig: (body + b" ", sig),
+        lambda body, sig: (body, sig[:-1] + ("0" if sig[-1] != "0" else "1")),
+        lambda body, sig: (body, _signed(GOOD, "fel-hemlighet")[1]),
+        lambda body, sig: (body, "sha256=åäö"),
+    ],
+)
+def test_verify_callback_refuses_bad_signatures(
+    mangle: Callable[[bytes, str], tuple[bytes, str | None]],
+) -> None:
+    body, signature = mangle(*_signed(GOOD))
+    with pytest.raises(ValidationError) as caught:
+        es.verify_callback(body, signature, SECRET)
+    assert caught.value.code == "INVALID_SIGNATURE"
+
+
+def test_verify_callback_fails_closed_without_a_secret() -> None:
+    body, signature = _signed(GOOD, "")
+    with pytest.raises(ValidationError) as caught:
+        es.verify_callback(body, signature, "")
+    assert caught.value.code == "INVALID_SIGNATURE"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [GOOD],
+        {**GOOD, "event": "deleted"},
+        {k: v for k, v in GOOD.items() if k != "flowInstanceID"},
+        {**GOOD, "flowInstanceID": None},
+        {**GOOD, "occurred": "igår"},
+        {**GOOD, "occurred": "2025-03-12T10:00:00"},
+        {**GOOD, "status": 2},
+    ],
+)
+def test_verify_callback_signed_garbage_is_a_contract_error(payload: object) -> None:
+    body, signature = _signed(payload)
+    with pytest.raises(UpstreamContractError):
+        es.verify_callback(body, signature, SECRET)
+    body = b"\xff{not json"
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    with pytest.raises(UpstreamContractError):
+        es.verify_callback(body, signature, SECRET)
+
+
+def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.MockTransport(handler), base_url="http://eservice.test"
+    )
+
+
+def _record() -> dict[str, object]:
+    world = make_world()
+    case = world.case("eservice", "104240")
+    assert case is not None
+    return shapes.render_case(case, world.case_types)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b'{"items": []}',
+        json.dumps([{**_record(), "status": {"statusID": 9, "contentType": "X"}}]).encode(),
+        json.dumps(
+            [{**_record(), "status": {"statusID": 3, "name": "x", "contentType": "ARCHIVED"}}]
+        ).encode(),
+        json.dumps([{**_record(), "added": "2025-03-11T09:30:00+01:00"}]).encode(),
+        json.dumps([{**_record(), "submittedVia": "DUVA"}]).encode(),
+        json.dumps([{**_record(), "flowInstanceID": -4}]).encode(),
+        json.dumps([{**_record(), "poster": "191212121212"}]).encode(),
+        json.dumps([{k: v for k, v in _record().items() if k != "url"}]).encode(),
+    ],
+)
+async def test_malformed_pages_are_contract_errors(body: bytes) -> None:
+    async with _mock(lambda r: httpx.Response(200, content=body)) as http:
+        connector = es.EserviceConnector(UpstreamClient("eservice", http))
+        with pytest.raises(UpstreamContractError) as caught:
+            await connector.cases_by_ids(["104240"])
+    assert "http" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        '<http://evil.example/api/flowinstances?page=2>; rel="next"',
+        '<//evil.example/api/flowinstances?page=2>; rel="next"',
+        '</api/other?page=2>; rel="next"',
+        '</api/flowinstances/changed?page=2>; rel="next"',
+    ],
+)
+async def test_a_next_link_off_the_listing_is_a_contract_error(link: str) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[_record()], headers={"Link": link})
+
+    async with _mock(handler) as http:
+        connector = es.EserviceConnector(UpstreamClient("eservice", http))
+        with pytest.raises(UpstreamContractError):
+            await connector.cases_by_ids(["104240"])
+    assert len(seen) == 1
+
+
+async def test_a_repeating_next_link_is_a_contract_error() -> None:
+    link = '</api/flowinstances?flowInstanceIDs=104240&page=2>; rel="next"'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=[_record()], headers={"Link": link})
+
+    async with _mock(handler) as http:
+        client = UpstreamClient("eservice", http)
+        with pytest.raises(UpstreamContractError):
+            await es.EserviceConnector(client).cases_by_ids(["104240"])
+    assert client.calls == 2
+
+
+def test_local_times_become_aware_stockholm_times() -> None:
+    winter = es.local_time("2025-01-15 08:00:00")
+    summer = es.local_time("2025-07-15 08:00:00")
+    assert winter.utcoffset() == timedelta(hours=1)
+    assert summer.utcoffset() == timedelta(hours=2)
+
+
+async def test_a_distorted_answer_under_fault_injection_is_a_contract_error() -> None:
+    injector = FaultInjector(es_sim.create_app(make_world()))
+    injector.set(Faults(malformed=True))
+    transport = httpx.ASGITransport(app=injector)
+    async with httpx.AsyncClient(transport=transport, base_url="http://eservice.test") as http:
+        connector = es.EserviceConnector(UpstreamClient("eservice", http))
+        with pytest.raises(UpstreamContractError):
+            await connector.cases_for_persons([TOLVAN])
+        injector.clear()
+        assert await connector.cases_for_persons([TOLVAN]) == [WAITING]

@@ -1,0 +1,259 @@
+"""FolkbokforingConnector against the simulated register: mapping, batching, per-key caching
+with negative caching, and bad bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from aiocache import SimpleMemoryCache
+
+from connectors import folkbokforing as fb
+from connectors.base import PopulationRegister
+from connectors.domain import Custody, Person
+from connectors.errors import UpstreamContractError
+from connectors.http import UpstreamClient
+from connectors.personal_number import luhn_digit
+from simulators import folkbokforing as fb_sim
+from simulators import world as w
+
+KALLE = "195606055555"
+NILS = "201903142386"
+SARA = "198509231661"
+TOLVAN = "191212121212"
+UNKNOWN = "194505173213"
+
+
+def pnr(n: int) -> str:
+    """A valid personal number born 1980-01-01 with serial `n`."""
+    nine = f"800101{n:03d}"
+    return f"19{nine}{luhn_digit(nine)}"
+
+
+MANY = [pnr(n) for n in range(250)]
+
+
+def make_world() -> w.World:
+    persons = {
+        KALLE: w.Person(KALLE, "Kalle", "Testson", street="Storgatan 1"),
+        NILS: w.Person(NILS, "Nils", "Testson"),
+        SARA: w.Person(SARA, "Sara", "Skyddad", protected=True),
+        TOLVAN: w.Person(TOLVAN, "Tolvan", "Tolvansson"),
+    }
+    persons.update({p: w.Person(p, "Test", f"Person{i}") for i, p in enumerate(MANY)})
+    return w.World(
+        seed=1,
+        reference_date=date(2025, 12, 31),
+        scale=0.0,
+        case_types={},
+        persons=persons,
+        custody=[w.Custody(KALLE, NILS), w.Custody(SARA, NILS)],
+        mandates=[],
+        cases={},
+    )
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """Forwards to another transport and records every request."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
+
+    def asked(self) -> list[list[str]]:
+        return [json.loads(r.content)["personnummer"] for r in self.requests]
+
+
+class RecordingCache(SimpleMemoryCache):  # type: ignore[misc]
+    """A real memory cache that also records every multi_set with its TTL."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sets: list[tuple[list[str], int | None]] = []
+
+    async def _multi_set(self, pairs: Any, ttl: int | None = None, _conn: Any = None) -> Any:
+        self.sets.append(([k for k, _ in pairs], ttl))
+        return await super()._multi_set(pairs, ttl=ttl, _conn=_conn)
+
+
+class BrokenCache(SimpleMemoryCache):  # type: ignore[misc]
+    """A cache that is down."""
+
+    async def _multi_get(self, keys: Any, encoding: Any = None, _conn: Any = None) -> Any:
+        raise ConnectionError("cache down")
+
+    async def _multi_set(self, pairs: Any, ttl: int | None = None, _conn: Any = None) -> Any:
+        raise ConnectionError("cache down")
+
+
+@pytest.fixture
+def counting() -> Counting:
+    return Counting(httpx.ASGITransport(app=fb_sim.create_app(make_world())))
+
+
+@pytest.fixture
+async def http(counting: Counting) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=counting, base_url="http://folkbokforing.test") as c:
+        yield c
+
+
+def connector(http: httpx.AsyncClient, cache: Any = None) -> fb.FolkbokforingConnector:
+    return fb.FolkbokforingConnector(UpstreamClient("folkbokforing", http), cache=cache)
+
+
+async def test_is_a_population_register(http: httpx.AsyncClient) -> None:
+    register = connector(http)
+    assert isinstance(register, PopulationRegister)
+    assert register.system == fb.INFO
+
+
+async def test_persons_in_one_request_unknown_and_malformed_absent(
+    http: httpx.AsyncClient, counting: Counting
+) -> None:
+    persons = await connector(http).persons([SARA, UNKNOWN, KALLE, "19560605-5555", "x", SARA])
+    assert persons == [
+        Person(SARA, "Sara", "Skyddad", protected_identity=True),
+        Person(KALLE, "Kalle", "Testson", protected_identity=False),
+    ]
+    assert counting.asked() == [[SARA, UNKNOWN, KALLE]]
+
+
+async def test_custody_in_both_directions_without_duplicates(
+    http: httpx.AsyncClient, counting: Counting
+) -> None:
+    rels = await connector(http).custody([KALLE, NILS, TOLVAN, UNKNOWN])
+    assert rels == [Custody(KALLE, NILS), Custody(SARA, NILS)]
+    assert await connector(http).custody([SARA]) == [Custody(SARA, NILS)]
+    assert [r.url.path for r in counting.requests] == ["/api/v1/personer/relationer"] * 2
+
+
+async def test_empty_or_only_malformed_keys_make_no_call(
+    http: httpx.AsyncClient, counting: Counting
+) -> None:
+    register = connector(http, SimpleMemoryCache())
+    assert await register.persons([]) == []
+    assert await register.custody(["195606055556", "abc"]) == []
+    assert counting.requests == []
+
+
+async def test_more_than_200_keys_are_chunked(http: httpx.AsyncClient, counting: Counting) -> None:
+    persons = await connector(http).persons(MANY)
+    assert [p.personal_number for p in persons] == MANY
+    assert sorted(len(keys) for keys in counting.asked()) == [50, 200]
+
+
+async def test_persons_cached_with_negative_caching(
+    http: httpx.AsyncClient, counting: Counting
+) -> None:
+    cache = RecordingCache()
+    register = connector(http, cache)
+    first = await register.persons([KALLE, UNKNOWN])
+    assert first == [Person(KALLE, "Kalle", "Testson")]
+    assert cache.sets == [
+        ([f"folkbokforing:person:{KALLE}"], fb.PERSON_TTL),
+        ([f"folkbokforing:person:{UNKNOWN}"], fb.MISS_TTL),
+    ]
+    assert fb.MISS_TTL < fb.PERSON_TTL
+    # all known and unknown: no call at all
+    assert await register.persons([UNKNOWN, KALLE]) == first
+    assert len(counting.requests) == 1
+    # partly cached: only the missing key is asked
+    both = await register.persons([KALLE, TOLVAN, UNKNOWN])
+    assert [p.personal_number for p in both] == [KALLE, TOLVAN]
+    assert counting.asked() == [[KALLE, UNKNOWN], [TOLVAN]]
+
+
+async def test_custody_cached_per_person(http: httpx.AsyncClient, counting: Counting) -> None:
+    cache = RecordingCache()
+    register = connector(http, cache)
+    assert await register.custody([NILS, UNKNOWN]) == [Custody(KALLE, NILS), Custody(SARA, NILS)]
+    assert cache.sets == [
+        ([f"folkbokforing:custody:{NILS}"], fb.CUSTODY_TTL),
+        ([f"folkbokforing:custody:{UNKNOWN}"], fb.MISS_TTL),
+    ]
+    assert await register.custody([UNKNOWN, NILS]) == [Custody(KALLE, NILS), Custody(SARA, NILS)]
+    assert await register.custody([TOLVAN]) == []
+    assert await register.custody([TOLVAN]) == []
+    assert counting.asked() == [[NILS, UNKNOWN], [TOLVAN]]
+    # persons and custody do not share keys
+    assert await register.persons([NILS]) == [Person(NILS, "Nils", "Testson")]
+    assert len(counting.requests) == 3
+
+
+async def test_a_broken_cache_does_not_fail_the_read(
+    http: httpx.AsyncClient, counting: Counting
+) -> None:
+    register = connector(http, BrokenCache())
+    assert await register.persons([KALLE]) == [Person(KALLE, "Kalle", "Testson")]
+    assert await register.persons([KALLE]) == [Person(KALLE, "Kalle", "Testson")]
+    assert len(counting.requests) == 2
+
+
+def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.MockTransport(handler), base_url="http://folkbokforing.test"
+    )
+
+
+GOOD = {
+    "personnummer": KALLE,
+    "fornamn": "Kalle",
+    "efternamn": "Testson",
+    "skyddadIdentitet": False,
+    "sekretessmarkering": False,
+}
+
+
+@pytest.mark.parametrize(
+    ("payload", "protected"),
+    [
+        ({**GOOD, "sekretessmarkering": True}, True),
+        ({**GOOD, "skyddadIdentitet": True}, True),
+        (GOOD, False),
+    ],
+)
+async def test_either_flag_means_protected_identity(payload: object, protected: bool) -> None:
+    async with _mock(lambda r: httpx.Response(200, json={"personer": [payload]})) as http:
+        (person,) = await connector(http).persons([KALLE])
+    assert person.protected_identity is protected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{oops",
+        b"[]",
+        b'{"personer": {}}',
+        json.dumps({"personer": [{**GOOD, "skyddadIdentitet": "nej"}]}).encode(),
+        json.dumps({"personer": [{**GOOD, "personnummer": "195606055556"}]}).encode(),
+        json.dumps({"personer": [{k: v for k, v in GOOD.items() if k != "efternamn"}]}).encode(),
+        json.dumps({"personer": [{**GOOD, "fornamn": ""}]}).encode(),
+    ],
+)
+async def test_malformed_persons_are_contract_errors(body: bytes) -> None:
+    async with _mock(lambda r: httpx.Response(200, content=body)) as http:
+        with pytest.raises(UpstreamContractError) as caught:
+            await connector(http, SimpleMemoryCache()).persons([KALLE])
+    assert caught.value.system == "folkbokforing"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"relationer": null}',
+        b'{"relationer": [{"personnummer": "195606055555", "barn": []}]}',
+        b'{"relationer": [{"personnummer": "195606055555", "barn": [5], "vardnadshavare": []}]}',
+    ],
+)
+async def test_malformed_relations_are_contract_errors(body: bytes) -> None:
+    async with _mock(lambda r: httpx.Response(200, content=body)) as http:
+        with pytest.raises(UpstreamContractError):
+            await connector(http).custody([KALLE])
