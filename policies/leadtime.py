@@ -39,6 +39,7 @@ is the lower middle value; both are always values that occurred.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -239,33 +240,34 @@ def median(values: Iterable[float]) -> float | None:
 
 
 # --- histograms: how the replica keeps percentiles cheap -----------------------------------
-# Lead times (days) go into buckets of a quarter day below 10 days and 2.5 % wide
-# geometric buckets above; each bucket keeps its count and the sum of its values.
-# The nearest-rank percentile over a histogram returns the mean of the bucket that
-# holds the rank, so it errs by at most the bucket's width (6 h, or 2.5 %).
-_FINE_LIMIT = 10.0
-_FINE_STEP = 0.25
-_RATIO = math.log(1.025)
-_FINE_BUCKETS = int(_FINE_LIMIT / _FINE_STEP)
+# Lead times (days) are counted in 64 buckets: one day wide below 30 days, then 12 %
+# wider each (30 d, 33.6 d, ... about 1,100 d), the last one open-ended. Counts add up
+# across base cells, so any grouping's percentile comes from summed bucket counts:
+# the nearest-rank position is found in its bucket and interpolated linearly inside
+# it, so the answer errs by less than that bucket's width (under a day below 30 days,
+# under 12 % above). A group made of a single base cell gets the exact value instead.
+HISTOGRAM_BUCKETS = 64
+_FINE = 30
+EDGES: tuple[float, ...] = tuple(
+    float(i) if i <= _FINE else _FINE * 1.12 ** (i - _FINE) for i in range(HISTOGRAM_BUCKETS + 1)
+)
 
 
 def bucket(lead_days: float) -> int:
-    """The histogram bucket of a lead time in days (monotone in `lead_days`)."""
-    if lead_days < _FINE_LIMIT:
-        return int(max(lead_days, 0.0) / _FINE_STEP)
-    return _FINE_BUCKETS + int(math.log(lead_days / _FINE_LIMIT) / _RATIO)
+    """The histogram bucket of a lead time in days, 0..HISTOGRAM_BUCKETS-1 (monotone)."""
+    return min(max(bisect.bisect_right(EDGES, lead_days) - 1, 0), HISTOGRAM_BUCKETS - 1)
 
 
-def percentile_from_histogram(hist: Mapping[int, tuple[int, float]], p: float) -> float | None:
-    """Nearest-rank percentile over {bucket: (count, sum of days)}; the bucket mean."""
-    total = sum(n for n, _ in hist.values())
+def percentile_from_counts(counts: Sequence[int], p: float) -> float | None:
+    """Nearest-rank percentile over bucket counts, interpolated inside the bucket."""
+    total = sum(counts)
     if total == 0:
         return None
     rank = max(1, math.ceil(p / 100 * total))
     seen = 0
-    for key in sorted(hist):
-        n, s = hist[key]
+    for index, n in enumerate(counts):
+        if n and seen + n >= rank:
+            low, high = EDGES[index], EDGES[index + 1]
+            return low + (high - low) * (rank - seen - 0.5) / n
         seen += n
-        if n and seen >= rank:
-            return s / n
     raise AssertionError("unreachable: rank within total")

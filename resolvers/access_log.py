@@ -19,7 +19,7 @@ class AccessLogUnavailable(GatewayError):
 
 @strawberry.type
 class AccessLogEntry:
-    at: DateTime  # type: ignore[valid-type]
+    at: DateTime
     actor_role: Role  # type: ignore[valid-type]
     actor_unit: Unit | None
     purpose: str

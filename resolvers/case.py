@@ -57,7 +57,7 @@ class Document:
         return self.view.direction
 
     @strawberry.field
-    def registered_at(self) -> DateTime:  # type: ignore[valid-type]
+    def registered_at(self) -> DateTime:
         return self.view.registered_at
 
     @strawberry.field
@@ -75,7 +75,7 @@ class CaseEvent:
         return strawberry.ID(event_id(self.case_view.ref.system, self.view.id))
 
     @strawberry.field
-    def occurred_at(self) -> DateTime:  # type: ignore[valid-type]
+    def occurred_at(self) -> DateTime:
         return self.view.occurred_at
 
     @strawberry.field
@@ -131,11 +131,11 @@ class Collaboration:
         return Unit.of(self.view.to_unit)
 
     @strawberry.field
-    def started_at(self) -> DateTime:  # type: ignore[valid-type]
+    def started_at(self) -> DateTime:
         return self.view.started_at
 
     @strawberry.field
-    def completed_at(self) -> DateTime | None:  # type: ignore[valid-type]
+    def completed_at(self) -> DateTime | None:
         return self.view.completed_at
 
     @strawberry.field(description="True for referral and assignment.")
@@ -247,11 +247,11 @@ class Case:
         return self.view.channel
 
     @strawberry.field
-    def opened_at(self) -> DateTime:  # type: ignore[valid-type]
+    def opened_at(self) -> DateTime:
         return self.view.opened_at
 
     @strawberry.field
-    def closed_at(self) -> DateTime | None:  # type: ignore[valid-type]
+    def closed_at(self) -> DateTime | None:
         return self.view.closed_at
 
     @strawberry.field(description="True when the case holds information under secrecy (sekretess).")

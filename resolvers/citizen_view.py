@@ -92,7 +92,7 @@ class CitizenView:
     @strawberry.field(description="Events of those cases, newest first, like a bank statement.")
     def events(
         self,
-        since: DateTime | None = None,  # type: ignore[valid-type]
+        since: DateTime | None = None,
         first: int | None = 50,
         after: str | None = None,
     ) -> CaseEventConnection:

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import NewType
 
 import strawberry
 
 from connectors import domain
 from policies import caller
 
-DateTime = strawberry.scalar(
-    NewType("DateTime", datetime),
-    serialize=lambda v: v.isoformat(timespec="seconds"),
-    parse_value=lambda v: datetime.fromisoformat(v),
-    description="ISO-8601 date-time with offset, e.g. 2026-03-11T09:30:00+01:00.",
-)
-Date = strawberry.scalar(
-    NewType("Date", date),
-    serialize=lambda v: v.isoformat(),
-    parse_value=lambda v: date.fromisoformat(v),
-    description="ISO-8601 calendar date, e.g. 2026-03-11.",
-)
+# strawberry's built-in scalars for `datetime` and `date` are named DateTime and Date,
+# as in the contract, and serialise to ISO-8601 (with the offset, our datetimes are aware)
+DateTime = datetime
+Date = date
 
 Role = strawberry.enum(caller.Role)
 CaseStatus = strawberry.enum(domain.CaseStatus)
@@ -59,7 +50,7 @@ class SourceSystem:
     healthy: bool = strawberry.field(
         description="False while the system's circuit is open or its last call failed."
     )
-    last_synced_at: DateTime | None = strawberry.field(  # type: ignore[valid-type]
+    last_synced_at: DateTime | None = strawberry.field(
         default=None,
         description="When the statistics replica last pulled this system's changes successfully.",
     )

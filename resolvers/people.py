@@ -37,7 +37,7 @@ class Citizen:
 class Representation:
     citizen: Citizen
     basis: RepresentationBasis  # type: ignore[valid-type]
-    valid_until: Date | None = strawberry.field(  # type: ignore[valid-type]
+    valid_until: Date | None = strawberry.field(
         description="Last day the representation holds: the 18th birthday eve for custody, the mandate's end for a power of attorney."
     )
 

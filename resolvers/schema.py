@@ -10,10 +10,8 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 
 from connectors.errors import GatewayError
@@ -87,12 +85,11 @@ def build_schema(
 ) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        # factories: every request gets fresh extension instances
         extensions=[
-            MaxTokensLimiter(max_token_count=max_tokens),
-            QueryDepthLimiter(max_depth=max_depth),
-            MaxAliasesLimiter(max_alias_count=max_aliases),
-            ParserCache(maxsize=256),
-            ValidationCache(maxsize=256),
-            GatewayErrors(),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            GatewayErrors,
         ],
     )

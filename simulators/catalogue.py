@@ -79,9 +79,7 @@ CASE_TYPES: dict[str, CaseTypeDef] = dict(
         # preschool and school (edu)
         _def("EDU-FORSKOLA", "Förskoleplats", UTBILDNING, "edu", "BUN", 120),
         _def("EDU-SKOLVAL", "Skolval", UTBILDNING, "edu", "BUN", 90),
-        _def(
-            "EDU-ELEVHALSA", "Elevhälsa", UTBILDNING, "edu", "BUN", 30, SCHOOL_HEALTH_SECRECY
-        ),
+        _def("EDU-ELEVHALSA", "Elevhälsa", UTBILDNING, "edu", "BUN", 30, SCHOOL_HEALTH_SECRECY),
         # contact centre (kontaktcenter)
         _def("KC-FRAGA", "Fråga till kommunen", SERVICE, "kontaktcenter", "KC", 2),
         _def("KC-SYNPUNKT", "Synpunkt", SERVICE, "kontaktcenter", "KC", 10),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from urllib.parse import quote
 
 from . import rest
 from .world import TZ, UNITS, Case, CaseTypeDef, Collaboration, Document, Event
@@ -99,7 +100,8 @@ def render_case(case: Case, types: Mapping[str, CaseTypeDef]) -> dict[str, objec
         "closed": local(case.closed_at),
         "secret": case.confidential,
         "secrecyReference": case.secrecy_ground,
-        "url": case.link or LINK.format(id=case.id),
+        # the platform links to its own overview page, whatever the world calls the case
+        "url": LINK.format(id=quote(case.id, safe="")),
         "events": [_event(e) for e in case.events],
         "attachments": [_attachment(d) for d in case.documents],
         "handovers": [_handover(c) for c in case.collaborations],

@@ -380,7 +380,7 @@ class CaseFactory:
             counterpart, last = self.make(
                 self.profiles[collab.counterpart],
                 origin=case,
-                start=times[i] + 5 + rng.randrange(240),
+                start=min(times[i] + 5 + rng.randrange(240), (times[i] + self.cutoff) // 2),
                 must_close=waits and answered,
                 force_open=waits and not answered,
                 main=main,

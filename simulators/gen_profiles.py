@@ -27,14 +27,14 @@ VOLUMES: dict[str, int] = {
 
 #: chance a case of the system stalls before its end (old open cases, overdue ones)
 STALL: dict[str, float] = {
-    "diarium": 0.28,
-    "byggr": 0.25,
-    "procapita": 0.25,
-    "ecos": 0.3,
-    "teknik": 0.18,
-    "edu": 0.2,
-    "kontaktcenter": 0.15,
-    "eservice": 0.18,
+    "diarium": 0.3,
+    "byggr": 0.28,
+    "procapita": 0.28,
+    "ecos": 0.32,
+    "teknik": 0.2,
+    "edu": 0.24,
+    "kontaktcenter": 0.18,
+    "eservice": 0.22,
 }
 
 Weights = tuple[tuple[str, int], ...]
@@ -125,6 +125,7 @@ def _registry() -> list[Profile]:
             "KF-MEDBORGARFORSLAG", 8, REGISTRY, "adults", ("Medborgarförslag om {topic}",),
             kf.received("Medborgarförslag inkommet"), kf.closed(),
             registered=kf.registered("Medborgarförslaget anmält i kommunfullmäktige"),
+            extras=(((kf.delayed("Beredningen av medborgarförslaget är försenad"),), 0.1),),
             decided=(kf.decided("Medborgarförslaget bifallet"),
                      kf.decided("Medborgarförslaget besvarat")),
             rejected=kf.decided("Medborgarförslaget avslaget"), p_rejected=0.5,
@@ -208,8 +209,9 @@ def _building() -> list[Profile]:
         Profile(
             "BYGG-LOV", 50, APPLY, "adults", ("Bygglov för {bygg}, {prop}",),
             lov.received("Ansökan om bygglov inkommen"), lov.closed("Slutbesked lämnat, ärendet avslutat"),
-            registered=lov.registered(), completion=lov.completion("ritningar saknas"), p_completion=0.3,
-            extras=((neighbours, 0.3), ((lov.internal(),), 0.05)),
+            registered=lov.registered(), completion=lov.completion("ritningar saknas"), p_completion=0.4,
+            extras=((neighbours, 0.3), ((lov.internal(),), 0.05),
+                    ((lov.delayed("Handläggningen försenad på grund av hög arbetsbelastning"),), 0.06)),
             collabs=(lov.referral("MBN", 0.06, "MILJO-YTTRANDE", 0.6),),
             decided=(lov.decided("Bygglov beviljat"),),
             rejected=lov.decided("Ansökan om bygglov avslagen"), p_rejected=0.1,
@@ -269,7 +271,7 @@ def _social() -> list[Profile]:
             ekb.received("Ansökan om ekonomiskt bistånd inkommen"), ekb.closed(),
             registered=ekb.registered("Utredning påbörjad"),
             completion=ekb.completion("kontoutdrag saknas"), p_completion=0.25,
-            extras=(((ekb.internal(),), 0.1),),
+            extras=(((ekb.internal(),), 0.1), ((ekb.delayed(),), 0.03)),
             decided=(ekb.decided("Ekonomiskt bistånd beviljat"),),
             rejected=ekb.decided("Ansökan om ekonomiskt bistånd avslagen"), p_rejected=0.3,
         ),
@@ -303,6 +305,7 @@ def _environment() -> list[Profile]:
             "MILJO-AVLOPP", 20, APPLY, "adults", ("Ansökan om tillstånd för enskilt avlopp, {prop}",),
             avl.received("Ansökan om enskilt avlopp inkommen"), avl.closed(), registered=avl.registered(),
             completion=avl.completion("situationsplan saknas"), p_completion=0.25,
+            extras=(((avl.delayed(),), 0.08),),
             decided=(avl.decided("Tillstånd för enskilt avlopp beviljat"),),
             rejected=avl.decided("Ansökan om enskilt avlopp avslagen"), p_rejected=0.1,
         ),
@@ -333,20 +336,20 @@ def _technical() -> list[Profile]:
             registered=gata.registered("Felanmälan mottagen och prioriterad"),
             extras=(((gata.notice("Asfaltbolag preliminärbokat för lagning"),), 0.2),
                     ((gata.delayed("Åtgärden försenad på grund av väderlek"),), 0.05)),
-            collabs=(gata.assignment("AME", 0.04),), p_completion=0.03, p_no_subject=0.25,
+            collabs=(gata.assignment("AME", 0.04),), p_completion=0.08, p_no_subject=0.25,
         ),
         Profile(
             "TEK-BELYSNING", 30, FAULTS, "adults", ("Felanmälan: {ljus}, {street}",),
             ljus.received("Felanmälan inkommen"), ljus.closed("Belysningen lagad, ärendet avslutat"),
             registered=ljus.registered("Felanmälan mottagen och prioriterad"),
-            extras=(((ljus.notice("Elektriker beställd"),), 0.3),), p_completion=0.02, p_no_subject=0.25,
+            extras=(((ljus.notice("Elektriker beställd"),), 0.3), ((ljus.delayed(),), 0.05)), p_completion=0.08, p_no_subject=0.25,
         ),
         Profile(
             "TEK-STAD", 25, FAULTS, "adults", ("Skräpplockning: {skrap}, {place}",),
             stad.received("Anmälan om skräp inkommen"), stad.closed("Platsen städad, ärendet avslutat"),
             registered=stad.registered("Anmälan mottagen och prioriterad"),
             collabs=(stad.assignment("AME", 0.5, given="Uppdrag till Arbetsmarknadsenheten: skräpplockning"),),
-            p_completion=0.02, p_no_subject=0.3,
+            p_completion=0.08, p_no_subject=0.3,
         ),
     ]  # fmt: skip
 
@@ -355,12 +358,16 @@ def _school() -> list[Profile]:
     fsk = StepMaker("EDU-FORSKOLA", "Ansökan om förskoleplats")
     val = StepMaker("EDU-SKOLVAL", "Skolval")
     eh = StepMaker("EDU-ELEVHALSA", "Anmälan till elevhälsan")
-    changed = fsk.progress("Förskoleansökan ändrad", "Ansökan har ändrats av vårdnadshavaren.", "RECEIVED")
+    changed = fsk.progress(
+        "Förskoleansökan ändrad", "Ansökan har ändrats av vårdnadshavaren.", "RECEIVED"
+    )
     return [
         Profile(
             "EDU-FORSKOLA", 50, SCHOOL, "preschool", ("Ansökan om förskoleplats",),
             fsk.received("Förskoleplats sökt"), fsk.closed("Placering påbörjad, ärendet avslutat"),
-            extras=(((changed,), 0.25), ((changed,), 0.1)), p_completion=0.05,
+            extras=(((changed,), 0.25), ((changed,), 0.1),
+                    ((fsk.delayed("Förskoleplats kan inte erbjudas på önskat datum"),), 0.05)),
+            p_completion=0.15,
             decided=tuple(fsk.decided(f"Förskoleplats tilldelad i {p}") for p in PRESCHOOLS),
             rejected=fsk.decided("Förskoleansökan återkallad"), p_rejected=0.05, p_applicant=1.0,
         ),
@@ -369,7 +376,7 @@ def _school() -> list[Profile]:
             val.received("Skolval inkommet"), val.closed(),
             decided=tuple(val.decided(f"Placering vid {s}") for s in SCHOOLS),
             rejected=val.decided("Placering enligt närhetsprincipen"), p_rejected=0.2,
-            p_completion=0.05, p_applicant=1.0,
+            p_completion=0.15, p_applicant=1.0,
         ),
         Profile(
             "EDU-ELEVHALSA", 15, (("INTERNAL", 60), ("PHONE", 20), ("VISIT", 20)), "pupils",
@@ -393,7 +400,7 @@ def _contact_centre() -> list[Profile]:
             "KC-FRAGA", 70, CENTRE, "adults", ("Fråga om {fraga}",),
             fr.received("Fråga mottagen av kontaktcenter"), fr.closed("Fråga besvarad, ärendet avslutat"),
             collabs=tuple(fr.forwarding(u, 0.03, p_retained=0.3) for u in ("TN", "BN", "MBN", "BUN", "SN")),
-            p_completion=0.02, p_no_subject=0.2,
+            p_completion=0.06, p_no_subject=0.2,
         ),
         Profile(
             "KC-SYNPUNKT", 25, CENTRE, "adults", ("Synpunkt på {synpunkt}",),
@@ -401,7 +408,7 @@ def _contact_centre() -> list[Profile]:
             registered=syn.registered("Synpunkten registrerad"),
             collabs=(syn.forwarding("TN", 0.3, "TEK-GATA", 0.05, p_retained=0.5),
                      syn.forwarding("BUN", 0.05), syn.forwarding("KFN", 0.05)),
-            p_completion=0.02, p_no_subject=0.15,
+            p_completion=0.05, p_no_subject=0.15,
         ),
         Profile(
             "KC-MEDBORGARFORSLAG", 5, CENTRE, "adults", ("Medborgarförslag om {topic}",),
@@ -421,7 +428,7 @@ def _eservice() -> list[Profile]:
             "ES-NEDSKRAPNING", 20, WEB, "adults", ("Anmälan om nedskräpning vid {place}",),
             ned.received("Anmälan om nedskräpning inkommen via e-tjänst"), ned.closed(),
             collabs=(ned.forwarding("MBN", 1.0, "MILJO-NEDSKRAPNING", 0.06, p_retained=0.3),),
-            p_completion=0.1,
+            p_completion=0.15,
         ),
         Profile(
             "ES-PARKERINGSTILLSTAND", 15, WEB, "elderly", ("Ansökan om parkeringstillstånd för rörelsehindrad",),
@@ -433,13 +440,13 @@ def _eservice() -> list[Profile]:
         Profile(
             "ES-FORSKOLA", 40, WEB, "preschool", ("Ansökan om förskoleplats",),
             fsk.received("Ansökan om förskoleplats skickad via e-tjänst"), fsk.closed(),
-            collabs=(fsk.forwarding("BUN", 1.0, "EDU-FORSKOLA", 0.04),), p_completion=0.05,
+            collabs=(fsk.forwarding("BUN", 1.0, "EDU-FORSKOLA", 0.04),), p_completion=0.15,
             p_applicant=1.0,
         ),
         Profile(
             "ES-KULTURSTIPENDIUM", 5, WEB, "adults", ("Ansökan om kulturstipendium {year}",),
             kul.received("Ansökan om kulturstipendium skickad via e-tjänst"), kul.closed(),
             collabs=(kul.forwarding("KFN", 1.0, "KFN-KULTURSTIPENDIUM", 0.3, p_retained=0.3),),
-            p_completion=0.1,
+            p_completion=0.2,
         ),
     ]  # fmt: skip

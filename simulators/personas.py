@@ -266,7 +266,11 @@ def _kalle(b: _Builder) -> None:
         KALLE,
         [
             (kfn.received("Ansökan om kulturstipendium inkommen"), 200, "11:20"),
-            (kfn.delayed("Kulturstipendiebeslut dröjer på grund av handläggares sjukdom"), 150, "09:45"),
+            (
+                kfn.delayed("Kulturstipendiebeslut dröjer på grund av handläggares sjukdom"),
+                150,
+                "09:45",
+            ),
             (kfn.decided("Ansökan om kulturstipendium avslagen"), 120, "15:10"),
             (kfn.closed(), 118, "10:00"),
         ],
@@ -410,7 +414,9 @@ def _bengt(b: _Builder) -> None:
             (kf.registered("Medborgarförslaget anmält i kommunfullmäktige"), 280, "18:00"),
             (
                 kf.assignment(
-                    "KS", 1, given="Medborgarförslaget överlämnat till kommunstyrelsen för beredning"
+                    "KS",
+                    1,
+                    given="Medborgarförslaget överlämnat till kommunstyrelsen för beredning",
                 ).out,
                 270,
                 "09:00",

@@ -30,6 +30,7 @@ from connectors.domain import (
 from connectors.errors import UpstreamContractError
 from connectors.http import UpstreamClient
 from simulators import kontaktcenter as kc_sim
+from simulators import kontaktcenter_shapes as kc_shapes
 from simulators import world as w
 
 BENGT = "199212249875"
@@ -294,11 +295,11 @@ async def test_paging_is_followed(connector: kc.KontaktcenterConnector, counting
 async def test_every_state_entry_channel_and_direction_maps(
     connector: kc.KontaktcenterConnector,
 ) -> None:
-    assert set(kc.STATUS) == set(kc_sim.STATES.values())
-    assert set(kc.EVENT_KIND) == set(kc_sim.ENTRY_TYPES.values())
-    assert set(kc.CHANNEL) == set(kc_sim.CHANNELS.values())
-    assert set(kc.DIRECTION) == set(kc_sim.DIRECTIONS.values())
-    assert {"case.created", "case.updated", *kc_sim.LOG_TYPES.values()} == kc.LOG_TYPES
+    assert set(kc.STATUS) == set(kc_shapes.STATES.values())
+    assert set(kc.EVENT_KIND) == set(kc_shapes.ENTRY_TYPES.values())
+    assert set(kc.CHANNEL) == set(kc_shapes.CHANNELS.values())
+    assert set(kc.DIRECTION) == set(kc_shapes.DIRECTIONS.values())
+    assert {"case.created", "case.updated", *kc_shapes.LOG_TYPES.values()} == kc.LOG_TYPES
     cases = await connector.cases_for_persons([BENGT])
     assert {c.status for c in cases} == set(CaseStatus)
     assert {e.kind for c in cases for e in c.events} == set(CaseEventKind)
@@ -394,7 +395,7 @@ def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClie
 def _good_record() -> dict[str, object]:
     world = make_world()
     case = world.cases["kontaktcenter"][0]
-    return kc_sim.render_case(case, world.case_types)
+    return kc_shapes.render_case(case, world.case_types)
 
 
 def _page(*cases: object) -> bytes:

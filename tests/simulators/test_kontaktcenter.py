@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from simulators import kontaktcenter as kc
+from simulators import kontaktcenter_shapes as shapes
 from simulators import world as w
 from simulators.faults import FaultInjector
 
@@ -203,7 +204,7 @@ async def test_offset_paging_walks_every_case_once(http: httpx.AsyncClient) -> N
             break
     assert seen == [f"{7100 + i}" for i in range(FILLERS)]
     r = await http.get("/api/cases", params={"contact": TOLVAN, "limit": 500})
-    assert {c["state"] for c in r.json()["cases"]} == set(kc.STATES.values())
+    assert {c["state"] for c in r.json()["cases"]} == set(shapes.STATES.values())
 
 
 async def test_search_by_ids_and_by_main_reference(http: httpx.AsyncClient) -> None:
@@ -317,7 +318,7 @@ async def test_openapi_describes_the_real_paths(http: httpx.AsyncClient) -> None
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {"/api/cases", "/api/cases/{case_id}", "/api/eventlog"}
     assert set(doc["components"]["schemas"]["Case"]["properties"]["state"]["enum"]) == set(
-        kc.STATES.values()
+        shapes.STATES.values()
     )
 
 
