@@ -73,7 +73,8 @@ def synthetic(scale: float, seed: int = 7) -> list[list[Case]]:
     total = int(60_000 * scale)
     cases: list[Case] = []
     for n in range(total):
-        (ctype, unit) = rng.choices(types, weights)[0]
+        system = SYSTEMS[n % 8]
+        (ctype, unit) = types[(n % 8) * 3 + rng.choices(range(3), weights[:3])[0]]
         opened = NOW - timedelta(days=rng.uniform(0, 3 * 365))
         lead = rng.lognormvariate(3.0, 0.9)
         closed = opened + timedelta(days=lead) if opened + timedelta(days=lead) < NOW else None
@@ -99,7 +100,7 @@ def synthetic(scale: float, seed: int = 7) -> list[list[Case]]:
             )
         cases.append(
             Case(
-                ref=CaseRef(SYSTEMS[n % 8], str(n)),
+                ref=CaseRef(system, str(n)),
                 case_number=f"{unit} {opened.year}/{n:06d}",
                 main_case_number=main,
                 type=ctype,
@@ -114,6 +115,8 @@ def synthetic(scale: float, seed: int = 7) -> list[list[Case]]:
                 collaborations=collabs,
             )
         )
+    # like a sync: each system's changes in windows of time, 5,000 at most per batch
+    cases.sort(key=lambda c: (c.ref.system, c.closed_at or c.opened_at))
     return [cases[i : i + 5000] for i in range(0, len(cases), 5000)]
 
 
@@ -186,9 +189,8 @@ async def main() -> None:
     try:
         loader = load_sync if mode == "sync" else load_direct
         elapsed, count = await loader(rep, args.scale)
-        print(
-            f"scale {args.scale} ({mode}, {url.split(':')[0]}): {count} cases stored in {elapsed:.1f} s"
-        )
+        kind = url.split(":")[0]
+        print(f"scale {args.scale} ({mode}, {kind}): {count} cases stored in {elapsed:.1f} s")
         print("warm queries:")
         await timed("statistics, whole replica, no grouping", stats_query(rep, ()))
         await timed("statistics by UNIT", stats_query(rep, (Dimension.UNIT,)))

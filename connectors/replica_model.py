@@ -63,10 +63,14 @@ class CellCounts:
     measured: int
     met: int
     overdue_open: int
+    lead_median: float | None = None  # exact, nearest rank, over this cell's measurements
+    lead_p90: float | None = None
 
 
-#: {bucket: (count, sum of lead days)} per output group key
-Histograms = dict[tuple[str, ...], dict[int, tuple[int, float]]]
+#: lead-time bucket counts (HIST_BUCKETS of them) per output group key
+Histograms = dict[tuple[str, ...], list[int]]
+#: how many lead-time buckets every base cell stores (the policy's buckets must fit)
+HIST_BUCKETS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +78,7 @@ class StatisticsData:
     """The raw material of one statistics answer, before suppression is applied."""
 
     cells: list[CellCounts]
-    histograms: Histograms  # over base cells with at least the threshold's cases only
+    histograms: Histograms  # over visible base cells only; empty when every group is one cell
     case_types: Mapping[str, CaseType]
     units: Mapping[str, Unit]
 
@@ -124,7 +128,7 @@ class ReplicaPolicy(Protocol):
         ...
 
     def bucket(self, lead_time_days: float) -> int:
-        """The lead-time histogram bucket (monotone)."""
+        """The lead-time histogram bucket, 0..HIST_BUCKETS-1, monotone in the days."""
         ...
 
 

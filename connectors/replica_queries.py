@@ -30,7 +30,7 @@ from .replica_model import (
     StatisticsFilter,
     month_key,
 )
-from .replica_schema import from_ts
+from .replica_schema import HIST_COLUMNS, from_ts
 from .replica_sql import SqlBackend
 from .replica_store import TZ
 
@@ -105,24 +105,26 @@ async def statistics_data(
             int(m),
             int(k),
             overdue.get((t, u, ch, mo), 0),
+            None if med is None else float(med),
+            None if p90 is None else float(p90),
         )
-        for t, u, ch, mo, o, c, m, k in await db.fetch(
-            f"SELECT type_code, unit_code, channel, month, opened, closed, measured, met"
-            f" FROM {p}cells WHERE {where}",
+        for t, u, ch, mo, o, c, m, k, med, p90 in await db.fetch(
+            "SELECT type_code, unit_code, channel, month, opened, closed, measured, met,"
+            f" lead_median, lead_p90 FROM {p}cells WHERE {where}",
             params,
         )
     ]
-    dims = [_DIM_COLUMN[d] for d in flt.group_by]
-    select = ", ".join([*dims, "bucket", "SUM(n)", "SUM(total_days)"])
-    group = ", ".join([*dims, "bucket"])
     histograms: Histograms = {}
-    for row in await db.fetch(
-        f"SELECT {select} FROM {p}hist WHERE cell_opened >= ? AND {where} GROUP BY {group}",
-        [threshold, *params],
-    ):
-        key = tuple(str(v) for v in row[: len(dims)])
-        bucket, n, total = row[len(dims) :]
-        histograms.setdefault(key, {})[int(bucket)] = (int(n), float(total))
+    if len(set(flt.group_by)) < len(Dimension):  # else every group is one cell: exact values
+        dims = [_DIM_COLUMN[d] for d in flt.group_by]
+        sums = ", ".join(f"SUM({h})" for h in HIST_COLUMNS)
+        group = f" GROUP BY {', '.join(dims)}" if dims else ""
+        for row in await db.fetch(
+            f"SELECT {', '.join([*dims, sums])} FROM {p}cells WHERE opened >= ? AND {where}{group}",
+            [threshold, *params],
+        ):
+            key = tuple(str(v) for v in row[: len(dims)])
+            histograms[key] = [int(n or 0) for n in row[len(dims) :]]
     return StatisticsData(cells, histograms, names[0], names[1])
 
 

@@ -29,6 +29,7 @@ from .domain import (
     CollaborationKind,
     Unit,
 )
+from .replica_model import HIST_BUCKETS
 
 CELL = ("type_code", "unit_code", "channel", "month")
 
@@ -37,6 +38,7 @@ def ddl(prefix: str, dialect: str) -> list[str]:
     real = "DOUBLE PRECISION" if dialect == "postgres" else "REAL"
     big = "BIGINT" if dialect == "postgres" else "INTEGER"
     p = prefix
+    hist = ", ".join(f"h{i} {big} NOT NULL DEFAULT 0" for i in range(HIST_BUCKETS))
     return [
         f"""CREATE TABLE IF NOT EXISTS {p}cases (
             system TEXT NOT NULL, local_id TEXT NOT NULL,
@@ -60,13 +62,9 @@ def ddl(prefix: str, dialect: str) -> list[str]:
             type_code TEXT NOT NULL, unit_code TEXT NOT NULL, channel TEXT NOT NULL,
             month TEXT NOT NULL, opened {big} NOT NULL, closed {big} NOT NULL,
             measured {big} NOT NULL, met {big} NOT NULL,
+            lead_median {real}, lead_p90 {real}, {hist},
             PRIMARY KEY (type_code, unit_code, channel, month))""",
         f"CREATE INDEX IF NOT EXISTS {p}cells_month ON {p}cells (month)",
-        f"""CREATE TABLE IF NOT EXISTS {p}hist (
-            type_code TEXT NOT NULL, unit_code TEXT NOT NULL, channel TEXT NOT NULL,
-            month TEXT NOT NULL, bucket INTEGER NOT NULL, n {big} NOT NULL,
-            total_days {real} NOT NULL, cell_opened {big} NOT NULL,
-            PRIMARY KEY (type_code, unit_code, channel, month, bucket))""",
         f"""CREATE TABLE IF NOT EXISTS {p}names (
             kind TEXT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, area TEXT NOT NULL,
             PRIMARY KEY (kind, code))""",
@@ -83,28 +81,24 @@ def drop(prefix: str) -> list[str]:
     ]
 
 
+HIST_COLUMNS = tuple(f"h{i}" for i in range(HIST_BUCKETS))
+
+
 def rebuild_cells(prefix: str, where: str) -> list[str]:
-    """Statements recomputing `cells` and `hist` for the base cells matched by `where`."""
+    """Statements recomputing the `cells` rows (not their percentiles) matched by `where`."""
     p = prefix
     cols = ", ".join(CELL)
-    joined = " AND ".join(f"k.{c} = c.{c}" for c in CELL)
-    where_c = where.replace("{t}", "c.")
-    where_k = where.replace("{t}", "")
+    counts = ", ".join(
+        f"SUM(CASE WHEN bucket = {i} THEN 1 ELSE 0 END)" for i in range(HIST_BUCKETS)
+    )
     return [
-        f"DELETE FROM {p}cells WHERE {where_k}",
-        f"""INSERT INTO {p}cells ({cols}, opened, closed, measured, met)
+        f"DELETE FROM {p}cells WHERE {where}",
+        f"""INSERT INTO {p}cells ({cols}, opened, closed, measured, met, {", ".join(HIST_COLUMNS)})
             SELECT {cols}, COUNT(*),
                    SUM(CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END),
                    SUM(CASE WHEN lead_days IS NULL THEN 0 ELSE 1 END),
-                   SUM(COALESCE(met, 0))
-            FROM {p}cases WHERE {where_k} GROUP BY {cols}""",
-        f"DELETE FROM {p}hist WHERE {where_k}",
-        f"""INSERT INTO {p}hist ({cols}, bucket, n, total_days, cell_opened)
-            SELECT {", ".join("c." + c for c in CELL)}, c.bucket, COUNT(*), SUM(c.lead_days),
-                   MAX(k.opened)
-            FROM {p}cases c JOIN {p}cells k ON {joined}
-            WHERE c.lead_days IS NOT NULL AND {where_c}
-            GROUP BY {", ".join("c." + c for c in CELL)}, c.bucket""",
+                   SUM(COALESCE(met, 0)), {counts}
+            FROM {p}cases WHERE {where} GROUP BY {cols}""",
     ]
 
 

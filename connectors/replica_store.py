@@ -92,8 +92,10 @@ class CaseWriter:
                 )
             )
         steps += self._names(batch.values())
-        steps += self._rebuild(touched)
+        full = len(touched) > FULL_REBUILD
+        steps += self._rebuild(touched, full)
         await self._db.run(steps)
+        await self._percentiles(None if full else touched)
 
     async def _old_rows(
         self, refs: Sequence[CaseRef]
@@ -199,12 +201,47 @@ class CaseWriter:
         )
         return [(sql, rows)]
 
-    def _rebuild(self, touched: set[tuple[str, str, str, str]]) -> list[Step]:
-        if len(touched) > FULL_REBUILD:
+    def _rebuild(self, touched: set[tuple[str, str, str, str]], full: bool) -> list[Step]:
+        if full:
             return [(sql, ()) for sql in rebuild_cells(self._p, "1 = 1")]
-        where = " AND ".join(f"{{t}}{c} = ?" for c in CELL)
+        where = " AND ".join(f"{c} = ?" for c in CELL)
         cells: list[Sequence[Any]] = [tuple(c) for c in sorted(touched)]
         return [(sql, cells) for sql in rebuild_cells(self._p, where)]
+
+    async def _percentiles(self, touched: set[tuple[str, str, str, str]] | None) -> None:
+        """Exact nearest-rank median and p90 per cell (all cells when `touched` is None)."""
+        cols = ", ".join(CELL)
+        base = f"SELECT {cols}, lead_days FROM {self._p}cases WHERE lead_days IS NOT NULL"
+        queries: list[tuple[str, list[Any]]] = []
+        if touched is None:
+            queries.append((f"{base} ORDER BY {cols}, lead_days", []))
+        else:
+            cells = sorted(touched)
+            for i in range(0, len(cells), 200):
+                part = cells[i : i + 200]
+                rows = ", ".join(["(?, ?, ?, ?)"] * len(part))
+                queries.append(
+                    (
+                        f"{base} AND ({cols}) IN (VALUES {rows}) ORDER BY {cols}, lead_days",
+                        [v for cell in part for v in cell],
+                    )
+                )
+        updates: list[Sequence[Any]] = []
+        for sql, params in queries:
+            leads: dict[tuple[str, str, str, str], list[float]] = {}
+            for t, u, ch, mo, lead in await self._db.fetch(sql, params):
+                leads.setdefault((t, u, ch, mo), []).append(float(lead))
+            for cell, values in leads.items():
+                updates.append((_rank(values, 50), _rank(values, 90), *cell))
+        if updates:
+            where = " AND ".join(f"{c} = ?" for c in CELL)
+            sql = f"UPDATE {self._p}cells SET lead_median = ?, lead_p90 = ? WHERE {where}"
+            await self._db.run([(sql, updates)])
+
+
+def _rank(ordered: Sequence[float], p: int) -> float:
+    """Nearest rank over sorted values (the method `policies.leadtime` documents)."""
+    return ordered[max(1, -(-p * len(ordered) // 100)) - 1]
 
 
 def _docs_json(diary: DiaryRecord) -> str:

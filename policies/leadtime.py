@@ -241,7 +241,7 @@ def median(values: Iterable[float]) -> float | None:
 
 # --- histograms: how the replica keeps percentiles cheap -----------------------------------
 # Lead times (days) are counted in 64 buckets: one day wide below 30 days, then 12 %
-# wider each (30 d, 33.6 d, ... about 1,100 d), the last one open-ended. Counts add up
+# wider each (30 d, 33.6 d, ... about 1,400 d), the last one open-ended. Counts add up
 # across base cells, so any grouping's percentile comes from summed bucket counts:
 # the nearest-rank position is found in its bucket and interpolated linearly inside
 # it, so the answer errs by less than that bucket's width (under a day below 30 days,

@@ -26,7 +26,7 @@ from connectors.replica_model import (
     StatisticsData,
 )
 
-from .leadtime import bucket, chain_segments, days, percentile_from_histogram
+from .leadtime import bucket, chain_segments, days, percentile_from_counts
 from .masking import diary_view
 from .promises import DEFAULT_PROMISE_DAYS, PromiseStatus, service_promise, target_days
 from .suppression import GroupFigures, aggregate, share
@@ -113,7 +113,13 @@ def publish(
         if totals.suppressed:
             result.append(GroupFigures(case_type, unit, ch, month, suppressed=True))
             continue
-        hist = data.histograms.get(key, {})
+        measured = [c for c in totals.cells if c.measured]
+        if len(measured) <= 1:  # all measurements in one base cell: its exact figures
+            median = measured[0].lead_median if measured else None
+            p90 = measured[0].lead_p90 if measured else None
+        else:
+            counts = data.histograms.get(key, [])
+            median, p90 = percentile_from_counts(counts, 50), percentile_from_counts(counts, 90)
         result.append(
             GroupFigures(
                 case_type,
@@ -123,8 +129,8 @@ def publish(
                 suppressed=False,
                 opened=totals.opened,
                 closed=totals.closed,
-                lead_time_days_median=percentile_from_histogram(hist, 50),
-                lead_time_days_p90=percentile_from_histogram(hist, 90),
+                lead_time_days_median=median,
+                lead_time_days_p90=p90,
                 within_service_promise_share=share(totals.met, totals.measured),
                 overdue_open=totals.overdue_open,
             )

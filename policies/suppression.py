@@ -26,7 +26,7 @@ tables arbitrary filter combinations produce.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from connectors.domain import CaseType, Channel, Unit
 from connectors.replica_model import CellCounts, CellKey, Dimension
@@ -57,6 +57,7 @@ class GroupTotals:
     measured: int = 0
     met: int = 0
     overdue_open: int = 0
+    cells: list[CellCounts] = field(default_factory=list)  # the visible ones
 
     @property
     def suppressed(self) -> bool:
@@ -102,6 +103,7 @@ def aggregate(
         if not visible(cell.opened, threshold):
             continue
         totals.visible_cells += 1
+        totals.cells.append(cell)
         totals.opened += cell.opened
         totals.closed += cell.closed
         totals.measured += cell.measured

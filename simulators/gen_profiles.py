@@ -7,11 +7,20 @@ Nyckelpigan"): short, bank-statement style summaries a citizen understands.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cache
 
-from .gen_steps import Collab, Step, StepMaker
-from .names import ELDERLY_HOMES, PRESCHOOLS, SCHOOLS
+from .gen_profiles_services import service_profiles
+from .gen_steps import (
+    APPLY,
+    INTERNAL,
+    REGISTRY,
+    REPORT,
+    SOCIAL,
+    Profile,
+    StepMaker,
+)
+from .names import ELDERLY_HOMES
 
 #: mass cases per system at scale 1 (before cross-system counterparts are added)
 VOLUMES: dict[str, int] = {
@@ -37,58 +46,6 @@ STALL: dict[str, float] = {
     "eservice": 0.22,
 }
 
-Weights = tuple[tuple[str, int], ...]
-
-CENTRE: Weights = (("CONTACT_CENTRE", 45), ("PHONE", 30), ("EMAIL", 12), ("VISIT", 10), ("MAIL", 3))
-FAULTS: Weights = (
-    ("E_SERVICE", 45),
-    ("CONTACT_CENTRE", 25),
-    ("PHONE", 15),
-    ("EMAIL", 10),
-    ("INTERNAL", 5),
-)
-APPLY: Weights = (("E_SERVICE", 60), ("MAIL", 20), ("EMAIL", 15), ("VISIT", 5))
-SOCIAL: Weights = (
-    ("PHONE", 30),
-    ("VISIT", 25),
-    ("MAIL", 20),
-    ("E_SERVICE", 20),
-    ("CONTACT_CENTRE", 5),
-)
-REPORT: Weights = (("E_SERVICE", 45), ("CONTACT_CENTRE", 25), ("EMAIL", 15), ("PHONE", 15))
-REGISTRY: Weights = (("EMAIL", 30), ("MAIL", 25), ("E_SERVICE", 25), ("INTERNAL", 15), ("VISIT", 5))
-SCHOOL: Weights = (("E_SERVICE", 85), ("MAIL", 5), ("VISIT", 5), ("CONTACT_CENTRE", 5))
-WEB: Weights = (("E_SERVICE", 100),)
-INTERNAL: Weights = (("INTERNAL", 100),)
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """Volume, people, titles and the possible timeline of one case type."""
-
-    code: str
-    weight: int  # share of its system's mass volume; 0 = only as a counterpart
-    channels: Weights
-    subject: str  # a `Population` pool: adults, working, elderly, preschool, school, pupils
-    titles: tuple[str, ...]
-    received: Step
-    closed: Step
-    registered: Step | None = None
-    decided: tuple[Step, ...] = ()
-    rejected: Step | None = None
-    p_rejected: float = 0.0
-    extras: tuple[tuple[tuple[Step, ...], float], ...] = ()  # groups of steps
-    completion: tuple[Step, Step] | None = None
-    p_completion: float = 0.15
-    collabs: tuple[Collab, ...] = ()
-    p_no_subject: float = 0.0
-    p_applicant: float = 0.0  # custodian for a child, agent for an elderly person
-    named_titles: tuple[str, ...] = ()
-    p_named: float = 0.0
-    org_titles: tuple[str, ...] = ()
-    p_org: float = 0.0
-    counterpart_title: str = "{origin}"
-
 
 @cache
 def profiles() -> dict[str, Profile]:
@@ -98,10 +55,7 @@ def profiles() -> dict[str, Profile]:
         *_building(),
         *_social(),
         *_environment(),
-        *_technical(),
-        *_school(),
-        *_contact_centre(),
-        *_eservice(),
+        *service_profiles(),
     ]
     result: dict[str, Profile] = {}
     for profile in found:
@@ -109,6 +63,9 @@ def profiles() -> dict[str, Profile]:
             profile = replace(profile, completion=StepMaker(profile.code).completion())
         result[profile.code] = profile
     return result
+
+
+TO_KS = "Medborgarförslaget överlämnat till kommunstyrelsen för beredning"
 
 
 def _registry() -> list[Profile]:
@@ -129,27 +86,30 @@ def _registry() -> list[Profile]:
             decided=(kf.decided("Medborgarförslaget bifallet"),
                      kf.decided("Medborgarförslaget besvarat")),
             rejected=kf.decided("Medborgarförslaget avslaget"), p_rejected=0.5,
-            collabs=(kf.assignment("KS", 0.35, "KS-BEREDNING", 0.6,
-                                   given="Medborgarförslaget överlämnat till kommunstyrelsen för beredning"),),
+            collabs=(kf.assignment("KS", 0.35, "KS-BEREDNING", 0.6, given=TO_KS),),
             named_titles=("Medborgarförslag från {name} om {topic}",), p_named=0.4,
         ),
         Profile(
             "KS-ALLMANT", 25, REGISTRY, "adults",
             ("Yttrande över remiss från Länsstyrelsen om {ks}", "Revidering av {policy}",
              "Begäran om utlämnande av allmän handling", "Skrivelse om {synpunkt}"),
-            ks.received("Handling inkommen"), ks.closed(), registered=ks.registered("Ärendet diariefört"),
+            ks.received("Handling inkommen"), ks.closed(),
+            registered=ks.registered("Ärendet diariefört"),
             decided=(ks.decided("Beslut fattat i kommunstyrelsen"),),
             collabs=(ks.referral("KFN", 0.05, "KFN-YTTRANDE", 0.6),
                      ks.referral("BUN", 0.05, "BUN-YTTRANDE", 0.6), ks.referral("TN", 0.04)),
             p_no_subject=0.75,
-            named_titles=("Begäran om allmän handling från {name}", "Skrivelse från {name} {pnr} om {synpunkt}"),
+            named_titles=("Begäran om allmän handling från {name}",
+                          "Skrivelse från {name} {pnr} om {synpunkt}"),
             p_named=0.5,
-            org_titles=("Avtal med {org} om {ks}", "Delegationsbeslut om {ks}, handläggare {official}"),
+            org_titles=("Avtal med {org} om {ks}",
+                        "Delegationsbeslut om {ks}, handläggare {official}"),
             p_org=0.3,
         ),
         Profile(
             "KS-BEREDNING", 0, INTERNAL, "adults", ("Beredning av {topic}",),
-            ksb.received("Uppdrag från kommunfullmäktige mottaget"), ksb.closed("Beredning klar, ärendet avslutat"),
+            ksb.received("Uppdrag från kommunfullmäktige mottaget"),
+            ksb.closed("Beredning klar, ärendet avslutat"),
             registered=ksb.registered("Beredning påbörjad"),
             decided=(ksb.decided("Förslag till beslut överlämnat till kommunfullmäktige"),),
             collabs=(ksb.referral("KFN", 0.3, "KFN-YTTRANDE", 0.5),),
@@ -175,7 +135,8 @@ def _registry() -> list[Profile]:
         ),
         Profile(
             "KFN-YTTRANDE", 0, INTERNAL, "adults", ("Remiss",),
-            kfny.received("Remiss inkommen"), kfny.closed(), decided=(kfny.decided("Yttrande lämnat"),),
+            kfny.received("Remiss inkommen"), kfny.closed(),
+            decided=(kfny.decided("Yttrande lämnat"),),
             p_completion=0, counterpart_title="Remiss: {origin}",
         ),
         Profile(
@@ -183,12 +144,14 @@ def _registry() -> list[Profile]:
             skj.received("Ansökan om skolskjuts inkommen"), skj.closed(),
             registered=skj.registered("Ansökan registrerad"),
             decided=(skj.decided("Skolskjuts beviljad"),),
-            rejected=skj.decided("Ansökan om skolskjuts avslagen"), p_rejected=0.3, p_applicant=0.95,
+            rejected=skj.decided("Ansökan om skolskjuts avslagen"), p_rejected=0.3,
+            p_applicant=0.95,
             named_titles=("Ansökan om skolskjuts för {name}",), p_named=0.3,
         ),
         Profile(
             "BUN-YTTRANDE", 0, INTERNAL, "adults", ("Remiss",),
-            buny.received("Remiss inkommen"), buny.closed(), decided=(buny.decided("Yttrande lämnat"),),
+            buny.received("Remiss inkommen"), buny.closed(),
+            decided=(buny.decided("Yttrande lämnat"),),
             p_completion=0, counterpart_title="Remiss: {origin}",
         ),
     ]  # fmt: skip
@@ -208,10 +171,13 @@ def _building() -> list[Profile]:
     return [
         Profile(
             "BYGG-LOV", 50, APPLY, "adults", ("Bygglov för {bygg}, {prop}",),
-            lov.received("Ansökan om bygglov inkommen"), lov.closed("Slutbesked lämnat, ärendet avslutat"),
-            registered=lov.registered(), completion=lov.completion("ritningar saknas"), p_completion=0.4,
+            lov.received("Ansökan om bygglov inkommen"),
+            lov.closed("Slutbesked lämnat, ärendet avslutat"),
+            registered=lov.registered(), completion=lov.completion("ritningar saknas"),
+            p_completion=0.4,
             extras=((neighbours, 0.3), ((lov.internal(),), 0.05),
-                    ((lov.delayed("Handläggningen försenad på grund av hög arbetsbelastning"),), 0.06)),
+                    ((lov.delayed("Handläggningen försenad på grund av hög arbetsbelastning"),),
+                    0.06)),
             collabs=(lov.referral("MBN", 0.06, "MILJO-YTTRANDE", 0.6),),
             decided=(lov.decided("Bygglov beviljat"),),
             rejected=lov.decided("Ansökan om bygglov avslagen"), p_rejected=0.1,
@@ -220,7 +186,8 @@ def _building() -> list[Profile]:
         ),
         Profile(
             "BYGG-RIVNING", 5, APPLY, "adults", ("Rivningslov för {riv}, {prop}",),
-            riv.received("Ansökan om rivningslov inkommen"), riv.closed(), registered=riv.registered(),
+            riv.received("Ansökan om rivningslov inkommen"), riv.closed(),
+            registered=riv.registered(),
             decided=(riv.decided("Rivningslov beviljat"),),
             rejected=riv.decided("Ansökan om rivningslov avslagen"), p_rejected=0.1,
             named_titles=("Rivningslov för {riv}, {prop}, sökande {name}",), p_named=0.3,
@@ -236,7 +203,8 @@ def _building() -> list[Profile]:
         Profile(
             "BYGG-FORHANDSBESKED", 15, APPLY, "adults",
             ("Förhandsbesked för nybyggnad av enbostadshus, {prop}",),
-            fhb.received("Ansökan om förhandsbesked inkommen"), fhb.closed(), registered=fhb.registered(),
+            fhb.received("Ansökan om förhandsbesked inkommen"), fhb.closed(),
+            registered=fhb.registered(),
             collabs=(fhb.referral("MBN", 0.1, "MILJO-YTTRANDE", 0.5),),
             decided=(fhb.decided("Positivt förhandsbesked lämnat"),),
             rejected=fhb.decided("Negativt förhandsbesked lämnat"), p_rejected=0.3,
@@ -256,8 +224,10 @@ def _social() -> list[Profile]:
             registered=sabo.registered("Utredning påbörjad"),
             extras=(((sabo.delayed("Inga platser i särskilt boende ännu lediga"),), 0.3),
                     ((sabo.internal(),), 0.1)),
-            decided=tuple(sabo.decided(f"Plats i särskilt boende tilldelad i {h}") for h in ELDERLY_HOMES),
-            rejected=sabo.decided("Ansökan om särskilt boende avslagen"), p_rejected=0.15, p_applicant=0.3,
+            decided=tuple(sabo.decided(f"Plats i särskilt boende tilldelad i {h}")
+                          for h in ELDERLY_HOMES),
+            rejected=sabo.decided("Ansökan om särskilt boende avslagen"), p_rejected=0.15,
+            p_applicant=0.3,
         ),
         Profile(
             "SOC-HEMTJANST", 35, SOCIAL, "elderly", ("Ansökan om hemtjänst",),
@@ -296,14 +266,17 @@ def _environment() -> list[Profile]:
         ),
         Profile(
             "MILJO-LIVSMEDEL", 35, INTERNAL, "adults", ("Livsmedelskontroll",),
-            liv.received("Kontrollärende upprättat"), liv.closed(), registered=liv.notice("Inspektion bokad"),
+            liv.received("Kontrollärende upprättat"), liv.closed(),
+            registered=liv.notice("Inspektion bokad"),
             decided=(liv.decided("Kontroll utan anmärkning"),),
             rejected=liv.decided("Föreläggande om åtgärder"), p_rejected=0.25, p_completion=0,
             p_no_subject=1.0, org_titles=("Livsmedelskontroll, {livs}",), p_org=1.0,
         ),
         Profile(
-            "MILJO-AVLOPP", 20, APPLY, "adults", ("Ansökan om tillstånd för enskilt avlopp, {prop}",),
-            avl.received("Ansökan om enskilt avlopp inkommen"), avl.closed(), registered=avl.registered(),
+            "MILJO-AVLOPP", 20, APPLY, "adults",
+            ("Ansökan om tillstånd för enskilt avlopp, {prop}",),
+            avl.received("Ansökan om enskilt avlopp inkommen"), avl.closed(),
+            registered=avl.registered(),
             completion=avl.completion("situationsplan saknas"), p_completion=0.25,
             extras=(((avl.delayed(),), 0.08),),
             decided=(avl.decided("Tillstånd för enskilt avlopp beviljat"),),
@@ -321,132 +294,5 @@ def _environment() -> list[Profile]:
             yttr.received("Remiss från byggnadsnämnden inkommen"), yttr.closed(),
             decided=(yttr.decided("Yttrande lämnat till byggnadsnämnden"),), p_completion=0,
             counterpart_title="Remiss: {origin}",
-        ),
-    ]  # fmt: skip
-
-
-def _technical() -> list[Profile]:
-    gata = StepMaker("TEK-GATA")
-    ljus = StepMaker("TEK-BELYSNING")
-    stad = StepMaker("TEK-STAD")
-    return [
-        Profile(
-            "TEK-GATA", 45, FAULTS, "adults", ("Felanmälan: {gata}, {street}",),
-            gata.received("Felanmälan inkommen"), gata.closed("Felet åtgärdat, ärendet avslutat"),
-            registered=gata.registered("Felanmälan mottagen och prioriterad"),
-            extras=(((gata.notice("Asfaltbolag preliminärbokat för lagning"),), 0.2),
-                    ((gata.delayed("Åtgärden försenad på grund av väderlek"),), 0.05)),
-            collabs=(gata.assignment("AME", 0.04),), p_completion=0.08, p_no_subject=0.25,
-        ),
-        Profile(
-            "TEK-BELYSNING", 30, FAULTS, "adults", ("Felanmälan: {ljus}, {street}",),
-            ljus.received("Felanmälan inkommen"), ljus.closed("Belysningen lagad, ärendet avslutat"),
-            registered=ljus.registered("Felanmälan mottagen och prioriterad"),
-            extras=(((ljus.notice("Elektriker beställd"),), 0.3), ((ljus.delayed(),), 0.05)), p_completion=0.08, p_no_subject=0.25,
-        ),
-        Profile(
-            "TEK-STAD", 25, FAULTS, "adults", ("Skräpplockning: {skrap}, {place}",),
-            stad.received("Anmälan om skräp inkommen"), stad.closed("Platsen städad, ärendet avslutat"),
-            registered=stad.registered("Anmälan mottagen och prioriterad"),
-            collabs=(stad.assignment("AME", 0.5, given="Uppdrag till Arbetsmarknadsenheten: skräpplockning"),),
-            p_completion=0.08, p_no_subject=0.3,
-        ),
-    ]  # fmt: skip
-
-
-def _school() -> list[Profile]:
-    fsk = StepMaker("EDU-FORSKOLA", "Ansökan om förskoleplats")
-    val = StepMaker("EDU-SKOLVAL", "Skolval")
-    eh = StepMaker("EDU-ELEVHALSA", "Anmälan till elevhälsan")
-    changed = fsk.progress(
-        "Förskoleansökan ändrad", "Ansökan har ändrats av vårdnadshavaren.", "RECEIVED"
-    )
-    return [
-        Profile(
-            "EDU-FORSKOLA", 50, SCHOOL, "preschool", ("Ansökan om förskoleplats",),
-            fsk.received("Förskoleplats sökt"), fsk.closed("Placering påbörjad, ärendet avslutat"),
-            extras=(((changed,), 0.25), ((changed,), 0.1),
-                    ((fsk.delayed("Förskoleplats kan inte erbjudas på önskat datum"),), 0.05)),
-            p_completion=0.15,
-            decided=tuple(fsk.decided(f"Förskoleplats tilldelad i {p}") for p in PRESCHOOLS),
-            rejected=fsk.decided("Förskoleansökan återkallad"), p_rejected=0.05, p_applicant=1.0,
-        ),
-        Profile(
-            "EDU-SKOLVAL", 35, SCHOOL, "school", ("Skolval, önskad skola {school}",),
-            val.received("Skolval inkommet"), val.closed(),
-            decided=tuple(val.decided(f"Placering vid {s}") for s in SCHOOLS),
-            rejected=val.decided("Placering enligt närhetsprincipen"), p_rejected=0.2,
-            p_completion=0.15, p_applicant=1.0,
-        ),
-        Profile(
-            "EDU-ELEVHALSA", 15, (("INTERNAL", 60), ("PHONE", 20), ("VISIT", 20)), "pupils",
-            ("Elevhälsoärende",),
-            eh.received("Elevhälsoärende upprättat"), eh.closed(),
-            registered=eh.registered("Elevhälsoteamet har påbörjat utredning"),
-            extras=(((eh.internal("Intern bedömning i elevhälsoteamet"),), 0.3),),
-            decided=(eh.decided("Åtgärdsprogram upprättat"),),
-            rejected=eh.decided("Ingen särskild åtgärd behövs"), p_rejected=0.4, p_completion=0,
-            p_applicant=0.5,
-        ),
-    ]  # fmt: skip
-
-
-def _contact_centre() -> list[Profile]:
-    fr = StepMaker("KC-FRAGA")
-    syn = StepMaker("KC-SYNPUNKT")
-    mf = StepMaker("KC-MEDBORGARFORSLAG")
-    return [
-        Profile(
-            "KC-FRAGA", 70, CENTRE, "adults", ("Fråga om {fraga}",),
-            fr.received("Fråga mottagen av kontaktcenter"), fr.closed("Fråga besvarad, ärendet avslutat"),
-            collabs=tuple(fr.forwarding(u, 0.03, p_retained=0.3) for u in ("TN", "BN", "MBN", "BUN", "SN")),
-            p_completion=0.06, p_no_subject=0.2,
-        ),
-        Profile(
-            "KC-SYNPUNKT", 25, CENTRE, "adults", ("Synpunkt på {synpunkt}",),
-            syn.received("Synpunkt mottagen"), syn.closed("Synpunkten besvarad, ärendet avslutat"),
-            registered=syn.registered("Synpunkten registrerad"),
-            collabs=(syn.forwarding("TN", 0.3, "TEK-GATA", 0.05, p_retained=0.5),
-                     syn.forwarding("BUN", 0.05), syn.forwarding("KFN", 0.05)),
-            p_completion=0.05, p_no_subject=0.15,
-        ),
-        Profile(
-            "KC-MEDBORGARFORSLAG", 5, CENTRE, "adults", ("Medborgarförslag om {topic}",),
-            mf.received("Medborgarförslag mottaget av kontaktcenter"), mf.closed(),
-            collabs=(mf.forwarding("KF", 1.0, "KF-MEDBORGARFORSLAG", 0.3),), p_completion=0,
-        ),
-    ]  # fmt: skip
-
-
-def _eservice() -> list[Profile]:
-    ned = StepMaker("ES-NEDSKRAPNING", "E-blankett: anmälan om nedskräpning")
-    prk = StepMaker("ES-PARKERINGSTILLSTAND", "E-blankett: ansökan om parkeringstillstånd")
-    fsk = StepMaker("ES-FORSKOLA", "E-blankett: ansökan om förskoleplats")
-    kul = StepMaker("ES-KULTURSTIPENDIUM", "E-blankett: ansökan om kulturstipendium")
-    return [
-        Profile(
-            "ES-NEDSKRAPNING", 20, WEB, "adults", ("Anmälan om nedskräpning vid {place}",),
-            ned.received("Anmälan om nedskräpning inkommen via e-tjänst"), ned.closed(),
-            collabs=(ned.forwarding("MBN", 1.0, "MILJO-NEDSKRAPNING", 0.06, p_retained=0.3),),
-            p_completion=0.15,
-        ),
-        Profile(
-            "ES-PARKERINGSTILLSTAND", 15, WEB, "elderly", ("Ansökan om parkeringstillstånd för rörelsehindrad",),
-            prk.received("Ansökan om parkeringstillstånd inkommen via e-tjänst"), prk.closed(),
-            completion=prk.completion("läkarintyg saknas"), p_completion=0.3,
-            decided=(prk.decided("Parkeringstillstånd beviljat"),),
-            rejected=prk.decided("Ansökan om parkeringstillstånd avslagen"), p_rejected=0.3,
-        ),
-        Profile(
-            "ES-FORSKOLA", 40, WEB, "preschool", ("Ansökan om förskoleplats",),
-            fsk.received("Ansökan om förskoleplats skickad via e-tjänst"), fsk.closed(),
-            collabs=(fsk.forwarding("BUN", 1.0, "EDU-FORSKOLA", 0.04),), p_completion=0.15,
-            p_applicant=1.0,
-        ),
-        Profile(
-            "ES-KULTURSTIPENDIUM", 5, WEB, "adults", ("Ansökan om kulturstipendium {year}",),
-            kul.received("Ansökan om kulturstipendium skickad via e-tjänst"), kul.closed(),
-            collabs=(kul.forwarding("KFN", 1.0, "KFN-KULTURSTIPENDIUM", 0.3, p_retained=0.3),),
-            p_completion=0.2,
         ),
     ]  # fmt: skip

@@ -225,3 +225,56 @@ class StepMaker:
             p_retained,
             retained,
         )
+
+
+Weights = tuple[tuple[str, int], ...]
+
+CENTRE: Weights = (("CONTACT_CENTRE", 45), ("PHONE", 30), ("EMAIL", 12), ("VISIT", 10), ("MAIL", 3))
+FAULTS: Weights = (
+    ("E_SERVICE", 45),
+    ("CONTACT_CENTRE", 25),
+    ("PHONE", 15),
+    ("EMAIL", 10),
+    ("INTERNAL", 5),
+)
+APPLY: Weights = (("E_SERVICE", 60), ("MAIL", 20), ("EMAIL", 15), ("VISIT", 5))
+SOCIAL: Weights = (
+    ("PHONE", 30),
+    ("VISIT", 25),
+    ("MAIL", 20),
+    ("E_SERVICE", 20),
+    ("CONTACT_CENTRE", 5),
+)
+REPORT: Weights = (("E_SERVICE", 45), ("CONTACT_CENTRE", 25), ("EMAIL", 15), ("PHONE", 15))
+REGISTRY: Weights = (("EMAIL", 30), ("MAIL", 25), ("E_SERVICE", 25), ("INTERNAL", 15), ("VISIT", 5))
+SCHOOL: Weights = (("E_SERVICE", 85), ("MAIL", 5), ("VISIT", 5), ("CONTACT_CENTRE", 5))
+WEB: Weights = (("E_SERVICE", 100),)
+INTERNAL: Weights = (("INTERNAL", 100),)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Volume, people, titles and the possible timeline of one case type."""
+
+    code: str
+    weight: int  # share of its system's mass volume; 0 = only as a counterpart
+    channels: Weights
+    subject: str  # a `Population` pool: adults, working, elderly, preschool, school, pupils
+    titles: tuple[str, ...]
+    received: Step
+    closed: Step
+    registered: Step | None = None
+    decided: tuple[Step, ...] = ()
+    rejected: Step | None = None
+    p_rejected: float = 0.0
+    extras: tuple[tuple[tuple[Step, ...], float], ...] = ()  # groups of steps
+    completion: tuple[Step, Step] | None = None
+    p_completion: float = 0.15
+    collabs: tuple[Collab, ...] = ()
+    p_no_subject: float = 0.0
+    p_applicant: float = 0.0  # custodian for a child, agent for an elderly person
+    named_titles: tuple[str, ...] = ()
+    p_named: float = 0.0
+    org_titles: tuple[str, ...] = ()
+    p_org: float = 0.0
+    counterpart_title: str = "{origin}"

@@ -30,7 +30,8 @@ WORDS: dict[str, tuple[str, ...]] = {
         "hundrastgård i Norra parken", "belysning på gång- och cykelvägen till Sjöbacken",
         "längre öppettider på biblioteket", "en skatepark vid idrottsplatsen",
         "blomsterplanteringar vid torget", "fler laddstolpar för elbilar",
-        "bänkar längs Strandvägen", "en badbrygga vid Näset", "gratis kollektivtrafik för pensionärer",
+        "bänkar längs Strandvägen", "en badbrygga vid Näset",
+        "gratis kollektivtrafik för pensionärer",
     ),
     "ks": (
         "ny översiktsplan", "regional trafikförsörjning", "vattenskyddsområde för Exempelby sjö",
@@ -74,7 +75,8 @@ WORDS: dict[str, tuple[str, ...]] = {
                  "Scoutkåren Vallhornet", "Exempelby Golfklubb", "PRO Exempelby",
                  "Exempelby Skidklubb", "Musikföreningen Tonkonsten"),
     "livs": ("Pizzeria Napoli", "Café Blåklockan", "Restaurang Gästis", "Ica Kvantum Exempelby",
-             "Hemköp Centrum", "Sushi Exempelby", "Gatuköket vid torget", "Skolköket Centralskolan"),
+             "Hemköp Centrum", "Sushi Exempelby", "Gatuköket vid torget",
+             "Skolköket Centralskolan"),
 }  # fmt: skip
 
 

@@ -78,7 +78,7 @@ def sandbox_settings(tmp_path: Path, issuer: DemoIssuer, **env: str) -> Settings
     settings = replace(
         settings,
         demo=replace(settings.demo, enabled=True, key_file=str(issuer.key_file)),
-        audit=AuditSettings(url=f"sqlite:///{tmp_path}/audit.db"),
+        audit=AuditSettings(url=env.get("KNUTPUNKT_AUDIT_URL", f"sqlite:///{tmp_path}/audit.db")),
         replica=ReplicaSettings(url=f"sqlite:///{tmp_path}/replica.db", enabled=False),
     )
     settings = settings.with_system_urls({s: f"http://{s}.sandbox" for s in SYSTEMS})

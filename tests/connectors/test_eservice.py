@@ -35,6 +35,7 @@ from simulators import eservice as es_sim
 from simulators import eservice_shapes as shapes
 from simulators import world as w
 from simulators.faults import FaultInjector, Faults
+from simulators.generate import generate
 
 ANNA = "197801012340"
 TOLVAN = "191212121212"
@@ -519,3 +520,36 @@ async def test_a_distorted_answer_under_fault_injection_is_a_contract_error() ->
             await connector.cases_for_persons([TOLVAN])
         injector.clear()
         assert await connector.cases_for_persons([TOLVAN]) == [WAITING]
+
+
+async def test_generated_sandbox_personas_and_every_case_maps() -> None:
+    world = generate(seed=1, reference_date=date(2026, 11, 1), scale=0.05)
+    transport = httpx.ASGITransport(app=es_sim.create_app(world))
+    async with httpx.AsyncClient(transport=transport, base_url="http://eservice.test") as http:
+        connector = es.EserviceConnector(UpstreamClient("eservice", http))
+        anna = await connector.cases_for_persons([ANNA])
+        tolvan = await connector.cases_for_persons([TOLVAN])
+        everything = await connector.changed_cases(
+            datetime(2000, 1, 1, tzinfo=w.TZ), datetime(2100, 1, 1, tzinfo=w.TZ)
+        )
+    (littering,) = [c for c in anna if c.type.code == "ES-NEDSKRAPNING"]
+    assert littering.main_case_number is not None
+    assert littering.main_case_number.startswith("MK-")
+    (handover,) = littering.collaborations
+    assert handover.counterpart is not None and handover.counterpart.system == "ecos"
+    assert littering.link == (
+        f"https://etjanster.exempelby.se/oversikt/flowinstance/{littering.ref.local_id}"
+    )
+    waiting = [c for c in tolvan if c.status is CaseStatus.WAITING_FOR_CITIZEN]
+    assert len(waiting) == 1
+    assert waiting[0].events[-1].kind is CaseEventKind.COMPLETION_REQUESTED
+    assert len(everything) == len(world.cases["eservice"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2025-01-15T08:00:00", "2025-01-15 08:00", "2025-01-15 08:00:00+01", "15/01/2025 08:00:00"],
+)
+def test_other_time_shapes_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        es.local_time(text)

@@ -20,6 +20,7 @@ from connectors.http import UpstreamClient
 from connectors.personal_number import luhn_digit
 from simulators import folkbokforing as fb_sim
 from simulators import world as w
+from simulators.generate import generate
 
 KALLE = "195606055555"
 NILS = "201903142386"
@@ -257,3 +258,19 @@ async def test_malformed_relations_are_contract_errors(body: bytes) -> None:
     async with _mock(lambda r: httpx.Response(200, content=body)) as http:
         with pytest.raises(UpstreamContractError):
             await connector(http).custody([KALLE])
+
+
+async def test_generated_sandbox_personas() -> None:
+    world = generate(seed=1, reference_date=date(2026, 11, 1), scale=0.05)
+    transport = httpx.ASGITransport(app=fb_sim.create_app(world))
+    async with httpx.AsyncClient(transport=transport, base_url="http://folkbokforing.test") as c:
+        register = connector(c, SimpleMemoryCache())
+        persons = await register.persons([KALLE, NILS, SARA])
+        custody = await register.custody([KALLE, SARA])
+    assert [(p.name, p.protected_identity) for p in persons] == [
+        ("Kalle Testson", False),
+        ("Nils Testson", False),
+        (persons[2].name, True),
+    ]
+    assert Custody(KALLE, NILS) in custody
+    assert any(rel.custodian == SARA for rel in custody)

@@ -32,6 +32,7 @@ from connectors.http import UpstreamClient
 from simulators import kontaktcenter as kc_sim
 from simulators import kontaktcenter_shapes as kc_shapes
 from simulators import world as w
+from simulators.generate import generate
 
 BENGT = "199212249875"
 TOLVAN = "191212121212"
@@ -480,3 +481,37 @@ async def test_an_endless_log_is_cut_at_the_bound() -> None:
         with pytest.raises(UpstreamContractError):
             await connector.changed_cases(T0, at(1))
     assert client.calls == kc.paging.MAX_SYNC_PAGES
+
+
+async def test_generated_sandbox_bengts_proposal_and_every_case_maps() -> None:
+    world = generate(seed=1, reference_date=date(2026, 11, 1), scale=0.05)
+    transport = httpx.ASGITransport(app=kc_sim.create_app(world))
+    async with httpx.AsyncClient(transport=transport, base_url="http://kontaktcenter.test") as http:
+        connector = kc.KontaktcenterConnector(UpstreamClient("kontaktcenter", http))
+        (proposal,) = [
+            c
+            for c in await connector.cases_for_persons([BENGT])
+            if c.type.code == "KC-MEDBORGARFORSLAG"
+        ]
+        assert proposal.main_case_number is not None
+        assert proposal in await connector.cases_by_numbers([proposal.main_case_number])
+        everything = await connector.changed_cases(
+            datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+        )
+    assert proposal.subject == BENGT and proposal.unit == KC
+    assert proposal.main_case_number.startswith("KF ")
+    (handover,) = proposal.collaborations
+    assert handover.kind is CollaborationKind.FORWARDING
+    assert handover.to_unit.code == "KF"
+    assert handover.counterpart is not None and handover.counterpart.system == "diarium"
+    assert handover.counterpart_number == proposal.main_case_number
+    assert proposal.events[0].kind is CaseEventKind.SUBMITTED
+    assert CaseEventKind.FORWARDED in {e.kind for e in proposal.events}
+    assert len(everything) == len(world.cases["kontaktcenter"])
+    assert {c.channel for c in everything} <= {
+        Channel.CONTACT_CENTRE,
+        Channel.PHONE,
+        Channel.VISIT,
+        Channel.EMAIL,
+        Channel.MAIL,
+    }

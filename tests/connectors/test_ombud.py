@@ -20,6 +20,7 @@ from connectors.http import UpstreamClient
 from connectors.personal_number import luhn_digit
 from simulators import ombud as ombud_sim
 from simulators import world as w
+from simulators.generate import generate
 
 KALLE = "195606055555"
 GRETA = "193404124129"
@@ -206,3 +207,14 @@ async def test_a_good_mock_page_maps() -> None:
     async with _mock(lambda r: httpx.Response(200, content=_page(GOOD))) as http:
         found = await register(http).mandates_for_grantees([KALLE])
     assert found == [Mandate("F-1", GRETA, KALLE, frozenset({"SN-SABO"}), date(2024, 1, 1), None)]
+
+
+async def test_generated_sandbox_kalle_holds_gretas_mandate() -> None:
+    world = generate(seed=1, reference_date=date(2026, 11, 1), scale=0.05)
+    transport = httpx.ASGITransport(app=ombud_sim.create_app(world))
+    async with httpx.AsyncClient(transport=transport, base_url="http://ombud.test") as c:
+        found = await register(c).mandates_for_grantees([KALLE])
+    (greta,) = [m for m in found if m.grantor == GRETA]
+    assert any(code.endswith("SABO") for code in greta.scope)
+    assert greta.valid_from <= date(2026, 11, 1)
+    assert greta.valid_until is None or greta.valid_until > date(2026, 11, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from connectors.domain import CaseType, Channel, Unit
 from connectors.replica_model import CellCounts, CellKey, Dimension, StatisticsData
 from policies.statistics import publish
@@ -47,7 +49,7 @@ def test_total_without_grouping_sums_visible_cells_only() -> None:
 def test_publish_nulls_every_figure_of_a_suppressed_group() -> None:
     data = StatisticsData(
         CELLS,
-        {("BYGGLOV", "E_SERVICE"): {0: (2, 0.2), 40: (3, 30.0)}},
+        {("BYGGLOV", "E_SERVICE"): [2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3] + [0] * 53},
         TYPES,
         UNITS,
     )
@@ -61,8 +63,9 @@ def test_publish_nulls_every_figure_of_a_suppressed_group() -> None:
             suppressed=False,
             opened=17,
             closed=14,
-            lead_time_days_median=10.0,
-            lead_time_days_p90=10.0,
+            # rank 3 of 5 is the first of three in bucket [10, 11): 10 + (1 - 0.5) / 3
+            lead_time_days_median=10 + 0.5 / 3,
+            lead_time_days_p90=10 + 2.5 / 3,
             within_service_promise_share=9 / 14,
             overdue_open=2,
         ),
@@ -79,5 +82,8 @@ def test_publish_by_month_and_unit_labels() -> None:
         ("2025-01", UNITS["MBN"], True, None),
         ("2025-02", UNITS["BN"], False, 5),
     ]
-    assert published[0].lead_time_days_median is None
+    assert published[0].lead_time_days_median is None  # no measurements stored in the cell
+    one_cell = [replace(CELLS[0], lead_median=12.25, lead_p90=40.0)]
+    (exact,) = publish(StatisticsData(one_cell, {}, TYPES, UNITS), [Dimension.MONTH], 5)
+    assert (exact.lead_time_days_median, exact.lead_time_days_p90) == (12.25, 40.0)
     assert published[0].within_service_promise_share == 0.8
