@@ -3,7 +3,7 @@ overdue lists and the public diary, refreshed incrementally.
 
     sources ──changed_cases(since, until)──► Replica.sync ──► CaseWriter ──► SQL
                  (per system, in parallel,        (watermark per system,     (cases, cells,
-                  windows of `chunk`)              only moved on success)     hist, names)
+                  windows of `chunk`)              only moved on success)     names)
 
 A system that fails keeps its last good data and watermark; its error is
 recorded and `stale(system)` turns true. The first sync reaches back `history`

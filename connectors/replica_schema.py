@@ -4,9 +4,9 @@
               (lead time, promise, breach time), masked diary fields, and a
               compact JSON of what chain measurement needs (`chain_json`)
 {p}cells      per base cell (type, unit, channel, month opened): opened, closed,
-              measured, met — maintained on upsert so statistics are plain sums
-{p}hist       per base cell and lead-time bucket: count and sum of days, with
-              the cell's size copied in so suppression needs no join
+              measured, met, lead-time bucket counts h0..h63, and the cell's exact
+              median and 90th percentile — maintained on upsert, so a statistics
+              query sums columns over a few thousand rows whatever the scale
 {p}names      case-type and unit names seen
 {p}sync_state per system: watermark, last success, last error
 """
@@ -75,10 +75,7 @@ def ddl(prefix: str, dialect: str) -> list[str]:
 
 
 def drop(prefix: str) -> list[str]:
-    return [
-        f"DROP TABLE IF EXISTS {prefix}{t}"
-        for t in ("cases", "cells", "hist", "names", "sync_state")
-    ]
+    return [f"DROP TABLE IF EXISTS {prefix}{t}" for t in ("cases", "cells", "names", "sync_state")]
 
 
 HIST_COLUMNS = tuple(f"h{i}" for i in range(HIST_BUCKETS))

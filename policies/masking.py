@@ -22,6 +22,7 @@ Confidential entries get a neutral title and their documents no titles.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,6 +48,14 @@ _ORG = re.compile(
     rf"|\b(?:Trafikverket|Skatteverket|Lantmäteriet|Försäkringskassan|Polismyndigheten|Boverket"
     rf"|Naturvårdsverket|Länsstyrelsen|Kronofogden|Arbetsförmedlingen|Migrationsverket)\b"
 )
+_ORG_HINT = re.compile(
+    r"\b(?:AB|HB|KB|Aktiebolag|Handelsbolag|Kommanditbolag|kommuns?|län|församling|stift"
+    r"|förening|Brf|Föreningen|Stiftelsen|Region|Länsstyrelsen|Samfällighetsföreningen"
+    r"|Hyresgästföreningen|Idrottsföreningen|Intresseföreningen|föreningen|sällskap|sällskapet"
+    r"|klubb|klubben|IF|IK|FF|BK|Trafikverket|Skatteverket|Lantmäteriet|Försäkringskassan"
+    r"|Polismyndigheten|Boverket|Naturvårdsverket|Kronofogden|Arbetsförmedlingen"
+    r"|Migrationsverket|Bostadsrättsföreningen)\b"
+)
 _ROLE = re.compile(
     r"(?i:\b(?:sökande[n]?|klagande[n]?|anmälare[n]?|förslagsställare[n]?|fastighetsägare[n]?"
     r"|ägare[n]?|granne[n]?|vårdnadshavare[n]?|ombud(?:et)?|från)\b)[:\s]+"
@@ -60,6 +69,8 @@ def mask_personal_numbers(text: str) -> str:
 
 
 def _protected(text: str) -> list[tuple[int, int]]:
+    if not _ORG_HINT.search(text):  # most titles name no organisation: skip the slow scan
+        return []
     return [m.span() for m in _ORG.finditer(text)]
 
 
@@ -67,7 +78,10 @@ def _overlaps(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
     return any(span[0] < e and s < span[1] for s, e in spans)
 
 
-def _name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
+@functools.lru_cache(maxsize=4096)
+def _name_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for all the names: full names in any case, longest first; then lone
+    name parts of three letters or more written as a name (capitalised)."""
     full: set[str] = set()
     parts: set[str] = set()
     for name in names:
@@ -80,44 +94,29 @@ def _name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
                 re.escape(words[-1]) + r",?\s+" + r"\s+".join(re.escape(w) for w in words[:-1])
             )
         parts.update(w for w in words if len(w) >= 3)
-    patterns = [
-        re.compile(rf"(?<!\w){p}(?!\w)", re.IGNORECASE) for p in sorted(full, key=len)[::-1]
-    ]
-    # a lone name part must be written as a name (capitalised) to be taken for one
-    patterns += [
-        re.compile(rf"(?<!\w){re.escape(p[0].upper() + p[1:].lower())}(?!\w)") for p in parts
-    ]
-    return patterns
+    options = [f"(?i:{p})" for p in sorted(full, key=len, reverse=True)]
+    options += [re.escape(p[0].upper() + p[1:].lower()) for p in sorted(parts, key=len)[::-1]]
+    if not options:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(options)})(?!\w)")
 
 
 def mask_text(text: str, party_names: Iterable[str] = ()) -> str:
     """Mask personal numbers and private persons' names in a diary title."""
     masked = mask_personal_numbers(text)
-    for pattern in _name_patterns(party_names):
-        masked = _sub_outside(pattern, masked)
-    return _mask_role_phrases(masked)
+    pattern = _name_pattern(tuple(sorted(set(party_names))))
+    if pattern is not None:
+        masked = _sub_outside(pattern, masked, 0)
+    return _sub_outside(_ROLE, masked, 1)
 
 
-def _sub_outside(pattern: re.Pattern[str], text: str) -> str:
+def _sub_outside(pattern: re.Pattern[str], text: str, group: int) -> str:
+    """Replace `group` of every match with the mask, except inside organisation names."""
     protected = _protected(text)
     out: list[str] = []
     last = 0
     for match in pattern.finditer(text):
-        if _overlaps(match.span(), protected):
-            continue
-        out.append(text[last : match.start()])
-        out.append(MASK)
-        last = match.end()
-    out.append(text[last:])
-    return "".join(out)
-
-
-def _mask_role_phrases(text: str) -> str:
-    protected = _protected(text)
-    out: list[str] = []
-    last = 0
-    for match in _ROLE.finditer(text):
-        span = match.span(1)
+        span = match.span(group)
         if _overlaps(span, protected):
             continue
         out.append(text[last : span[0]])

@@ -17,8 +17,8 @@ from datetime import date, datetime, timedelta
 
 from .catalogue import CASE_TYPES
 from .gen_population import Population
-from .gen_profiles import STALL, VOLUMES, Profile, profiles
-from .gen_steps import Collab, Step, unit_name
+from .gen_profiles import STALL, VOLUMES, profiles
+from .gen_steps import Collab, Profile, Step, unit_name
 from .gen_timeline import DAY, WORK_SPAN, WORK_START, plan_steps, plan_times
 from .gen_titles import fill
 from .world import CASE_SYSTEMS, TZ, Case, Collaboration, Document, Event

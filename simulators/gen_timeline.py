@@ -11,8 +11,7 @@ from __future__ import annotations
 import random
 
 from .catalogue import CASE_TYPES
-from .gen_steps import Profile
-from .gen_steps import Collab, Step
+from .gen_steps import Collab, Profile, Step
 
 DAY = 1440
 WORK_START = 7 * 60 + 50

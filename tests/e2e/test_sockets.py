@@ -1,0 +1,81 @@
+"""End to end over real loopback sockets: ten simulators and the gateway under uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from simulators import personas
+from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+pytestmark = pytest.mark.sockets
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def live(sandbox: Any, settings: Any, issuer: Any) -> AsyncIterator[tuple[str, Any]]:
+    from gateway.app import create_app
+
+    servers = await sandbox.serve("127.0.0.1", 0)
+    settings = settings.with_system_urls(sandbox.urls)
+    systems = dict(settings.systems)
+    folk = systems["folkbokforing"]
+    systems["folkbokforing"] = replace(
+        folk, token_url=f"{folk.url}/oauth/token", client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET
+    )
+    settings = replace(settings, systems=systems)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    assert server.started
+    try:
+        yield f"http://127.0.0.1:{port}", issuer
+    finally:
+        server.should_exit = True
+        await task
+        for sim in servers:
+            sim.should_exit = True
+        await asyncio.gather(*sandbox._tasks)
+
+
+async def test_kalles_mina_sidor_over_real_sockets(live: tuple[str, Any]) -> None:
+    url, issuer = live
+    token = issuer.issue("citizen", personas.KALLE)
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        ready = (await client.get("/readyz")).json()
+        assert ready["status"] == "ready"
+        assert set(ready["systems"]) == {
+            "diarium", "byggr", "procapita", "ecos", "teknik", "edu", "kontaktcenter", "eservice", "folkbokforing", "ombud",
+        }
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ myPages { citizen { name } cases(first: 100) { totalCount } unavailableSystems { id } } }"},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        body = response.json()
+        assert response.status_code == 200
+        assert "errors" not in body, body
+        assert body["data"]["myPages"]["citizen"]["name"] == "Kalle Testson"
+        assert body["data"]["myPages"]["cases"]["totalCount"] >= 4
+        assert body["data"]["myPages"]["unavailableSystems"] == []
+        assert response.headers["x-request-id"]
+        graphiql = await client.get("/graphql", headers={"accept": "text/html"})
+        assert graphiql.status_code == 200 and "graphiql" in graphiql.text.lower()
