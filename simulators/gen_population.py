@@ -68,8 +68,9 @@ def generate_population(
     pop = Population()
     born_cache: dict[int, tuple[str, int]] = {}
 
-    def new_person(age: int, family: str) -> Person:
-        born = min(ref, ref - int(age * YEAR) - rng.randrange(365))
+    def new_person(age: int, family: str, born: int | None = None) -> Person:
+        if born is None:
+            born = min(ref, ref - int(age * YEAR) - rng.randrange(365))
         male = rng.random() < 0.5
         coordination = rng.random() < COORDINATION_SHARE
         while True:
@@ -124,9 +125,10 @@ def generate_population(
     for age, _family in zip(ages, families, strict=True):
         if age >= 18:
             continue
-        child_birth = ref - int((age + rng.random()) * YEAR)
+        child_birth = min(ref, ref - int(age * YEAR) - rng.randrange(365))
         first = around(child_birth, 19, 45)
-        child = new_person(age, pop.persons[first].family_name if first else _family)
+        family = pop.persons[first].family_name if first else _family
+        child = new_person(age, family, child_birth)
         if 1 <= age <= 6:
             pop.preschool.append(child.pnr)
         if 6 <= age <= 15:
@@ -144,7 +146,8 @@ def generate_population(
                 _share_address(pop.persons[first], pop.persons[second])
             else:
                 second = None
-        if second is not None and rng.random() < 0.92:
+        adult_at_birth = child_birth - int(18 * YEAR)
+        if second is not None and pop.birth[second] <= adult_at_birth and rng.random() < 0.92:
             guardians.append(second)
         _share_address(pop.persons[first], child)
         pop.custodians[child.pnr] = guardians

@@ -20,7 +20,8 @@ def _technical() -> list[Profile]:
             gata.received("Felanmälan inkommen"), gata.closed("Felet åtgärdat, ärendet avslutat"),
             registered=gata.registered("Felanmälan mottagen och prioriterad"),
             extras=(((gata.notice("Asfaltbolag preliminärbokat för lagning"),), 0.2),
-                    ((gata.delayed("Åtgärden försenad på grund av väderlek"),), 0.05)),
+                    ((gata.delayed("Åtgärden försenad på grund av väderlek"),), 0.05),
+                    ((gata.internal("Arbetsorder skapad"),), 0.15)),
             collabs=(gata.assignment("AME", 0.04),), p_completion=0.08, p_no_subject=0.25,
         ),
         Profile(
@@ -28,7 +29,8 @@ def _technical() -> list[Profile]:
             ljus.received("Felanmälan inkommen"),
             ljus.closed("Belysningen lagad, ärendet avslutat"),
             registered=ljus.registered("Felanmälan mottagen och prioriterad"),
-            extras=(((ljus.notice("Elektriker beställd"),), 0.3), ((ljus.delayed(),), 0.05)),
+            extras=(((ljus.notice("Elektriker beställd"),), 0.3), ((ljus.delayed(),), 0.05),
+                    ((ljus.internal("Arbetsorder skapad"),), 0.1)),
             p_completion=0.08, p_no_subject=0.25,
         ),
         Profile(
@@ -89,8 +91,9 @@ def _contact_centre() -> list[Profile]:
             "KC-FRAGA", 70, CENTRE, "adults", ("Fråga om {fraga}",),
             fr.received("Fråga mottagen av kontaktcenter"),
             fr.closed("Fråga besvarad, ärendet avslutat"),
-            collabs=tuple(fr.forwarding(u, 0.03, p_retained=0.3) for u in ("TN", "BN", "MBN",
-            "BUN", "SN")),
+            extras=(((fr.internal("Intern anteckning"),), 0.05),),
+            collabs=tuple(fr.forwarding(u, 0.03, p_retained=0.3)
+                          for u in ("TN", "BN", "MBN", "BUN", "SN")),
             p_completion=0.06, p_no_subject=0.2,
         ),
         Profile(
