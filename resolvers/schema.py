@@ -13,6 +13,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.types import ExecutionContext
 
 from connectors.errors import GatewayError
 
@@ -80,10 +81,20 @@ class GatewayErrors(SchemaExtension):
         )
 
 
+class KnutpunktSchema(strawberry.Schema):
+    """Coded errors are answers, not incidents; `GatewayErrors` logs the unexpected
+    ones itself, with the request id, so strawberry's own error log stays quiet."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
 def build_schema(
     *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 2000
 ) -> strawberry.Schema:
-    return strawberry.Schema(
+    return KnutpunktSchema(
         query=Query,
         # factories: every request gets fresh extension instances
         extensions=[
