@@ -100,6 +100,7 @@ class Replica:
         ):
             self._state[system] = SyncStatus(system, from_ts(synced), error, True, from_ts(wm))
         await self._load_names()
+        await self._writer.load()
         return self
 
     async def close(self) -> None:
@@ -142,7 +143,13 @@ class Replica:
         """Pull every system's changes up to `now`, systems in parallel."""
         async with self._sync_lock:
             await asyncio.gather(*(self._sync_one(sid, src, now) for sid, src in sources.items()))
+            await self.recount_overdue(now)
         return {sid: self.status(sid, now) for sid in sources}
+
+    async def recount_overdue(self, now: datetime) -> None:
+        """Move the stored overdue counts to `now` (sync does this; bulk loaders call it)."""
+        async with self._write_lock:
+            await self._writer.recount_overdue(now)
 
     def start_refresher(
         self,
@@ -268,7 +275,8 @@ class Replica:
         if threshold < 1:
             raise ValueError("suppression threshold must be at least 1")
         names = (dict(self._types), dict(self._units))
-        return await statistics_data(self._db, self._p, flt, threshold, now, names)
+        as_of = self._writer.overdue_as_of
+        return await statistics_data(self._db, self._p, flt, threshold, now, names, as_of)
 
     async def overdue(
         self, flt: OverdueFilter, first: int, after: str | None, now: datetime

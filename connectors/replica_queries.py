@@ -85,16 +85,24 @@ async def statistics_data(
     threshold: int,
     now: datetime,
     names: tuple[dict[str, CaseType], dict[str, Unit]],
+    overdue_as_of: float,
 ) -> StatisticsData:
-    """Base cells in the filter (with overdue counts at `now`) and visible-cell histograms."""
+    """Base cells in the filter (with overdue counts at `now`) and visible-cell histograms.
+
+    Cells hold overdue counts as of `overdue_as_of`; the promises that ran out
+    between then and `now` (a few, as the refresher keeps it recent) are added —
+    or taken away when `now` is earlier.
+    """
     where, params = _cell_filter(flt)
-    overdue = {
-        (t, u, ch, mo): int(n)
+    low, high = sorted((overdue_as_of, now.timestamp()))
+    sign = 1 if now.timestamp() >= overdue_as_of else -1
+    delta = {
+        (t, u, ch, mo): sign * int(n)
         for t, u, ch, mo, n in await db.fetch(
             f"SELECT type_code, unit_code, channel, month, COUNT(*) FROM {p}cases"
-            f" WHERE breach_at IS NOT NULL AND breach_at <= ? AND {where}"
+            f" WHERE breach_at IS NOT NULL AND breach_at > ? AND breach_at <= ? AND {where}"
             " GROUP BY type_code, unit_code, channel, month",
-            [now.timestamp(), *params],
+            [low, high, *params],
         )
     }
     cells = [
@@ -104,13 +112,13 @@ async def statistics_data(
             int(c),
             int(m),
             int(k),
-            overdue.get((t, u, ch, mo), 0),
+            int(due) + delta.get((t, u, ch, mo), 0),
             None if med is None else float(med),
             None if p90 is None else float(p90),
         )
-        for t, u, ch, mo, o, c, m, k, med, p90 in await db.fetch(
+        for t, u, ch, mo, o, c, m, k, due, med, p90 in await db.fetch(
             "SELECT type_code, unit_code, channel, month, opened, closed, measured, met,"
-            f" lead_median, lead_p90 FROM {p}cells WHERE {where}",
+            f" overdue, lead_median, lead_p90 FROM {p}cells WHERE {where}",
             params,
         )
     ]

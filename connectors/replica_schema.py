@@ -52,9 +52,12 @@ def ddl(prefix: str, dialect: str) -> list[str]:
             chain_json TEXT NOT NULL,
             PRIMARY KEY (system, local_id))""",
         f"""CREATE INDEX IF NOT EXISTS {p}cases_cell
-            ON {p}cases (type_code, unit_code, channel, month)""",
+            ON {p}cases (type_code, unit_code, channel, month, breach_at)""",
         f"CREATE INDEX IF NOT EXISTS {p}cases_main ON {p}cases (main_number)",
         f"""CREATE INDEX IF NOT EXISTS {p}cases_breach ON {p}cases (breach_at, system, local_id)
+            WHERE breach_at IS NOT NULL""",
+        f"""CREATE INDEX IF NOT EXISTS {p}cases_overdue
+            ON {p}cases (breach_at, type_code, unit_code, channel, month)
             WHERE breach_at IS NOT NULL""",
         f"""CREATE INDEX IF NOT EXISTS {p}cases_diary ON {p}cases (opened_at, system, local_id)
             WHERE in_diary = 1""",
@@ -62,12 +65,13 @@ def ddl(prefix: str, dialect: str) -> list[str]:
             type_code TEXT NOT NULL, unit_code TEXT NOT NULL, channel TEXT NOT NULL,
             month TEXT NOT NULL, opened {big} NOT NULL, closed {big} NOT NULL,
             measured {big} NOT NULL, met {big} NOT NULL,
-            lead_median {real}, lead_p90 {real}, {hist},
+            overdue {big} NOT NULL DEFAULT 0, lead_median {real}, lead_p90 {real}, {hist},
             PRIMARY KEY (type_code, unit_code, channel, month))""",
         f"CREATE INDEX IF NOT EXISTS {p}cells_month ON {p}cells (month)",
         f"""CREATE TABLE IF NOT EXISTS {p}names (
             kind TEXT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, area TEXT NOT NULL,
             PRIMARY KEY (kind, code))""",
+        f"CREATE TABLE IF NOT EXISTS {p}meta (key TEXT PRIMARY KEY, value {real} NOT NULL)",
         f"""CREATE TABLE IF NOT EXISTS {p}sync_state (
             system TEXT PRIMARY KEY, watermark {real}, last_synced {real},
             last_attempt {real}, last_error TEXT)""",
@@ -75,14 +79,21 @@ def ddl(prefix: str, dialect: str) -> list[str]:
 
 
 def drop(prefix: str) -> list[str]:
-    return [f"DROP TABLE IF EXISTS {prefix}{t}" for t in ("cases", "cells", "names", "sync_state")]
+    return [
+        f"DROP TABLE IF EXISTS {prefix}{t}"
+        for t in ("cases", "cells", "names", "meta", "sync_state")
+    ]
 
 
 HIST_COLUMNS = tuple(f"h{i}" for i in range(HIST_BUCKETS))
 
 
-def rebuild_cells(prefix: str, where: str) -> list[str]:
-    """Statements recomputing the `cells` rows (not their percentiles) matched by `where`."""
+def rebuild_cells(prefix: str, where: str, overdue_as_of: float) -> list[str]:
+    """Statements recomputing the `cells` rows (not their percentiles) matched by `where`.
+
+    `overdue` counts the cell's running cases whose promise ran out by `overdue_as_of`
+    (one moment for the whole table; queries add or take away what changed since).
+    """
     p = prefix
     cols = ", ".join(CELL)
     counts = ", ".join(
@@ -90,12 +101,27 @@ def rebuild_cells(prefix: str, where: str) -> list[str]:
     )
     return [
         f"DELETE FROM {p}cells WHERE {where}",
-        f"""INSERT INTO {p}cells ({cols}, opened, closed, measured, met, {", ".join(HIST_COLUMNS)})
+        f"""INSERT INTO {p}cells
+                ({cols}, opened, closed, measured, met, overdue, {", ".join(HIST_COLUMNS)})
             SELECT {cols}, COUNT(*),
                    SUM(CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END),
                    SUM(CASE WHEN lead_days IS NULL THEN 0 ELSE 1 END),
-                   SUM(COALESCE(met, 0)), {counts}
+                   SUM(COALESCE(met, 0)),
+                   SUM(CASE WHEN breach_at <= {float(overdue_as_of)!r} THEN 1 ELSE 0 END),
+                   {counts}
             FROM {p}cases WHERE {where} GROUP BY {cols}""",
+    ]
+
+
+def recount_overdue(prefix: str, as_of: float) -> list[str]:
+    """Statements moving every cell's `overdue` to the moment `as_of`."""
+    p = prefix
+    match = " AND ".join(f"c.{c} = {p}cells.{c}" for c in CELL)
+    return [
+        f"""UPDATE {p}cells SET overdue = (SELECT COUNT(*) FROM {p}cases c
+            WHERE {match} AND c.breach_at IS NOT NULL AND c.breach_at <= {float(as_of)!r})""",
+        f"""INSERT INTO {p}meta (key, value) VALUES ('overdue_as_of', {float(as_of)!r})
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
     ]
 
 

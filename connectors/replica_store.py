@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 
 from .domain import Case, CaseRef
 from .replica_model import DiaryRecord, Measurement, ReplicaPolicy, month_key
-from .replica_schema import CELL, case_from_chain_json, chain_json, rebuild_cells, ts
+from .replica_schema import (
+    CELL,
+    case_from_chain_json,
+    chain_json,
+    rebuild_cells,
+    recount_overdue,
+    ts,
+)
 from .replica_sql import SqlBackend, Step
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -47,6 +54,17 @@ class CaseWriter:
         self._db = db
         self._p = prefix
         self._policy = policy
+        #: the moment every cell's `overdue` count refers to (see `recount_overdue`)
+        self.overdue_as_of = 0.0
+
+    async def load(self) -> None:
+        rows = await self._db.fetch(f"SELECT value FROM {self._p}meta WHERE key = 'overdue_as_of'")
+        self.overdue_as_of = float(rows[0][0]) if rows else 0.0
+
+    async def recount_overdue(self, now: datetime) -> None:
+        """Move all cells' overdue counts to `now` (after a sync: one pass, then cheap)."""
+        await self._db.run([(sql, ()) for sql in recount_overdue(self._p, now.timestamp())])
+        self.overdue_as_of = now.timestamp()
 
     async def write(
         self,
@@ -203,10 +221,10 @@ class CaseWriter:
 
     def _rebuild(self, touched: set[tuple[str, str, str, str]], full: bool) -> list[Step]:
         if full:
-            return [(sql, ()) for sql in rebuild_cells(self._p, "1 = 1")]
+            return [(sql, ()) for sql in rebuild_cells(self._p, "1 = 1", self.overdue_as_of)]
         where = " AND ".join(f"{c} = ?" for c in CELL)
         cells: list[Sequence[Any]] = [tuple(c) for c in sorted(touched)]
-        return [(sql, cells) for sql in rebuild_cells(self._p, where)]
+        return [(sql, cells) for sql in rebuild_cells(self._p, where, self.overdue_as_of)]
 
     async def _percentiles(self, touched: set[tuple[str, str, str, str]] | None) -> None:
         """Exact nearest-rank median and p90 per cell (all cells when `touched` is None)."""

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
@@ -115,6 +115,25 @@ def create_app(
         systems = {s.id: state.connectors.healthy(s.id) for s in state.connectors.systems}
         return JSONResponse({"status": "ready", "systems": systems})
 
+    async def metrics(request: Request) -> Response:
+        lines = [
+            "# HELP knutpunkt_upstream_calls_total HTTP requests sent to each source system.",
+            "# TYPE knutpunkt_upstream_calls_total counter",
+        ]
+        calls = state.connectors.upstream_calls()
+        lines += [
+            f'knutpunkt_upstream_calls_total{{system="{s}"}} {n}' for s, n in sorted(calls.items())
+        ]
+        lines += [
+            "# HELP knutpunkt_upstream_healthy 1 while the system's circuit is closed.",
+            "# TYPE knutpunkt_upstream_healthy gauge",
+        ]
+        lines += [
+            f'knutpunkt_upstream_healthy{{system="{s}"}} {int(state.connectors.healthy(s))}'
+            for s in sorted(calls)
+        ]
+        return PlainTextResponse("\n".join(lines) + "\n")
+
     async def root(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
@@ -127,6 +146,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             Route("/hooks/eservice", hook, methods=["POST"]),
         ],
         middleware=[

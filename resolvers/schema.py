@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, ValidationRule
 from strawberry.extensions import (
-    MaxAliasesLimiter,
+    AddValidationRules,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
 )
+from strawberry.extensions import max_aliases as alias_limit
+from strawberry.extensions import query_depth_limiter as depth_limit
 from strawberry.types import ExecutionContext
 
 from connectors.errors import GatewayError
@@ -81,6 +85,19 @@ class GatewayErrors(SchemaExtension):
         )
 
 
+#: distinct query texts whose parse and validation are cached (clients send few shapes)
+CACHED_QUERIES = 256
+
+
+@functools.cache
+def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
+    # built once, so that the validation cache sees the same rules on every request
+    return (
+        depth_limit.create_validator(max_depth, None),
+        alias_limit.create_validator(max_aliases),
+    )
+
+
 class KnutpunktSchema(strawberry.Schema):
     """Coded errors are answers, not incidents; `GatewayErrors` logs the unexpected
     ones itself, with the request id, so strawberry's own error log stays quiet."""
@@ -99,8 +116,9 @@ def build_schema(
         # factories: every request gets fresh extension instances
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: ParserCache(maxsize=CACHED_QUERIES),
+            lambda: AddValidationRules(list(_limit_rules(max_depth, max_aliases))),
+            lambda: ValidationCache(maxsize=CACHED_QUERIES),
             GatewayErrors,
         ],
     )

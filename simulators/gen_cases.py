@@ -95,11 +95,11 @@ class CaseFactory:
     def opening(self, day: int, channel: str) -> int:
         rng = self.rng
         if channel == "E_SERVICE":
-            return day * DAY + HOURS[rng.randrange(len(HOURS))] * 60 + rng.randrange(60)
+            return day * DAY + HOURS[int(rng.random() * len(HOURS))] * 60 + int(rng.random() * 60)
         weekday = (day + 6) % 7
         if weekday >= 5:
             day -= weekday - 4  # back to Friday: never past the reference date
-        return day * DAY + WORK_START + rng.randrange(WORK_SPAN)
+        return day * DAY + WORK_START + int(rng.random() * WORK_SPAN)
 
     # --- mass generation ----------------------------------------------------------------
 
@@ -108,7 +108,8 @@ class CaseFactory:
             count = max(1, round(VOLUMES[system] * scale))
             own = [p for p in self.profiles.values() if p.weight and _system(p) == system]
             kinds = self.rng.choices(own, weights=[p.weight for p in own], k=count)
-            days = sorted(self.rng.randrange(self.first_day, self.ref_day + 1) for _ in kinds)
+            period = self.ref_day + 1 - self.first_day
+            days = sorted(self.first_day + int(self.rng.random() * period) for _ in kinds)
             for profile, day in zip(kinds, days, strict=True):
                 self.make(profile, day=day)
         return self.cases
@@ -135,7 +136,7 @@ class CaseFactory:
         tdef = CASE_TYPES[profile.code]
         if origin is None:
             channels = self.channels[profile.code]
-            channel = channels[rng.randrange(len(channels))]
+            channel = channels[int(rng.random() * len(channels))]
             t0 = self.opening(day, channel)
             title, subject, applicant = self.people_and_title(profile, t0)
         else:
@@ -147,7 +148,7 @@ class CaseFactory:
         times = plan_times(self.rng, profile, script, t0, collab, retained)
         stall = force_open or (not must_close and rng.random() < STALL[tdef.system])
         if stall and len(script) > 2:
-            cut = rng.randint(2, len(script) - 1)
+            cut = 2 + int(rng.random() * (len(script) - 2))  # keeps 2 .. n-1 steps
             script, times = script[:cut], times[:cut]
         self.clip(script, times)
         case = Case(
@@ -189,14 +190,14 @@ class CaseFactory:
         rng = self.rng
         year = self.years[t0 // DAY - self.base_day]
         if profile.p_org and rng.random() < profile.p_org:
-            template = profile.org_titles[rng.randrange(len(profile.org_titles))]
+            template = profile.org_titles[int(rng.random() * len(profile.org_titles))]
             return fill(template, rng, None, year), None, None
         subject, applicant = self.people(profile)
         person = self.pop.persons[subject] if subject else None
         templates = profile.titles
         if person and profile.p_named and rng.random() < profile.p_named:
             templates = profile.named_titles
-        template = templates[rng.randrange(len(templates))]
+        template = templates[int(rng.random() * len(templates))]
         return fill(template, rng, person, year), subject, applicant
 
     def people(self, profile: Profile) -> tuple[str | None, str | None]:
@@ -207,16 +208,16 @@ class CaseFactory:
         if not pool:
             return None, None
         if profile.subject == "elderly" and self.grantors and rng.random() < 0.3:
-            subject = self.grantors[rng.randrange(len(self.grantors))]
+            subject = self.grantors[int(rng.random() * len(self.grantors))]
         else:
-            subject = pool[rng.randrange(len(pool))]
+            subject = pool[int(rng.random() * len(pool))]
         applicant = None
         if profile.p_applicant and rng.random() < profile.p_applicant:
             if profile.subject == "elderly":
                 applicant = self.pop.agent_of.get(subject)
             else:
                 guardians = self.pop.custodians.get(subject)
-                applicant = guardians[rng.randrange(len(guardians))] if guardians else None
+                applicant = guardians[int(rng.random() * len(guardians))] if guardians else None
         return subject, applicant
 
     # --- timelines ----------------------------------------------------------------------
@@ -281,7 +282,7 @@ class CaseFactory:
             counterpart, last = self.make(
                 self.profiles[collab.counterpart],
                 origin=case,
-                start=min(times[i] + 5 + rng.randrange(240), (times[i] + self.cutoff) // 2),
+                start=min(times[i] + 5 + int(rng.random() * 240), (times[i] + self.cutoff) // 2),
                 must_close=waits and answered,
                 force_open=waits and not answered,
                 main=main,
@@ -292,7 +293,7 @@ class CaseFactory:
                 if counterpart.status != "CLOSED":
                     del script[i + 1 :], times[i + 1 :]
                 elif last >= times[i + 1]:
-                    shift = last - times[i + 1] + 30 + rng.randrange(3 * DAY)
+                    shift = last - times[i + 1] + 30 + int(rng.random() * 3 * DAY)
                     for j in range(i + 1, len(times)):
                         times[j] += shift
                     self.clip(script, times)

@@ -23,10 +23,10 @@ def at_work(rng: random.Random, t: int) -> int:
     """The same moment if within office hours on a weekday, else the next office morning."""
     day, minute = divmod(t, DAY)
     if minute < WORK_START:
-        minute = WORK_START + rng.randrange(120)
+        minute = WORK_START + int(rng.random() * 120)
     elif minute > WORK_START + WORK_SPAN:
         day += 1
-        minute = WORK_START + rng.randrange(120)
+        minute = WORK_START + int(rng.random() * 120)
     weekday = (day + 6) % 7
     if weekday >= 5:
         day += 7 - weekday
@@ -62,7 +62,7 @@ def plan_steps(rng: random.Random, profile: Profile) -> tuple[list[Step], Collab
         if profile.rejected is not None and rng.random() < profile.p_rejected:
             decision = profile.rejected
         else:
-            decision = profile.decided[rng.randrange(len(profile.decided))]
+            decision = profile.decided[int(rng.random() * len(profile.decided))]
         tail = [decision, profile.closed]
     else:
         tail = [profile.closed]
@@ -87,7 +87,7 @@ def plan_times(
     span = max(60, int(promise * factor))
     quick_handover = collab is not None and collab.kind == "FORWARDING" and not retained
     if quick_handover:
-        span = rng.randint(30, 3 * DAY)
+        span = 30 + int(rng.random() * 3 * DAY)
     n = len(script)
     fractions = sorted(0.05 + 0.85 * rng.random() for _ in range(n))
     fractions[0] = 0.0
@@ -98,21 +98,22 @@ def plan_times(
         step = script[i]
         kind = step.kind
         if kind == "COMPLETION_RECEIVED":
-            shift += rng.randint(2, 30) * DAY
+            shift += (2 + int(rng.random() * 29)) * DAY
         if i == n - 1 and quick_handover:
-            t = prev + 1 + rng.randrange(30)
+            t = prev + 1 + int(rng.random() * 30)
         else:
             if i == n - 1 or (kind == "DECIDED" and i == n - 2):
                 raw = t0 + span + shift
                 if kind == "CLOSED" and script[i - 1].kind == "DECIDED":
-                    raw = prev + rng.randint(1, 21) * DAY + rng.randrange(-120, 240)
+                    appeal = (1 + int(rng.random() * 21)) * DAY  # the decision may be appealed
+                    raw = prev + appeal - 120 + int(rng.random() * 360)
             elif kind == "REGISTERED":
-                raw = t0 + min(span // 50, 2 * DAY) + rng.randrange(240)
+                raw = t0 + min(span // 50, 2 * DAY) + int(rng.random() * 240)
             else:
                 raw = t0 + int(fractions[i] * span) + shift
             t = at_work(rng, raw)
         if t <= prev:
-            t = prev + 2 + rng.randrange(60)
+            t = prev + 2 + int(rng.random() * 60)
         times.append(t)
         prev = t
     return times

@@ -100,7 +100,7 @@ class TitleFiller(dict[str, str]):
             value = names.dashed(self.person.pnr) if self.person else ""
         else:
             pool = WORDS[key]
-            value = pool[self.rng.randrange(len(pool))]
+            value = pool[int(self.rng.random() * len(pool))]
         self[key] = value
         return value
 

@@ -196,3 +196,18 @@ def test_bad_urls_and_prefixes_are_refused() -> None:
         Replica("mysql://x", POLICY)
     with pytest.raises(ValueError):
         Replica(":memory:", POLICY, prefix="x; DROP TABLE y")
+
+
+async def test_overdue_counts_are_right_before_and_after_the_recount() -> None:
+    source = ListSource("byggr")
+    # open permits (promise 70 days) opened 80, 75, 65 and 60 days before NOW
+    source.changes = [
+        (NOW - timedelta(days=age), permit(str(age), NOW - timedelta(days=age)))
+        for age in (80, 75, 65, 60)
+    ]
+    async with Replica(":memory:", POLICY) as rep:
+        await rep.sync({"byggr": source}, NOW)  # recounts overdue as of NOW
+        for days_later, expected in ((-6, 1), (0, 2), (5.5, 3), (10.5, 4)):
+            at = NOW + timedelta(days=days_later)
+            (group,) = publish(await rep.statistics(StatisticsFilter(), 1, at), (), 1)
+            assert group.overdue_open == expected, days_later

@@ -139,7 +139,9 @@ def test_persons_have_valid_numbers_and_plausible_ages(full: tuple[World, float]
         assert born >= oldest or pnr in PERSONAS, pnr  # Tolvan (1912) is the test classic
         coordination += is_coordination_number(pnr)
         assert person.given_name and person.family_name
-        assert person.protected or (person.street and re.fullmatch(r"\d{3} \d{2}", person.postal_code))
+        assert person.protected or (
+            person.street and re.fullmatch(r"\d{3} \d{2}", person.postal_code)
+        )
     assert 0.005 < coordination / len(world.persons) < 0.02
     protected = sum(p.protected for p in world.persons.values())
     assert 0.001 < protected / len(world.persons) < 0.006
@@ -163,7 +165,7 @@ def test_mandates_cover_valid_expired_future_and_revoked(full: tuple[World, floa
     world, _ = full
     assert 200 <= len(world.mandates) <= 500
     assert len({m.id for m in world.mandates}) == len(world.mandates)
-    states = Counter()
+    states: Counter[str] = Counter()
     for m in world.mandates:
         assert m.grantor in world.persons and m.grantee in world.persons
         assert m.scope and all(code in CASE_TYPES for code in m.scope)
@@ -181,9 +183,14 @@ def test_mandates_cover_valid_expired_future_and_revoked(full: tuple[World, floa
 
 @pytest.mark.parametrize("which", ["small", "full"])
 def test_every_case_is_well_formed(which: str, request: pytest.FixtureRequest) -> None:
-    world = request.getfixturevalue("small") if which == "small" else request.getfixturevalue("full")[0]
+    world = (
+        request.getfixturevalue("small") if which == "small" else request.getfixturevalue("full")[0]
+    )
     for system in CASE_SYSTEMS:
-        ids, numbers, event_ids, doc_ids = set(), set(), set(), set()
+        ids: set[str] = set()
+        numbers: set[str] = set()
+        event_ids: set[str] = set()
+        doc_ids: set[str] = set()
         for case in world.cases[system]:
             _check_case(world, system, case)
             ids.add(case.id)
