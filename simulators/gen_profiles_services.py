@@ -22,7 +22,7 @@ def _technical() -> list[Profile]:
             extras=(((gata.notice("Asfaltbolag preliminärbokat för lagning"),), 0.2),
                     ((gata.delayed("Åtgärden försenad på grund av väderlek"),), 0.05),
                     ((gata.internal("Arbetsorder skapad"),), 0.15)),
-            collabs=(gata.assignment("AME", 0.04),), p_completion=0.08, p_no_subject=0.25,
+            collabs=(gata.assignment("AME", 0.04),), p_completion=0.12, p_no_subject=0.25,
         ),
         Profile(
             "TEK-BELYSNING", 30, FAULTS, "adults", ("Felanmälan: {ljus}, {street}",),
@@ -31,7 +31,7 @@ def _technical() -> list[Profile]:
             registered=ljus.registered("Felanmälan mottagen och prioriterad"),
             extras=(((ljus.notice("Elektriker beställd"),), 0.3), ((ljus.delayed(),), 0.05),
                     ((ljus.internal("Arbetsorder skapad"),), 0.1)),
-            p_completion=0.08, p_no_subject=0.25,
+            p_completion=0.12, p_no_subject=0.25,
         ),
         Profile(
             "TEK-STAD", 25, FAULTS, "adults", ("Skräpplockning: {skrap}, {place}",),
@@ -40,7 +40,7 @@ def _technical() -> list[Profile]:
             registered=stad.registered("Anmälan mottagen och prioriterad"),
             collabs=(stad.assignment("AME", 0.5,
             given="Uppdrag till Arbetsmarknadsenheten: skräpplockning"),),
-            p_completion=0.08, p_no_subject=0.3,
+            p_completion=0.12, p_no_subject=0.3,
         ),
     ]  # fmt: skip
 
@@ -94,7 +94,7 @@ def _contact_centre() -> list[Profile]:
             extras=(((fr.internal("Intern anteckning"),), 0.05),),
             collabs=tuple(fr.forwarding(u, 0.03, p_retained=0.3)
                           for u in ("TN", "BN", "MBN", "BUN", "SN")),
-            p_completion=0.06, p_no_subject=0.2,
+            p_completion=0.1, p_no_subject=0.2,
         ),
         Profile(
             "KC-SYNPUNKT", 25, CENTRE, "adults", ("Synpunkt på {synpunkt}",),
@@ -122,7 +122,7 @@ def _eservice() -> list[Profile]:
             "ES-NEDSKRAPNING", 20, WEB, "adults", ("Anmälan om nedskräpning vid {place}",),
             ned.received("Anmälan om nedskräpning inkommen via e-tjänst"), ned.closed(),
             collabs=(ned.forwarding("MBN", 1.0, "MILJO-NEDSKRAPNING", 0.06, p_retained=0.3),),
-            p_completion=0.15,
+            p_completion=0.2,
         ),
         Profile(
             "ES-PARKERINGSTILLSTAND", 15, WEB, "elderly",
@@ -135,7 +135,7 @@ def _eservice() -> list[Profile]:
         Profile(
             "ES-FORSKOLA", 40, WEB, "preschool", ("Ansökan om förskoleplats",),
             fsk.received("Ansökan om förskoleplats skickad via e-tjänst"), fsk.closed(),
-            collabs=(fsk.forwarding("BUN", 1.0, "EDU-FORSKOLA", 0.04),), p_completion=0.15,
+            collabs=(fsk.forwarding("BUN", 1.0, "EDU-FORSKOLA", 0.04),), p_completion=0.2,
             p_applicant=1.0,
         ),
         Profile(

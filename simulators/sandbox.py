@@ -37,7 +37,8 @@ DEFAULT_LATENCY_MS: dict[str, tuple[int, int]] = {
 PROTECTED_SYSTEMS = ("folkbokforing",)
 
 DEMO_CLIENT_ID = "knutpunkt"
-DEMO_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - a sandbox credential, printed by design
+#: a sandbox credential, not a secret: the demo prints and shares it by design
+DEMO_CLIENT_SECRET = "sandbox-secret"
 
 
 @dataclass

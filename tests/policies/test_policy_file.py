@@ -24,6 +24,10 @@ OFFICER_BN = Caller(Role.CASE_OFFICER, subject="bn1", units=frozenset({"BN"}))
 CASE_TYPES = {
     "KF-MEDBORGARFORSLAG": ("Medborgarförslag", "Demokrati"),
     "KFN-KULTURSTIPENDIUM": ("Kulturstipendium", "Kultur och fritid"),
+    "KS-BEREDNING": ("Beredning av fullmäktigeärende", "Demokrati"),
+    "KFN-YTTRANDE": ("Yttrande över remiss", "Kultur och fritid"),
+    "BUN-YTTRANDE": ("Yttrande över remiss", "Utbildning"),
+    "MILJO-YTTRANDE": ("Yttrande till byggnadsnämnden", "Miljö och hälsa"),
     "KFN-FORENINGSBIDRAG": ("Föreningsbidrag", "Kultur och fritid"),
     "KS-ALLMANT": ("Allmänt ärende", "Demokrati"),
     "BUN-SKOLSKJUTS": ("Skolskjuts", "Utbildning"),
@@ -271,3 +275,12 @@ def test_exact_override_wins_over_prefix_and_rows_fall_through(default_policy_te
     )
     # and one no override sets falls through to the default table
     assert policy.level_for("BYGG-RIVNING", Situation.CITIZEN_OTHER) is Disclosure.NONE
+
+
+def test_default_policy_knows_every_case_type_of_the_sandbox(policy: Policy) -> None:
+    from simulators.catalogue import CASE_TYPES as SANDBOX_TYPES
+
+    assert set(SANDBOX_TYPES) <= set(policy.case_types)
+    assert set(SANDBOX_TYPES) <= set(policy.service_promise_days)
+    for code, sandbox in SANDBOX_TYPES.items():
+        assert policy.case_types[code].area == sandbox.area, code

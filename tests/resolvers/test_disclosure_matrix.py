@@ -126,16 +126,30 @@ def expected_level(caller: Caller, case: WorldCase, relation: str, policy: str) 
 #: the minimum level at which each field may be non-null (a new schema field fails until listed)
 CASE_FIELDS: Mapping[str, Level] = {
     **dict.fromkeys(
-        "id caseNumber mainCaseNumber system type title status responsibleUnit openedAt "
-        "closedAt confidential events chain servicePromise".split(),
+        [
+            "id",
+            "caseNumber",
+            "mainCaseNumber",
+            "system",
+            "type",
+            "title",
+            "status",
+            "responsibleUnit",
+            "openedAt",
+            "closedAt",
+            "confidential",
+            "events",
+            "chain",
+            "servicePromise",
+        ],
         E,
     ),
-    **dict.fromkeys("subject channel link documents collaborations".split(), S),
+    **dict.fromkeys(["subject", "channel", "link", "documents", "collaborations"], S),
     "secrecyGround": F,
 }
 EVENT_FIELDS: Mapping[str, Level] = {
-    **dict.fromkeys("id occurredAt kind summary diaryEvent case".split(), E),
-    **dict.fromkeys("concerns link".split(), S),
+    **dict.fromkeys(["id", "occurredAt", "kind", "summary", "diaryEvent", "case"], E),
+    **dict.fromkeys(["concerns", "link"], S),
     "description": F,
 }
 CITIZEN_FIELDS = frozenset({"personalNumber", "name", "protectedIdentity"})
@@ -143,7 +157,9 @@ CITIZEN_FIELDS = frozenset({"personalNumber", "name", "protectedIdentity"})
 # --- the selection set, generated from the schema --------------------------------------------
 
 
-def selection(t: graphql.GraphQLObjectType, case_depth: int = 0, path: frozenset[str] = frozenset()) -> str:
+def selection(
+    t: graphql.GraphQLObjectType, case_depth: int = 0, path: frozenset[str] = frozenset()
+) -> str:
     """Every field without required arguments; nested cases one level deep, leaves only."""
     parts = []
     for name, f in t.fields.items():
@@ -209,7 +225,11 @@ def mandates(world: World, grantee: str, today: date) -> dict[str, set[str]]:
     """grantor -> case types in scope, for the mandates in force today."""
     found: dict[str, set[str]] = {}
     for m in world.mandates_for_grantee(grantee):
-        if not m.revoked and m.valid_from <= today and (m.valid_until is None or today <= m.valid_until):
+        if (
+            not m.revoked
+            and m.valid_from <= today
+            and (m.valid_until is None or today <= m.valid_until)
+        ):
             found.setdefault(m.grantor, set()).update(m.scope)
     return found
 
@@ -242,7 +262,9 @@ def persona(key: str) -> Callable[[World, date], WorldCase]:
     return pick
 
 
-def first(pred: Callable[[World, date, WorldCase], bool], what: str) -> Callable[[World, date], WorldCase]:
+def first(
+    pred: Callable[[World, date, WorldCase], bool], what: str
+) -> Callable[[World, date], WorldCase]:
     def pick(world: World, today: date) -> WorldCase:
         for system in CASE_SYSTEMS:
             for case in sorted(world.cases[system], key=lambda c: c.id):
@@ -259,19 +281,21 @@ def _custodian(world: World, today: date, case: WorldCase) -> str | None:
     found = sorted(
         c.custodian
         for c in world.custody_of(case.subject)
-        if c.child == case.subject and c.custodian not in case.persons() and age_on(case.subject, today) < 18
+        if c.child == case.subject
+        and c.custodian not in case.persons()
+        and age_on(case.subject, today) < 18
     )
     return found[0] if found else None
 
 
 def _grantee(world: World, today: date, case: WorldCase) -> str | None:
+    """A holder of a power of attorney in force from the case's subject, not a party."""
     if not case.subject:
         return None
     found = sorted(
         m.grantee
         for m in world.mandates_for_grantor(case.subject)
-        if m.grantee in mandates(world, m.grantee, today) or case.subject in mandates(world, m.grantee, today)
-        if m.grantee not in case.persons()
+        if case.subject in mandates(world, m.grantee, today) and m.grantee not in case.persons()
     )
     return found[0] if found else None
 
@@ -282,7 +306,9 @@ def _protected(world: World, pnr: str | None) -> bool:
 
 def _counterpart_elsewhere(world: World, case: WorldCase) -> bool:
     return any(
-        c.counterpart_id and world.case(c.counterpart_system or "", c.counterpart_id) and c.to_unit != c.from_unit
+        c.counterpart_id
+        and world.case(c.counterpart_system or "", c.counterpart_id)
+        and c.to_unit != c.from_unit
         for c in case.collaborations
     )
 
@@ -303,34 +329,61 @@ def _internal(case: WorldCase) -> bool:
 
 CASE_KINDS = (
     CaseKind("kalle_bygglov", persona(personas.KALLE_BYGGLOV), intended={"citizen_kalle": "own"}),
-    CaseKind("kalle_kulturstipendium", persona(personas.KALLE_KULTURSTIPENDIUM), intended={"citizen_kalle": "own"}),
+    CaseKind(
+        "kalle_kulturstipendium",
+        persona(personas.KALLE_KULTURSTIPENDIUM),
+        intended={"citizen_kalle": "own"},
+    ),
     # Kalle applied for Nils' place himself, so the strongest relation is "own", not "child"
     CaseKind("nils_forskola", persona(personas.NILS_FORSKOLA), intended={"citizen_kalle": "own"}),
-    CaseKind("greta_sabo", persona(personas.GRETA_SABO), intended={"citizen_kalle": "principal_in_scope"}),
+    CaseKind(
+        "greta_sabo", persona(personas.GRETA_SABO), intended={"citizen_kalle": "principal_in_scope"}
+    ),
     CaseKind("sara_ekb", persona(personas.SARA_EKB), intended={"citizen_sara": "own"}),
-    CaseKind("sara_child_forskola", persona(personas.SARA_CHILD_FORSKOLA), intended={"citizen_sara": "own"}),
+    CaseKind(
+        "sara_child_forskola",
+        persona(personas.SARA_CHILD_FORSKOLA),
+        intended={"citizen_sara": "own"},
+    ),
     CaseKind("lisa_bygglov", persona(personas.LISA_BYGGLOV), intended={"citizen_lisa": "own"}),
-    CaseKind("tolvan_felanmalan", persona(personas.TOLVAN_FELANMALAN), intended={"citizen_tolvan": "own"}),
-    CaseKind("tolvan_eservice", persona(personas.TOLVAN_ESERVICE), intended={"citizen_tolvan": "own"}),
-    CaseKind("anna_ecos_chain", persona(personas.ANNA_ECOS), ("subject",), {"citizen_subject": "own"}),
-    CaseKind("bengt_kf_chain", persona(personas.BENGT_KF), ("subject",), {"citizen_subject": "own"}),
+    CaseKind(
+        "tolvan_felanmalan", persona(personas.TOLVAN_FELANMALAN), intended={"citizen_tolvan": "own"}
+    ),
+    CaseKind(
+        "tolvan_eservice", persona(personas.TOLVAN_ESERVICE), intended={"citizen_tolvan": "own"}
+    ),
+    CaseKind(
+        "anna_ecos_chain", persona(personas.ANNA_ECOS), ("subject",), {"citizen_subject": "own"}
+    ),
+    CaseKind(
+        "bengt_kf_chain", persona(personas.BENGT_KF), ("subject",), {"citizen_subject": "own"}
+    ),
     CaseKind(
         "child_case",
-        first(lambda w, t, c: _custodian(w, t, c) is not None and not _protected(w, c.subject), "child's case"),
+        first(
+            lambda w, t, c: _custodian(w, t, c) is not None and not _protected(w, c.subject),
+            "child's case",
+        ),
         ("subject", "custodian"),
         {"citizen_subject": "own", "citizen_custodian": "child"},
     ),
     CaseKind(
         "elevhalsa",
-        first(lambda w, t, c: c.type_code == "EDU-ELEVHALSA" and _internal(c), "EDU-ELEVHALSA case"),
+        first(
+            lambda w, t, c: c.type_code == "EDU-ELEVHALSA" and _internal(c) and bool(c.applicant),
+            "EDU-ELEVHALSA case",
+        ),
         ("subject", "applicant"),
         {"citizen_subject": "own", "citizen_applicant": "own"},
     ),
     CaseKind(
         "social_principal_in_scope",
         first(
-            lambda w, t, c: c.system == "procapita" and _grantee(w, t, c) is not None
-            and relation(w, _grantee(w, t, c) or "", c, t) == "principal_in_scope",
+            lambda w, t, c: (
+                c.system == "procapita"
+                and _grantee(w, t, c) is not None
+                and relation(w, _grantee(w, t, c) or "", c, t) == "principal_in_scope"
+            ),
             "social-services case under a power of attorney",
         ),
         ("subject", "grantee"),
@@ -339,8 +392,10 @@ CASE_KINDS = (
     CaseKind(
         "principal_out_of_scope",
         first(
-            lambda w, t, c: _grantee(w, t, c) is not None
-            and relation(w, _grantee(w, t, c) or "", c, t) == "principal_out_of_scope",
+            lambda w, t, c: (
+                _grantee(w, t, c) is not None
+                and relation(w, _grantee(w, t, c) or "", c, t) == "principal_out_of_scope"
+            ),
             "case of a principal outside the mandate's scope",
         ),
         ("subject", "grantee"),
@@ -348,35 +403,57 @@ CASE_KINDS = (
     ),
     CaseKind(
         "social_confidential_internal",
-        first(lambda w, t, c: c.system == "procapita" and _internal(c) and not _protected(w, c.subject), "SN case with internal events"),
+        first(
+            lambda w, t, c: (
+                c.system == "procapita" and _internal(c) and not _protected(w, c.subject)
+            ),
+            "SN case with internal events",
+        ),
         ("subject",),
         {"citizen_subject": "own"},
     ),
     CaseKind(
         "bygglov_internal",
-        first(lambda w, t, c: c.type_code == "BYGG-LOV" and _internal(c) and bool(c.subject), "BYGG-LOV with internal events"),
+        first(
+            lambda w, t, c: c.type_code == "BYGG-LOV" and _internal(c) and bool(c.subject),
+            "BYGG-LOV with internal events",
+        ),
         ("subject",),
         {"citizen_subject": "own"},
     ),
     CaseKind(
         "bygglov_referral",
-        first(lambda w, t, c: c.type_code == "BYGG-LOV" and _counterpart_elsewhere(w, c), "BYGG-LOV with a referral"),
+        first(
+            lambda w, t, c: c.type_code == "BYGG-LOV" and _counterpart_elsewhere(w, c),
+            "BYGG-LOV with a referral",
+        ),
     ),
     CaseKind(
         "kc_internal",
-        first(lambda w, t, c: c.unit == "KC" and _internal(c) and bool(c.subject) and not _protected(w, c.subject), "KC case with internal events"),
+        first(
+            lambda w, t, c: (
+                c.unit == "KC" and _internal(c) and bool(c.subject) and not _protected(w, c.subject)
+            ),
+            "KC case with internal events",
+        ),
         ("subject",),
         {"citizen_subject": "own"},
     ),
     CaseKind(
         "protected_subject",
-        first(lambda w, t, c: not c.confidential and _protected(w, c.subject), "case of a protected person"),
+        first(
+            lambda w, t, c: not c.confidential and _protected(w, c.subject),
+            "case of a protected person",
+        ),
         ("subject",),
         {"citizen_subject": "own"},
     ),
     CaseKind(
         "no_subject_internal",
-        first(lambda w, t, c: not c.subject and _internal(c), "case without subject with internal events"),
+        first(
+            lambda w, t, c: not c.subject and _internal(c),
+            "case without subject with internal events",
+        ),
     ),
 )
 CITIZENS = {
@@ -397,7 +474,11 @@ def rows() -> Iterator[Any]:
                 yield pytest.param("default", caller, kind, path, id=f"{caller}-{kind.key}-{path}")
         for path in PATHS:
             yield pytest.param(
-                VARIANT, "contact_centre", kind, path, id=f"contact_centre-{kind.key}-{path}-{VARIANT}"
+                VARIANT,
+                "contact_centre",
+                kind,
+                path,
+                id=f"contact_centre-{kind.key}-{path}-{VARIANT}",
             )
 
 
@@ -462,6 +543,12 @@ class Matrix:
     issuer: DemoIssuer
     clients: dict[str, httpx.AsyncClient]
     absent: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
+    picked: dict[str, WorldCase] = field(default_factory=dict)
+
+    def pick(self, kind: CaseKind) -> WorldCase:
+        if kind.key not in self.picked:
+            self.picked[kind.key] = kind.pick(self.world, self.today)
+        return self.picked[kind.key]
 
     def token(self, caller: Caller) -> str | None:
         if caller.role == "public":
@@ -470,7 +557,9 @@ class Matrix:
             return self.issuer.issue("citizen", caller.pnr)
         return self.issuer.issue(caller.role, units=sorted(caller.units))
 
-    async def query(self, policy: str, query: str, variables: dict[str, str], token: str | None) -> dict[str, Any]:
+    async def query(
+        self, policy: str, query: str, variables: dict[str, str], token: str | None
+    ) -> dict[str, Any]:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         response = await self.clients[policy].post(
             "/graphql", json={"query": query, "variables": variables}, headers=headers
@@ -519,7 +608,9 @@ class Check:
     problems: list[str] = field(default_factory=list)
 
     def level(self, case: WorldCase) -> Level:
-        rel = relation(self.world, self.caller.pnr, case, self.today) if self.caller.pnr else "other"
+        rel = (
+            relation(self.world, self.caller.pnr, case, self.today) if self.caller.pnr else "other"
+        )
         return expected_level(self.caller, case, rel, self.policy)
 
     def fail(self, where: str, message: str) -> None:
@@ -542,7 +633,11 @@ class Check:
 
     def chain_of(self, case: WorldCase) -> list[WorldCase]:
         number = case.main_number or case.number
-        found = {(c.system, c.id): c for s in CASE_SYSTEMS for c in self.world.cases_by_number(s, [number])}
+        found = {
+            (c.system, c.id): c
+            for s in CASE_SYSTEMS
+            for c in self.world.cases_by_number(s, [number])
+        }
         found[(case.system, case.id)] = case
         return list(found.values())
 
@@ -562,15 +657,19 @@ class Check:
         self.eq(f"{where}.openedAt", _time(node["openedAt"]), case.opened_at)
         want_title = case.title if lvl >= S else node["type"]["name"]
         self.eq(f"{where}.title", node["title"], want_title)
-        if lvl < S and case.title != node["type"]["name"]:
-            self.eq(f"{where}.title (not the real one)", node["title"] == case.title, False)
         if lvl >= S:
             self.eq(f"{where}.channel", node["channel"], case.channel)
             self.person(node["subject"], case.subject, case, f"{where}.subject")
-            docs = [(d.title, d.confidential) for d in case.documents if lvl is F or not d.confidential]
+            docs = [
+                (d.title, d.confidential) for d in case.documents if lvl is F or not d.confidential
+            ]
             got = [(d["title"], d["confidential"]) for d in node["documents"] or []]
             self.eq(f"{where}.documents", sorted(got), sorted(docs))
-        want_ground = case.secrecy_ground if lvl is F and self.caller.role in ("contact_centre", "case_officer") else None
+        want_ground = (
+            case.secrecy_ground
+            if lvl is F and self.caller.role in ("contact_centre", "case_officer")
+            else None
+        )
         self.eq(f"{where}.secrecyGround", node["secrecyGround"], want_ground)
         self.events(node, case, lvl, where, depth)
         if lvl >= S:
@@ -581,8 +680,12 @@ class Check:
             for i, element in enumerate(chain):
                 self.case(element, f"{where}.chain[{i}]", depth + 1)
 
-    def events(self, node: dict[str, Any], case: WorldCase, lvl: Level, where: str, depth: int) -> None:
-        sees_internal = lvl is F and self.caller.role == "case_officer" and case.unit in self.caller.units
+    def events(
+        self, node: dict[str, Any], case: WorldCase, lvl: Level, where: str, depth: int
+    ) -> None:
+        sees_internal = (
+            lvl is F and self.caller.role == "case_officer" and case.unit in self.caller.units
+        )
         want = [e for e in case.events if sees_internal or not e.internal]
         got = [edge["node"] for edge in node["events"]["edges"]]
         self.eq(f"{where}.events.totalCount", node["events"]["totalCount"], len(want))
@@ -603,7 +706,11 @@ class Check:
             self.eq(f"{here}.occurredAt", _time(ev["occurredAt"]), event.at)
             if lvl >= S:
                 self.eq(f"{here}.summary", ev["summary"], event.summary)
-                self.eq(f"{here}.description", ev["description"], event.description if lvl is F else None)
+                self.eq(
+                    f"{here}.description",
+                    ev["description"],
+                    event.description if lvl is F else None,
+                )
                 concerned = event.concerns if event.concerns != self.caller.pnr else None
                 self.person(ev["concerns"], concerned, case, f"{here}.concerns")
             elif ev["summary"] == event.summary:
@@ -618,19 +725,31 @@ class Check:
         self.eq(f"{where}.collaborations", len(got), len(case.collaborations))
         for i, (collab, truth) in enumerate(zip(got, case.collaborations, strict=False)):
             here = f"{where}.collaborations[{i}]"
-            self.eq(f"{here}.kind", (collab["kind"], collab["fromUnit"]["code"], collab["toUnit"]["code"]), (truth.kind, truth.from_unit, truth.to_unit))
+            self.eq(
+                f"{here}.kind",
+                (collab["kind"], collab["fromUnit"]["code"], collab["toUnit"]["code"]),
+                (truth.kind, truth.from_unit, truth.to_unit),
+            )
             if "counterpartCase" not in collab:
                 continue
-            counterpart = self.world.case(truth.counterpart_system or "", truth.counterpart_id or "")
+            counterpart = self.world.case(
+                truth.counterpart_system or "", truth.counterpart_id or ""
+            )
             if counterpart is None or self.level(counterpart) is N:
                 self.eq(f"{here}.counterpartCase", collab["counterpartCase"], None)
             elif collab["counterpartCase"] is None:
                 self.fail(f"{here}.counterpartCase", "missing though the caller may see it")
             else:
-                self.eq(f"{here}.counterpartCase.id", collab["counterpartCase"]["id"], gid("Case", counterpart.system, counterpart.id))
+                self.eq(
+                    f"{here}.counterpartCase.id",
+                    collab["counterpartCase"]["id"],
+                    gid("Case", counterpart.system, counterpart.id),
+                )
                 self.case(collab["counterpartCase"], f"{here}.counterpartCase", depth + 1)
 
-    def person(self, got: dict[str, Any] | None, pnr: str | None, case: WorldCase, where: str) -> None:
+    def person(
+        self, got: dict[str, Any] | None, pnr: str | None, case: WorldCase, where: str
+    ) -> None:
         if pnr is None:
             self.eq(where, got, None)
             return
@@ -645,18 +764,28 @@ class Check:
             )
         )
         name = f"{person.given_name} {person.family_name}"
-        want = {"personalNumber": pnr if may else None, "name": name if may else None, "protectedIdentity": person.protected}
+        want = {
+            "personalNumber": pnr if may else None,
+            "name": name if may else None,
+            "protectedIdentity": person.protected,
+        }
+        if got is None and not may and where.endswith(".concerns"):
+            return  # a hidden person may also be left out altogether ("if the caller may see it")
         if got is None or set(got) != CITIZEN_FIELDS:
             self.fail(where, f"got {got!r}; unclassified or missing Citizen fields")
             return
         self.eq(where, got, want)
 
-    def _leaks(self, node: dict[str, Any], table: Mapping[str, Level], lvl: Level, where: str) -> None:
+    def _leaks(
+        self, node: dict[str, Any], table: Mapping[str, Level], lvl: Level, where: str
+    ) -> None:
         for name, value in node.items():
             if name not in table:
                 self.fail(where, f"field {name!r} is not in the matrix's field table: classify it")
             elif value is not None and value != [] and table[name] > lvl:
-                self.fail(f"{where}.{name}", f"shown at {lvl.name} (needs {table[name].name}): {value!r}")
+                self.fail(
+                    f"{where}.{name}", f"shown at {lvl.name} (needs {table[name].name}): {value!r}"
+                )
 
     def protected_identities(self, text: str) -> None:
         """No protected person's name or number anywhere, unless the caller may see them."""
@@ -683,33 +812,41 @@ def _time(text: str | None) -> datetime | None:
 
 
 def absent_id(world: World, case: WorldCase) -> str:
-    """A well-formed id of the same system that names no case."""
-    stem, last = case.id[:-1], case.id[-1]
-    alphabet = "0123456789abcdef" if re.fullmatch(r"[0-9a-f-]+", case.id) else "0123456789"
-    for ch in alphabet:
-        candidate = "9" + stem + ch if alphabet == "0123456789" and stem.isdigit() else stem + ch
-        if ch != last and world.case(case.system, candidate) is None:
-            return gid("Case", case.system, candidate)
+    """A well-formed id of the same system that names no case (one character changed)."""
+    for pos in reversed(range(len(case.id))):
+        here = case.id[pos]
+        for ch in "0123456789" if here.isdigit() else "abcdef" if here in "abcdef" else "":
+            candidate = case.id[:pos] + ch + case.id[pos + 1 :]
+            if ch != here and world.case(case.system, candidate) is None:
+                return gid("Case", case.system, candidate)
     raise AssertionError(case.id)
 
 
 @pytest.mark.parametrize(("policy", "caller_key", "kind", "path"), list(rows()))
-async def test_disclosure(matrix: Matrix, policy: str, caller_key: str, kind: CaseKind, path: str) -> None:
+async def test_disclosure(
+    matrix: Matrix, policy: str, caller_key: str, kind: CaseKind, path: str
+) -> None:
     world, today = matrix.world, matrix.today
-    case = kind.pick(world, today)
+    case = matrix.pick(kind)
     caller = resolve_caller(world, today, caller_key, case)
     check = Check(world, today, caller, policy)
     if caller_key in kind.intended and policy == "default":
         assert caller.pnr and relation(world, caller.pnr, case, today) == kind.intended[caller_key]
     lvl = check.level(case)
     token = matrix.token(caller)
-    variables = {"number": case.number} if path == "by_number" else {"id": gid("Case", case.system, case.id)}
+    variables = (
+        {"number": case.number}
+        if path == "by_number"
+        else {"id": gid("Case", case.system, case.id)}
+    )
     body = await matrix.query(policy, QUERIES[path], variables, token)
     assert "errors" not in body, body["errors"]
     data = body["data"]
     if path == "by_number":
         same_number = [c for s in CASE_SYSTEMS for c in world.cases_by_number(s, [case.number])]
-        check.eq("casesByNumber", [c["id"] for c in data["casesByNumber"]], check.visible(same_number))
+        check.eq(
+            "casesByNumber", [c["id"] for c in data["casesByNumber"]], check.visible(same_number)
+        )
         for i, node in enumerate(data["casesByNumber"]):
             check.case(node, f"casesByNumber[{i}]")
         if lvl is N:
@@ -748,7 +885,12 @@ async def test_the_matrix_reaches_every_level(matrix: Matrix) -> None:
     reached: dict[str, set[Level]] = {}
     for param in rows():
         policy, caller_key, kind, _path = param.values
-        case = kind.pick(matrix.world, matrix.today)
-        check = Check(matrix.world, matrix.today, resolve_caller(matrix.world, matrix.today, caller_key, case), policy)
+        case = matrix.pick(kind)
+        check = Check(
+            matrix.world,
+            matrix.today,
+            resolve_caller(matrix.world, matrix.today, caller_key, case),
+            policy,
+        )
         reached.setdefault(policy, set()).add(check.level(case))
     assert reached == {"default": {N, S, F}, VARIANT: {N, E, S}}

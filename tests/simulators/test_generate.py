@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from connectors.personal_number import is_coordination_number, parse_personal_number
+from connectors.personal_number import birth_date, is_coordination_number, parse_personal_number
 from simulators.catalogue import AREAS, CASE_TYPES
 from simulators.generate import generate
 from simulators.personas import PERSONAS
@@ -133,8 +133,7 @@ def test_persons_have_valid_numbers_and_plausible_ages(full: tuple[World, float]
     coordination = 0
     for pnr, person in world.persons.items():
         assert parse_personal_number(pnr) == pnr == person.pnr
-        day = int(pnr[6:8]) - (60 if is_coordination_number(pnr) else 0)
-        born = date(int(pnr[:4]), int(pnr[4:6]), day)
+        born = birth_date(pnr)
         assert born <= REF, pnr
         assert born >= oldest or pnr in PERSONAS, pnr  # Tolvan (1912) is the test classic
         coordination += is_coordination_number(pnr)
@@ -159,6 +158,9 @@ def test_children_have_one_or_two_adult_custodians(full: tuple[World, float]) ->
         for custodian in custodians:
             assert int(custodian[:4]) <= int(child[:4]) - 18
     assert Counter(len(c) for c in by_child.values())[2] > len(by_child) // 2
+    adult_born = date(REF.year - 18, REF.month, REF.day)
+    minors = {pnr for pnr in world.persons if birth_date(pnr) > adult_born}
+    assert minors == set(by_child)
 
 
 def test_mandates_cover_valid_expired_future_and_revoked(full: tuple[World, float]) -> None:
