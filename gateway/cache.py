@@ -46,4 +46,8 @@ async def open_cache(url: str) -> AsyncIterator[BaseCache]:
     try:
         yield cache
     finally:
-        await cache.close()
+        if isinstance(cache, RedisCache):
+            # aiocache 0.12 closes with redis-py's deprecated close(); use aclose()
+            await cache.client.aclose()
+        else:
+            await cache.close()
