@@ -8,6 +8,8 @@ demo:
 test:
 	@scripts/bootstrap
 	@scripts/services
+	.venv/bin/ruff check .
+	.venv/bin/mypy
 	.venv/bin/python -m pytest -q
 
 lint:

@@ -172,7 +172,7 @@ def _http_client(
     if system_id in transports:
         kwargs["transport"] = transports[system_id]
     if conf.token_url:
-        return AsyncOAuth2Client(
+        oauth: httpx.AsyncClient = AsyncOAuth2Client(
             client_id=conf.client_id,
             client_secret=conf.client_secret,
             scope=conf.scope or None,
@@ -182,4 +182,5 @@ def _http_client(
             leeway=30,
             **kwargs,
         )
+        return oauth
     return httpx.AsyncClient(**kwargs)

@@ -206,7 +206,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
     from .audit import audit_verify_main
 
     settings = load_settings(args.config)
-    return asyncio.run(audit_verify_main(settings.audit.url, sys.stdout))
+    return audit_verify_main(settings.audit.url, sys.stdout)
 
 
 if __name__ == "__main__":

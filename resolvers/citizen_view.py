@@ -120,9 +120,10 @@ async def build_view(
     """Gather the cases of the subject (and of whom they represent) into one view."""
     pnrs = [subject, *(r.personal_number for r in reps or [])]
     if cases is None:
-        cases, _ = await asyncio.gather(
+        found, _ = await asyncio.gather(
             ctx.loaders.cases_for_persons(pnrs), ctx.loaders.persons(pnrs)
         )
+        cases = found
     views = await access.views_of(ctx, cases, operation=operation)
     views.sort(key=lambda v: (v.opened_at, v.ref.system, v.ref.local_id), reverse=True)
     persons = await ctx.loaders.persons([subject])

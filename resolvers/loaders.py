@@ -8,6 +8,7 @@ call. A system that fails is recorded once in `failures` and its keys resolve to
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
@@ -48,17 +49,13 @@ class Loaders:
         self.cases_by_number: dict[str, DataLoader[str, list[Case]]] = {}
         for system_id, source in connectors.case_sources.items():
             self.cases_for_person[system_id] = self._loader(
-                system_id,
-                lambda keys, s=source: _by_person(s, keys),
-                lambda keys: [[] for _ in keys],
+                system_id, functools.partial(_by_person, source), _no_lists
             )
             self.case_by_id[system_id] = self._loader(
-                system_id, lambda keys, s=source: _by_id(s, keys), lambda keys: [None for _ in keys]
+                system_id, functools.partial(_by_id, source), _no_cases
             )
             self.cases_by_number[system_id] = self._loader(
-                system_id,
-                lambda keys, s=source: _by_number(s, keys),
-                lambda keys: [[] for _ in keys],
+                system_id, functools.partial(_by_number, source), _no_lists
             )
         population, mandates = connectors.population, connectors.mandates
         self.person: DataLoader[str, Person | None] | None = None
@@ -149,6 +146,14 @@ async def _by_id(source: CaseSource, keys: Sequence[str]) -> list[Case | None]:
 async def _by_number(source: CaseSource, keys: Sequence[str]) -> list[list[Case]]:
     cases = await source.cases_by_numbers(keys)
     return [[c for c in cases if k in (c.case_number, c.main_case_number)] for k in keys]
+
+
+def _no_lists(keys: Sequence[str]) -> list[list[Case]]:
+    return [[] for _ in keys]
+
+
+def _no_cases(keys: Sequence[str]) -> list[Case | None]:
+    return [None for _ in keys]
 
 
 def _unique(cases: Iterable[Case]) -> list[Case]:

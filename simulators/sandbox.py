@@ -102,7 +102,6 @@ class Sandbox:
                 self.apps[system], host=host, port=port, log_level="warning", lifespan="off"
             )
             server = uvicorn.Server(config)
-            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
             servers.append(server)
         tasks = [asyncio.create_task(s.serve()) for s in servers]
         for server, task in zip(servers, tasks, strict=True):

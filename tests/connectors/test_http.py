@@ -40,9 +40,8 @@ TRANSPORT_ERRORS = sorted(
 @pytest.mark.parametrize("exc_type", TRANSPORT_ERRORS, ids=lambda c: c.__name__)
 def test_every_httpx_transport_error_maps_to_an_upstream_error(exc_type: type[Exception]) -> None:
     request = httpx.Request("GET", "http://secret.internal/path?token=abc")
-    with pytest.raises(errors.UpstreamError) as caught:
-        with upstream_errors("byggr"):
-            raise exc_type("boom", request=request)
+    with pytest.raises(errors.UpstreamError) as caught, upstream_errors("byggr"):
+        raise exc_type("boom", request=request)
     expected = (
         errors.UpstreamTimeout
         if issubclass(exc_type, httpx.TimeoutException)

@@ -45,16 +45,34 @@ def _free_ports(n: int) -> list[int]:
 
 
 def test_token_prints_the_bare_token_and_refuses_bad_input(tmp_path: Path) -> None:
-    ok = subprocess.run([*KNUTPUNKT, "token", "citizen", personas.KALLE], env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [*KNUTPUNKT, "token", "citizen", personas.KALLE],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     token = ok.stdout
     assert token.endswith("\n") and token.count("\n") == 1 and token.count(".") == 2
-    bad = subprocess.run([*KNUTPUNKT, "token", "citizen", "195606055556"], env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [*KNUTPUNKT, "token", "citizen", "195606055556"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and bad.stdout == "" and bad.stderr
 
 
 def test_sandbox_help_explains_seed_date_scale_and_ports(tmp_path: Path) -> None:
-    out = subprocess.run([*KNUTPUNKT, "sandbox", "--help"], env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [*KNUTPUNKT, "sandbox", "--help"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0
     for word in ("--seed", "--reference-date", "--scale", "--base-port", "deterministic"):
         assert word in out.stdout
@@ -86,18 +104,37 @@ def test_serve_runs_the_demo_a_new_user_can_query(tmp_path: Path) -> None:
                 break
         assert lines[-1] == f"GraphiQL http://127.0.0.1:{gateway_port}/graphql", lines
         systems = [line.split()[0] for line in lines[:-1]]
-        assert systems == ["diarium", "byggr", "procapita", "ecos", "teknik", "edu", "kontaktcenter", "eservice", "folkbokforing", "ombud"]
+        assert systems == [
+            "diarium",
+            "byggr",
+            "procapita",
+            "ecos",
+            "teknik",
+            "edu",
+            "kontaktcenter",
+            "eservice",
+            "folkbokforing",
+            "ombud",
+        ]
         token = subprocess.run(
-            [*KNUTPUNKT, "token", "citizen", personas.KALLE], env=env, capture_output=True, text=True, timeout=60
+            [*KNUTPUNKT, "token", "citizen", personas.KALLE],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         ).stdout.strip()
         response = httpx.post(
             f"http://127.0.0.1:{gateway_port}/graphql",
-            json={"query": "{ viewer { role name } myPages { citizen { name } cases { totalCount } } }"},
+            json={
+                "query": "{ viewer { role name } myPages { citizen { name } cases { totalCount } } }"
+            },
             headers={"authorization": f"Bearer {token}"},
             timeout=30,
         )
         body = response.json()
-        assert body["data"]["viewer"] == {"role": "CITIZEN", "name": "Kalle Testson"}, json.dumps(body)
+        assert body["data"]["viewer"] == {"role": "CITIZEN", "name": "Kalle Testson"}, json.dumps(
+            body
+        )
         assert body["data"]["myPages"]["cases"]["totalCount"] >= 4
     finally:
         proc.terminate()

@@ -34,11 +34,16 @@ async def live(sandbox: Any, settings: Any, issuer: Any) -> AsyncIterator[tuple[
     systems = dict(settings.systems)
     folk = systems["folkbokforing"]
     systems["folkbokforing"] = replace(
-        folk, token_url=f"{folk.url}/oauth/token", client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET
+        folk,
+        token_url=f"{folk.url}/oauth/token",
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
     )
     settings = replace(settings, systems=systems)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
     task = asyncio.create_task(server.serve())
     for _ in range(500):
         if server.started:
@@ -63,11 +68,22 @@ async def test_kalles_mina_sidor_over_real_sockets(live: tuple[str, Any]) -> Non
         ready = (await client.get("/readyz")).json()
         assert ready["status"] == "ready"
         assert set(ready["systems"]) == {
-            "diarium", "byggr", "procapita", "ecos", "teknik", "edu", "kontaktcenter", "eservice", "folkbokforing", "ombud",
+            "diarium",
+            "byggr",
+            "procapita",
+            "ecos",
+            "teknik",
+            "edu",
+            "kontaktcenter",
+            "eservice",
+            "folkbokforing",
+            "ombud",
         }
         response = await client.post(
             "/graphql",
-            json={"query": "{ myPages { citizen { name } cases(first: 100) { totalCount } unavailableSystems { id } } }"},
+            json={
+                "query": "{ myPages { citizen { name } cases(first: 100) { totalCount } unavailableSystems { id } } }"
+            },
             headers={"authorization": f"Bearer {token}"},
         )
         body = response.json()

@@ -16,7 +16,9 @@ PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.mark.redis
-async def test_relations_are_cached_in_redis_across_gateway_replicas(make_settings: Any, start_gateway: Any) -> None:
+async def test_relations_are_cached_in_redis_across_gateway_replicas(
+    make_settings: Any, start_gateway: Any
+) -> None:
     db = 11
     flush = redis_client.Redis(host="127.0.0.1", port=6379, db=db)
     await flush.flushdb()
@@ -48,15 +50,22 @@ async def test_staff_reads_are_logged_in_postgresql(make_settings: Any, start_ga
         lookup = '{ citizen(personalNumber: "195606055555", purpose: "Samtal om bygglov") { citizen { name } } }'
         body = await gateway.query(lookup, token=gateway.token("case_officer", units=["BN"]))
         assert body["data"]["citizen"]["citizen"]["name"] == "Kalle Testson"
-        log = await gateway.query("{ myAccessLog { edges { node { actorRole purpose } } } }", token=gateway.token("citizen", personas.KALLE))
-        assert log["data"]["myAccessLog"]["edges"] == [{"node": {"actorRole": "CASE_OFFICER", "purpose": "Samtal om bygglov"}}]
+        log = await gateway.query(
+            "{ myAccessLog { edges { node { actorRole purpose } } } }",
+            token=gateway.token("citizen", personas.KALLE),
+        )
+        assert log["data"]["myAccessLog"]["edges"] == [
+            {"node": {"actorRole": "CASE_OFFICER", "purpose": "Samtal om bygglov"}}
+        ]
     audit = open_audit_log(url)
     await audit.open()
     try:
         result = await audit.verify()
         assert result.ok
         kalle, _, _ = await audit.for_subject(personas.KALLE, 10, None)
-        assert [(r.actor_role.value, r.actor_units, r.outcome.value) for r in kalle] == [("CASE_OFFICER", ("BN",), "ALLOWED")]
+        assert [(r.actor_role.value, r.actor_units, r.outcome.value) for r in kalle] == [
+            ("CASE_OFFICER", ("BN",), "ALLOWED")
+        ]
         # Nils' preschool case names Kalle as applicant: a read of Nils' data too
         nils, _, _ = await audit.for_subject(personas.NILS, 10, None)
         assert len(nils) == 1 and result.checked == 2

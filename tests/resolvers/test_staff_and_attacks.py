@@ -257,6 +257,7 @@ async def test_staff_reads_are_in_the_access_log_and_the_citizen_sees_them(
     await audit.open()
     try:
         records, _, total = await audit.for_subject(personas.SARA, 10, None)
+        assert total == 1
         assert [r.outcome.value for r in records] == ["DENIED"]
         assert (await audit.verify()).ok
     finally:
