@@ -101,7 +101,8 @@ class CaseEvent:
     )
     def concerns(self, info: Info[Context, None]) -> Citizen | None:
         person: PersonView | None = self.view.concerns
-        if person is None or person.personal_number == info.context.caller.personal_number:
+        own = info.context.caller.personal_number
+        if person is None or (own is not None and person.personal_number == own):
             return None
         return Citizen.of(person)
 

@@ -907,3 +907,17 @@ async def test_the_matrix_reaches_every_level(matrix: Matrix) -> None:
         )
         reached.setdefault(policy, set()).add(check.level(case))
     assert reached == {"default": {N, S, F}, VARIANT: {N, E, S}}
+
+
+async def test_the_oracle_transcribes_the_shipped_policy() -> None:
+    """A change to default_policy.toml must be mirrored in the oracle above (on purpose)."""
+    text = (Path(policies.__file__).parent / "default_policy.toml").read_text("utf-8")
+    shipped = tomllib.loads(text)
+    rows = {(role, key): Level[v] for role, t in shipped["levels"].items() for key, v in t.items()}
+    assert rows == DEFAULT_ROWS
+    overrides = {
+        pattern: {(role, key): Level[v] for role, t in roles.items() for key, v in t.items()}
+        for pattern, roles in shipped["overrides"].items()
+    }
+    assert overrides == dict(OVERRIDES)
+    assert frozenset(shipped["contact_centre"]["delegated_units"]) == DELEGATED
