@@ -29,6 +29,7 @@ from .audit_sink import AuditSink
 from .auth import KnutpunktAuthBackend, auth_error_response, caller_of
 from .cache import open_cache
 from .limits import BodyLimit
+from .replica import open_replica
 from .settings import Settings
 from .trust import build_validator
 from .webhooks import eservice_webhook
@@ -92,11 +93,17 @@ def create_app(
             policy = load_policy(Path(settings.policy.file) if settings.policy.file else None)
             sink = await stack.enter_async_context(AuditSink.open(settings.audit.url))
             await stack.enter_async_context(validator)
+            replica = None
+            if settings.replica.enabled:
+                replica = await stack.enter_async_context(
+                    open_replica(settings.replica, policy, connectors, state)
+                )
             state.connectors = connectors
             state.services = Services(
                 connectors=connectors,
                 policy=policy,
                 access_log=sink.reader,
+                replica=replica,
                 deadline_seconds=gw.deadline_seconds,
                 audit_sink=sink.write,
             )

@@ -95,12 +95,22 @@ def _total(intervals: Iterable[Interval]) -> timedelta:
     return sum((e - s for s, e in intervals), timedelta())
 
 
+def hands_over(collab: Collaboration) -> bool:
+    """A forwarding to another unit without kept follow-up: the sender's measurement ends.
+
+    A forwarding within one unit (an e-service intake passed on to the unit's own
+    business system) moves the case between systems, not responsibility: the clock
+    runs on from the first intake.
+    """
+    return (
+        collab.kind is CollaborationKind.FORWARDING
+        and not collab.follow_up_retained
+        and collab.from_unit.code != collab.to_unit.code
+    )
+
+
 def _stopping_forwarding(case: Case) -> Collaboration | None:
-    cuts = [
-        c
-        for c in case.collaborations
-        if c.kind is CollaborationKind.FORWARDING and not c.follow_up_retained
-    ]
+    cuts = [c for c in case.collaborations if hands_over(c)]
     return min(cuts, key=lambda c: c.started_at) if cuts else None
 
 
@@ -167,7 +177,7 @@ def chain_segments(cases: Iterable[Case], now: datetime | None = None) -> list[C
             other = _counterpart(collab, by_ref, by_number)
             if other is None or other.ref == case.ref:
                 continue
-            if collab.kind is CollaborationKind.FORWARDING and not collab.follow_up_retained:
+            if hands_over(collab):
                 cut_receivers.append(other)
             else:
                 retained.setdefault(case.ref, []).append(other)

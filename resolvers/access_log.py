@@ -20,7 +20,7 @@ class AccessLogUnavailable(GatewayError):
 @strawberry.type
 class AccessLogEntry:
     at: DateTime
-    actor_role: Role  # type: ignore[valid-type]
+    actor_role: Role
     actor_unit: Unit | None
     purpose: str
 

@@ -53,7 +53,7 @@ class Document:
         return self.view.title
 
     @strawberry.field
-    def direction(self) -> DocumentDirection:  # type: ignore[valid-type]
+    def direction(self) -> DocumentDirection:
         return self.view.direction
 
     @strawberry.field
@@ -79,7 +79,7 @@ class CaseEvent:
         return self.view.occurred_at
 
     @strawberry.field
-    def kind(self) -> CaseEventKind:  # type: ignore[valid-type]
+    def kind(self) -> CaseEventKind:
         return self.view.kind
 
     @strawberry.field(description="Short Swedish line, as in a bank statement.")
@@ -120,7 +120,7 @@ class Collaboration:
     view: strawberry.Private[CollaborationView]
 
     @strawberry.field
-    def kind(self) -> CollaborationKind:  # type: ignore[valid-type]
+    def kind(self) -> CollaborationKind:
         return self.view.kind
 
     @strawberry.field
@@ -230,7 +230,7 @@ class Case:
         return self.view.title
 
     @strawberry.field
-    def status(self) -> CaseStatus:  # type: ignore[valid-type]
+    def status(self) -> CaseStatus:
         return self.view.status
 
     @strawberry.field
@@ -244,7 +244,7 @@ class Case:
         return Citizen.of(self.view.subject) if self.view.subject else None
 
     @strawberry.field
-    def channel(self) -> Channel | None:  # type: ignore[valid-type]
+    def channel(self) -> Channel | None:
         return self.view.channel
 
     @strawberry.field

@@ -22,7 +22,7 @@ from .people import Citizen, Representation
 
 @strawberry.input
 class CaseFilter:
-    status: list[CaseStatus] | None = None  # type: ignore[valid-type]
+    status: list[CaseStatus] | None = None
     open_only: bool | None = None
     case_type: str | None = None
 

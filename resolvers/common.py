@@ -46,7 +46,7 @@ class CaseType:
 class SourceSystem:
     id: strawberry.ID
     name: str
-    kind: SystemKind  # type: ignore[valid-type]
+    kind: SystemKind
     healthy: bool = strawberry.field(
         description="False while the system's circuit is open or its last call failed."
     )

@@ -36,7 +36,7 @@ class Citizen:
 @strawberry.type
 class Representation:
     citizen: Citizen
-    basis: RepresentationBasis  # type: ignore[valid-type]
+    basis: RepresentationBasis
     valid_until: Date | None = strawberry.field(
         description="Last day the representation holds: the 18th birthday eve for custody, the mandate's end for a power of attorney."
     )
@@ -44,7 +44,7 @@ class Representation:
 
 @strawberry.type
 class Viewer:
-    role: Role  # type: ignore[valid-type]
+    role: Role
     name: str | None = strawberry.field(
         description="Display name from the token, when there is one."
     )

@@ -12,12 +12,22 @@ from policies.redact import staff_may_find_person
 
 from . import access
 from .access_log import AccessLogConnection, my_access_log
-from .case import Case, source_system
+from .case import Case, CaseConnection, source_system
 from .citizen_view import CitizenView, build_view
 from .common import SourceSystem, Unit
 from .context import AccessNote, Context
 from .ids import parse_case_id
 from .people import Viewer
+from .statistics import (
+    CaseStatistics,
+    DiaryEntryConnection,
+    DiaryFilter,
+    OverdueFilter,
+    StatisticsFilter,
+    case_statistics,
+    overdue_cases,
+    public_diary,
+)
 
 MAX_CASE_NUMBER = 64
 
@@ -101,6 +111,38 @@ class Query:
         views = await access.views_of(ctx, found, operation="casesByNumber")
         views.sort(key=lambda v: (v.opened_at, v.ref.system, v.ref.local_id))
         return [Case(view=v) for v in views]
+
+    @strawberry.field(
+        description="The public diary (offentligt diarium): registered cases as anyone may see them on the web, with private persons' names and personal numbers masked. Open to every role, anonymous callers included."
+    )
+    async def public_diary(
+        self,
+        info: Info[Context, None],
+        filter: DiaryFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> DiaryEntryConnection:
+        return await public_diary(info.context, filter, first, after)
+
+    @strawberry.field(
+        description="Case statistics (ärendestatistik) for managers, politicians and the public. Groups smaller than the suppression threshold are suppressed."
+    )
+    async def case_statistics(
+        self, info: Info[Context, None], filter: StatisticsFilter | None = None
+    ) -> CaseStatistics:
+        return await case_statistics(info.context, filter)
+
+    @strawberry.field(
+        description="Open cases past their service promise, oldest breach first. CASE_OFFICER (own units) and ANALYST (without personal data)."
+    )
+    async def overdue_cases(
+        self,
+        info: Info[Context, None],
+        filter: OverdueFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> CaseConnection:
+        return await overdue_cases(info.context, filter, first, after)
 
     @strawberry.field(
         description="The source systems the hub federates, with their current health."

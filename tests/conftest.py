@@ -79,7 +79,12 @@ def sandbox_settings(tmp_path: Path, issuer: DemoIssuer, **env: str) -> Settings
         settings,
         demo=replace(settings.demo, enabled=True, key_file=str(issuer.key_file)),
         audit=AuditSettings(url=env.get("KNUTPUNKT_AUDIT_URL", f"sqlite:///{tmp_path}/audit.db")),
-        replica=ReplicaSettings(url=f"sqlite:///{tmp_path}/replica.db", enabled=False),
+        # the replica is opt-in per test (KNUTPUNKT_REPLICA_ENABLED=true): syncing costs time
+        replica=ReplicaSettings(
+            url=env.get("KNUTPUNKT_REPLICA_URL", f"sqlite:///{tmp_path}/replica.db"),
+            enabled=env.get("KNUTPUNKT_REPLICA_ENABLED") == "true",
+            refresh_seconds=float(env.get("KNUTPUNKT_REPLICA_REFRESH_SECONDS", "60")),
+        ),
     )
     settings = settings.with_system_urls({s: f"http://{s}.sandbox" for s in SYSTEMS})
     systems = dict(settings.systems)

@@ -313,3 +313,77 @@ def test_buckets_are_monotone() -> None:
     assert bucket(0.0) == 0 and bucket(-1.0) == 0 and bucket(29.5) == 29
     assert bucket(1e9) == HISTOGRAM_BUCKETS - 1 == HIST_BUCKETS - 1
     assert EDGES[30] == 30 and 1200 < EDGES[-1] < 1500
+
+
+def test_a_forwarding_within_one_unit_does_not_end_the_measurement() -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from connectors.domain import (
+        Case,
+        CaseRef,
+        CaseStatus,
+        CaseType,
+        Collaboration,
+        CollaborationKind,
+        Unit,
+    )
+    from policies.leadtime import chain_lead_time, hands_over
+
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+    mbn, tn = Unit("MBN", "Miljö"), Unit("TN", "Teknik")
+    intake = Collaboration(
+        CollaborationKind.FORWARDING,
+        mbn,
+        mbn,
+        t0 + timedelta(hours=2),
+        t0 + timedelta(hours=2),
+        counterpart=CaseRef("ecos", "1"),
+    )
+    onwards = Collaboration(
+        CollaborationKind.FORWARDING,
+        mbn,
+        tn,
+        t0 + timedelta(days=1),
+        None,
+        follow_up_retained=True,
+        counterpart=CaseRef("teknik", "1"),
+    )
+    eservice = Case(
+        CaseRef("eservice", "1"),
+        "ES-1",
+        CaseType("ES-X", "x"),
+        "t",
+        CaseStatus.CLOSED,
+        mbn,
+        t0,
+        main_case_number="MK-1",
+        closed_at=t0 + timedelta(hours=2),
+        collaborations=(intake,),
+    )
+    ecos = Case(
+        CaseRef("ecos", "1"),
+        "MK-1",
+        CaseType("M-X", "x"),
+        "t",
+        CaseStatus.CLOSED,
+        mbn,
+        t0 + timedelta(hours=2),
+        main_case_number="MK-1",
+        closed_at=t0 + timedelta(days=8),
+        collaborations=(onwards,),
+    )
+    teknik = Case(
+        CaseRef("teknik", "1"),
+        "FEL-1",
+        CaseType("T-X", "x"),
+        "t",
+        CaseStatus.CLOSED,
+        tn,
+        t0 + timedelta(days=1),
+        main_case_number="MK-1",
+        closed_at=t0 + timedelta(days=5),
+    )
+    assert not hands_over(intake) and not hands_over(onwards)
+    assert hands_over(Collaboration(CollaborationKind.FORWARDING, mbn, tn, t0))
+    assert chain_lead_time([teknik, eservice, ecos]) == timedelta(days=8)
