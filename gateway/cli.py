@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from .settings import Settings, SettingsError, load_settings
 
@@ -131,8 +131,9 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
 
     from .app import create_app
 
+    sandbox_servers: list[Any] = []
     if settings.demo.enabled and not any(s.url for s in settings.systems.values()):
-        settings = await _start_sandbox(settings, out)
+        settings, sandbox_servers = await _start_sandbox(settings, out)
     _ensure_sqlite_dirs(settings)
     app = create_app(settings)
     gw = settings.gateway
@@ -145,10 +146,20 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
         task.result()
         return
     print(f"GraphiQL http://{gw.host}:{gw.port}/graphql", file=out, flush=True)
-    await task
+    try:
+        await task
+    finally:
+        # the gateway is down (its background sync stopped): now let the sandbox finish
+        # what it was answering, instead of cancelling it mid-request
+        for sim in sandbox_servers:
+            sim.should_exit = True
+        await asyncio.gather(
+            *(t for t in asyncio.all_tasks() if t is not asyncio.current_task()),
+            return_exceptions=True,
+        )
 
 
-async def _start_sandbox(settings: Settings, out: TextIO) -> Settings:
+async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, list[Any]]:
     from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Sandbox
 
     demo = settings.demo
@@ -162,7 +173,7 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> Settings:
         eservice_callback_secret=secret,
     )
     _settle(box)
-    await box.serve(gw.host, demo.base_port, out=out)
+    servers = await box.serve(gw.host, demo.base_port, out=out)
     settings = settings.with_system_urls(box.urls)
     systems = dict(settings.systems)
     folk = systems["folkbokforing"]
@@ -172,7 +183,7 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> Settings:
         client_id=DEMO_CLIENT_ID,
         client_secret=DEMO_CLIENT_SECRET,
     )
-    return replace(settings, systems=systems, gateway=replace(gw, webhook_secret=secret))
+    return replace(settings, systems=systems, gateway=replace(gw, webhook_secret=secret)), servers
 
 
 def _settle(box: object) -> None:

@@ -10,11 +10,14 @@ them; `GET /_admin/faults` shows them. The defaults a simulator starts with are 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
+
+from starlette.requests import ClientDisconnect
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -112,10 +115,10 @@ class FaultInjector:
         if faults.error_rate and self._random.random() < faults.error_rate:
             await _plain(send, 500, b"Internal Server Error")
             return
-        if faults.malformed or faults.drip:
-            await self.app(scope, receive, _Distorting(send, faults))
-            return
-        await self.app(scope, receive, send)
+        distorted: Send = _Distorting(send, faults) if faults.malformed or faults.drip else send
+        # a caller that hangs up while we read its request leaves nobody to answer
+        with contextlib.suppress(ClientDisconnect):
+            await self.app(scope, receive, distorted)
 
     async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
