@@ -128,8 +128,8 @@ def _note(ctx: Context, case: Case, disclosure: Disclosure, operation: str) -> N
 def with_sync_state(ctx: Context, system: SourceSystem) -> SourceSystem:
     """Add when the statistics replica last synced the system, and whether that is stale."""
     replica = ctx.services.replica
-    if replica is None:
-        return system
+    if replica is None or str(system.id) not in ctx.services.connectors.case_sources:
+        return system  # registers of persons and mandates are not replicated
     state = replica.status(str(system.id), ctx.services.clock())
     system.last_synced_at = state.last_synced
     system.stale = state.stale
