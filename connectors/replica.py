@@ -142,7 +142,11 @@ class Replica:
     async def sync(self, sources: Mapping[str, CaseSource], now: datetime) -> dict[str, SyncStatus]:
         """Pull every system's changes up to `now`, systems in parallel."""
         async with self._sync_lock:
-            await asyncio.gather(*(self._sync_one(sid, src, now) for sid, src in sources.items()))
+            # a TaskGroup, not gather: when the sync is cancelled it waits for every system's
+            # task to stop, so none writes on after the store is closed
+            async with asyncio.TaskGroup() as group:
+                for sid, src in sources.items():
+                    group.create_task(self._sync_one(sid, src, now))
             await self.recount_overdue(now)
         return {sid: self.status(sid, now) for sid in sources}
 

@@ -21,8 +21,10 @@ NAMESPACE = "knutpunkt"
 
 def build_cache(url: str) -> BaseCache:
     parts = urlsplit(url)
+    # timeout=None: aiocache would otherwise wrap every call in asyncio.wait_for, which on
+    # Python 3.11 can swallow a cancellation; Redis gets socket timeouts instead
     if parts.scheme == "memory":
-        return SimpleMemoryCache(namespace=NAMESPACE)
+        return SimpleMemoryCache(namespace=NAMESPACE, timeout=None)
     if parts.scheme in ("redis", "rediss"):
         db = parts.path.strip("/") or "0"
         if not db.isdigit():
@@ -36,6 +38,8 @@ def build_cache(url: str) -> BaseCache:
             namespace=NAMESPACE,
             serializer=PickleSerializer(),
             create_connection_timeout=2,
+            connection_pool_kwargs={"socket_timeout": 2},
+            timeout=None,
         )
     raise SettingsError("KNUTPUNKT_CACHE_URL ska börja med memory:// eller redis://.")
 

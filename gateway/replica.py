@@ -48,8 +48,15 @@ async def open_replica(
     try:
         yield replica
     finally:
-        refresher.cancel()
-        for task in [refresher, *pending]:
-            task.cancel()
-        await asyncio.gather(refresher, *pending, return_exceptions=True)
+        await stop_tasks([refresher, *pending])
         await replica.close()
+
+
+async def stop_tasks(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancel until done: on Python 3.11 `asyncio.wait_for` (used by aiocache) can swallow
+    a cancellation that coincides with its result, so one cancel() is not always enough."""
+    waiting = {t for t in tasks if not t.done()}
+    while waiting:
+        for task in waiting:
+            task.cancel()
+        _, waiting = await asyncio.wait(waiting, timeout=0.2)
