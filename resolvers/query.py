@@ -3,6 +3,8 @@ the per-request DataLoaders and hand every case to the policy layer."""
 
 from __future__ import annotations
 
+import asyncio
+
 import strawberry
 from strawberry.types import Info
 
@@ -66,8 +68,9 @@ class Query:
         require_role(ctx.caller, Operation.CITIZEN_LOOKUP)
         pnr = parse_personal_number(personal_number)
         ctx.memo[access.PURPOSE] = validate_purpose(purpose)
-        persons = await ctx.loaders.persons([pnr])
-        cases = await ctx.loaders.cases_for_persons([pnr])
+        persons, cases = await asyncio.gather(
+            ctx.loaders.persons([pnr]), ctx.loaders.cases_for_persons([pnr])
+        )
         person = persons.get(pnr)
         owning = frozenset(c.unit.code for c in cases if c.subject == pnr)
         if person is None or not staff_may_find_person(ctx.caller, person, owning):
