@@ -97,13 +97,23 @@ def representations(
 def relation_to(caller: Caller, case: Case, representations: Sequence[Representation]) -> Relation:
     """The strongest relation between a citizen caller and the persons of `case`.
 
+    The subject's own case is OWN; so is a case the caller is a party to (e.g. applied
+    for), unless it is confidential and about someone else.
+
     Staff and anonymous callers have no personal relation to cases (NONE).
     """
     if caller.role is not Role.CITIZEN or not caller.personal_number:
         return Relation.NONE
-    persons = case.persons
-    if caller.personal_number in persons:
+    pnr = caller.personal_number
+    if pnr == case.subject:
         return Relation.OWN
+    # Secrecy protects the person the case is about: on a confidential case, having
+    # applied (for someone else) gives no access of its own; only custody of, or a
+    # mandate from, the subject does (with the mandate's scope and validity).
+    guarded = case.confidential and case.subject is not None
+    if pnr in case.parties and not guarded:
+        return Relation.OWN
+    persons = frozenset({case.subject}) if guarded else case.persons
     related = [r for r in representations if r.personal_number in persons]
     if any(r.basis is RepresentationBasis.CUSTODY for r in related):
         return Relation.CHILD

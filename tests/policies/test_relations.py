@@ -179,3 +179,35 @@ def test_non_citizens_have_no_personal_relation(
     caller: Caller, case_factory: Callable[..., Case]
 ) -> None:
     assert relation_to(caller, case_factory(subject=KALLE), REPS) is Relation.NONE
+
+
+@pytest.mark.parametrize(
+    ("subject", "parties", "type_code", "expected"),
+    [
+        (
+            GRETA,
+            (KALLE,),
+            "SOC-SABO",
+            Relation.PRINCIPAL_IN_SCOPE,
+        ),  # via the mandate, not as applicant
+        (GRETA, (KALLE,), "SOC-EKB", Relation.PRINCIPAL_OUT_OF_SCOPE),
+        (
+            LISA,
+            (KALLE,),
+            "SOC-HEMTJANST",
+            Relation.NONE,
+        ),  # applied for someone: no access of its own
+        (NILS, (KALLE,), "EDU-ELEVHALSA", Relation.CHILD),
+        (KALLE, (LISA,), "SOC-EKB", Relation.OWN),
+        (None, (KALLE,), "SOC-EKB", Relation.OWN),
+    ],
+)
+def test_applicants_of_confidential_cases_need_a_relation_to_the_subject(
+    case_factory: Callable[..., Case],
+    subject: str | None,
+    parties: tuple[str, ...],
+    type_code: str,
+    expected: Relation,
+) -> None:
+    case = case_factory(subject=subject, parties=parties, type_code=type_code, confidential=True)
+    assert relation_to(CITIZEN, case, REPS) is expected

@@ -280,3 +280,43 @@ async def test_no_access_log_means_staff_reads_fail_closed(
     assert staff["data"] is None
     assert _codes(staff) == ["AUDIT_UNAVAILABLE"]
     assert citizen["data"]["myPages"]["citizen"]["name"] == "Kalle Testson"
+
+
+async def test_applying_for_someone_gives_no_access_to_their_confidential_case(
+    gateway: Any, world: Any
+) -> None:
+    today = date.today()
+
+    def covers(applicant: str, subject: str, type_code: str) -> bool:
+        return any(
+            m.grantor == subject
+            and not m.revoked
+            and type_code in m.scope
+            and m.valid_from <= today
+            and (m.valid_until is None or today <= m.valid_until)
+            for m in world.mandates_for_grantee(applicant)
+        ) or any(
+            c.child == subject for c in world.custody_of(applicant) if c.custodian == applicant
+        )
+
+    found = [
+        c
+        for c in world.cases["procapita"]
+        if c.applicant
+        and c.subject
+        and c.applicant != c.subject
+        and not covers(c.applicant, c.subject, c.type_code)
+    ]
+    assert found, "the sandbox should hold such cases"
+    case = found[0]
+    token = gateway.token("citizen", case.applicant)
+    pages = await gateway.query(
+        "{ myPages { cases(first: 500) { edges { node { caseNumber } } } } }", token=token
+    )
+    numbers = {e["node"]["caseNumber"] for e in pages["data"]["myPages"]["cases"]["edges"]}
+    assert case.number not in numbers
+    import base64
+
+    case_id = base64.urlsafe_b64encode(f"Case:procapita:{case.id}".encode()).decode().rstrip("=")
+    direct = await gateway.query(f'{{ case(id: "{case_id}") {{ title }} }}', token=token)
+    assert direct == {"data": {"case": None}}
