@@ -22,6 +22,8 @@ from .ids import case_id
 REPRESENTATIONS = "representations"
 PURPOSE = "purpose"
 PROMISES = "promises"
+#: staff roles whose reads of person-level data go to the access log (analysts get none)
+STAFF_READERS = frozenset({Role.CONTACT_CENTRE, Role.CASE_OFFICER})
 
 
 async def caller_representations(ctx: Context) -> list[Representation]:
@@ -107,22 +109,26 @@ async def view_of(ctx: Context, case: Case | None, *, operation: str) -> CaseVie
 
 
 def _note(ctx: Context, case: Case, disclosure: Disclosure, operation: str) -> None:
-    """Staff reads of a person's case data go to the access log, denied ones too."""
-    if not ctx.caller.role.is_staff or not case.subject:
+    """Staff reads of a person's case data go to the access log, denied ones too:
+    one note for every person the case is about (subject and parties)."""
+    if ctx.caller.role not in STAFF_READERS:
         return
     purpose = str(ctx.memo.get(PURPOSE, ""))
-    if disclosure is Disclosure.NONE:
-        ctx.note_access(AccessNote(case.subject, operation, purpose, "DENIED"))
+    for person in sorted(case.persons):
+        if disclosure is Disclosure.NONE:
+            ctx.note_access(AccessNote(person, operation, purpose, "DENIED"))
+        else:
+            disclosed = ((case_id(case.ref), disclosure.name),)
+            ctx.note_access(AccessNote(person, operation, purpose, "ALLOWED", disclosed))
+
+
+def note_people(ctx: Context, people: Iterable[str], operation: str) -> None:
+    """Staff saw these persons' names or numbers outside any case (e.g. `represents`)."""
+    if ctx.caller.role not in STAFF_READERS:
         return
-    ctx.note_access(
-        AccessNote(
-            case.subject,
-            operation,
-            purpose,
-            "ALLOWED",
-            ((case_id(case.ref), disclosure.name),),
-        )
-    )
+    purpose = str(ctx.memo.get(PURPOSE, ""))
+    for person in people:
+        ctx.note_access(AccessNote(person, operation, purpose, "ALLOWED"))
 
 
 def with_sync_state(ctx: Context, system: SourceSystem) -> SourceSystem:

@@ -55,6 +55,7 @@ class CitizenView:
         mine = await access.caller_representations(info.context)
         represented = frozenset(r.personal_number for r in mine)
         persons = await info.context.loaders.persons(r.personal_number for r in reps)
+        access.note_people(info.context, [r.personal_number for r in reps], "represents")
         return [
             Representation(
                 citizen=Citizen.of(

@@ -33,6 +33,10 @@ from .pagination import check_first
 StatisticsDimension = strawberry.enum(Dimension, name="StatisticsDimension")
 
 
+#: what a case officer's overdue list is for, as the access log records it
+OVERDUE_PURPOSE = "Uppföljning av ärenden som passerat servicelöftet"
+
+
 class StatisticsUnavailable(GatewayError):
     code = "STATISTICS_UNAVAILABLE"
 
@@ -233,6 +237,7 @@ async def overdue_cases(
     if caller.role is RoleEnum.ANALYST:
         views = access.impersonal_views(ctx, cases)
     else:
+        ctx.memo.setdefault(access.PURPOSE, OVERDUE_PURPOSE)
         views = await access.views_of(ctx, cases, operation="overdueCases")
     by_ref = {v.ref: v for v in views}
     ordered = [

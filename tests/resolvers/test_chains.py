@@ -8,8 +8,8 @@ from typing import Any
 from simulators import personas
 
 CHAIN = """
-query ($number: String!) {
-  casesByNumber(caseNumber: $number) {
+query ($number: String!, $purpose: String) {
+  casesByNumber(caseNumber: $number, purpose: $purpose) {
     id caseNumber mainCaseNumber system { id } responsibleUnit { code } status
     collaborations { kind fromUnit { code } toUnit { code } responsibilityRetained followUpRetained
                      counterpartCase { caseNumber system { id } } }
@@ -27,7 +27,9 @@ async def test_annas_littering_report_reads_as_one_chain(gateway: Any) -> None:
     cases = _cases()
     ecos = cases[personas.ANNA_ECOS]
     token = gateway.token("case_officer", units=["MBN"])
-    body = await gateway.query(CHAIN, {"number": ecos.main_number}, token)
+    body = await gateway.query(
+        CHAIN, {"number": ecos.main_number, "purpose": "Uppföljning av nedskräpning"}, token
+    )
     assert "errors" not in body, body
     found = body["data"]["casesByNumber"]
     by_system = {c["system"]["id"]: c for c in found}

@@ -320,3 +320,34 @@ async def test_applying_for_someone_gives_no_access_to_their_confidential_case(
     case_id = base64.urlsafe_b64encode(f"Case:procapita:{case.id}".encode()).decode().rstrip("=")
     direct = await gateway.query(f'{{ case(id: "{case_id}") {{ title }} }}', token=token)
     assert direct == {"data": {"case": None}}
+
+
+async def test_everyone_a_staff_lookup_shows_is_in_their_access_log(gateway: Any) -> None:
+    query = """query ($pnr: String!) { citizen(personalNumber: $pnr, purpose: "Samtal") {
+        represents { citizen { name } } cases { totalCount } } }"""
+    body = await gateway.query(query, {"pnr": personas.KALLE}, gateway.token("contact_centre"))
+    assert {r["citizen"]["name"] for r in body["data"]["citizen"]["represents"]} == {
+        "Nils Testson",
+        "Greta Testson",
+    }
+    log = "{ myAccessLog { totalCount edges { node { actorRole purpose } } } }"
+    for pnr in (personas.KALLE, personas.GRETA, personas.NILS):
+        seen = await gateway.query(log, token=gateway.token("citizen", pnr))
+        assert seen["data"]["myAccessLog"]["edges"] == [
+            {"node": {"actorRole": "CONTACT_CENTRE", "purpose": "Samtal"}}
+        ], pnr
+
+
+@pytest.mark.parametrize("role", ["contact_centre", "case_officer"])
+async def test_staff_must_give_a_purpose_to_read_a_case(gateway: Any, role: str) -> None:
+    number = _case(personas.KALLE_BYGGLOV).number
+    token = gateway.token(role, units=["BN"]) if role == "case_officer" else gateway.token(role)
+    gateway.reset_counts()
+    missing = await gateway.query(
+        f'{{ casesByNumber(caseNumber: "{number}") {{ title }} }}', token=token
+    )
+    assert _codes(missing) == ["PURPOSE_REQUIRED"] and gateway.upstream_calls() == {}
+    given = await gateway.query(
+        f'{{ casesByNumber(caseNumber: "{number}", purpose: "Samtal") {{ title }} }}', token=token
+    )
+    assert given["data"]["casesByNumber"][0]["title"]

@@ -196,7 +196,11 @@ async def test_a_system_down_during_refresh_keeps_the_last_good_data_and_turns_s
 
 async def test_registers_are_not_reported_as_stale_replicas(synced: Any) -> None:
     body = await synced.query("{ sourceSystems { id kind lastSyncedAt stale } }")
-    registers = [s for s in body["data"]["sourceSystems"] if s["kind"] in ("POPULATION_REGISTER", "MANDATE_REGISTER")]
+    registers = [
+        s
+        for s in body["data"]["sourceSystems"]
+        if s["kind"] in ("POPULATION_REGISTER", "MANDATE_REGISTER")
+    ]
     assert [(s["id"], s["lastSyncedAt"], s["stale"]) for s in registers] == [
         ("folkbokforing", None, False),
         ("ombud", None, False),
