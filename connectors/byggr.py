@@ -8,15 +8,15 @@ Client fault becomes `UpstreamRejected`, any other fault `UpstreamUnavailable`.
 
 from __future__ import annotations
 
+import functools
 import xml.etree.ElementTree as ET
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from aiocache.base import BaseCache
-
 from . import paging
+from .batched import BatchedCaseSource, plausible_key, require_aware
 from .domain import (
     Case,
     CaseEvent,
@@ -33,7 +33,7 @@ from .domain import (
     SystemKind,
     Unit,
 )
-from .http import UpstreamClient, contract_errors
+from .http import contract_errors
 from .soap import SoapService, XmlReader
 
 INFO = SystemInfo("byggr", "ByggR bygglov", SystemKind.BUSINESS)
@@ -41,7 +41,6 @@ PATH = "/ArendeExportWS"
 NS = "http://www.tekis.se/ServiceContract"
 ACTION_PREFIX = f"{NS}/IArendeExportWS/"
 DEFAULT_PAGE_SIZE = 200
-CASE_TTL = 30
 LINK = "https://etjanster.exempelby.se/bygglov/arende/{}"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -98,46 +97,30 @@ COLLABORATIONS = {
 SUBJECT_ROLE = "Sökande"
 
 
-class ByggrConnector:
+class ByggrConnector(BatchedCaseSource):
     """Building-permit cases from ByggR's ArendeExportWS."""
 
-    def __init__(
-        self,
-        client: UpstreamClient,
-        info: SystemInfo = INFO,
-        *,
-        cache: BaseCache | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> None:
-        self.system = info
-        self._soap = SoapService(client, PATH, NS, ACTION_PREFIX)
-        self._cache = cache
-        self._page_size = page_size
+    default_info = INFO
+    default_page_size = DEFAULT_PAGE_SIZE
+
+    @functools.cached_property
+    def _soap(self) -> SoapService:
+        return SoapService(self._client, PATH, NS, ACTION_PREFIX)
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`GetRelateradeArendenByPersOrgNr` with every personal number (`PersOrgNr`)."""
-        keys = paging.unique_keys(personal_numbers, paging.is_personal_number)
         fetch = self._search("GetRelateradeArendenByPersOrgNr", "PersOrgNr")
-        return paging.capped(await paging.gather_chunks(keys, fetch))
+        return await self._batched(personal_numbers, paging.is_personal_number, fetch)
 
     async def cases_by_ids(self, local_ids: Sequence[str]) -> list[Case]:
         """`GetArende` with every ByggR ärende id (`Dnr`) not in the cache."""
-        keys = paging.unique_keys(local_ids, _plausible)
         fetch = self._search("GetArende", "Dnr")
-        found = await paging.cached_by_id(
-            self._cache,
-            f"{self.system.id}:case:",
-            keys,
-            lambda ids: paging.gather_chunks(ids, fetch),
-            CASE_TTL,
-        )
-        return paging.capped(found)
+        return await self._cached_by_id(local_ids, plausible_key, fetch)
 
     async def cases_by_numbers(self, numbers: Sequence[str]) -> list[Case]:
         """`GetArendenByDiarienummer` (diarienummer or huvudärende)."""
-        keys = paging.unique_keys(numbers, _plausible)
         fetch = self._search("GetArendenByDiarienummer", "Diarienummer")
-        return paging.capped(await paging.gather_chunks(keys, fetch))
+        return await self._batched(numbers, plausible_key, fetch)
 
     async def changed_cases(self, since: datetime, until: datetime) -> list[Case]:
         """`GetUpdatedArenden` for [since, until), every page (`Sida`)."""
@@ -156,9 +139,7 @@ class ByggrConnector:
         found = await paging.follow_page_numbers(self.system.id, page, paging.MAX_SYNC_PAGES)
         return paging.unique_cases(found)
 
-    def _search(
-        self, operation: str, field: str
-    ) -> Callable[[Sequence[str]], Awaitable[list[Case]]]:
+    def _search(self, operation: str, field: str) -> paging.Fetch:
         async def fetch(keys: Sequence[str]) -> list[Case]:
             response = await self._soap.call(operation, [(field, k) for k in keys])
             with contract_errors(self.system.id):
@@ -269,11 +250,5 @@ def _opt_time(raw: str | None) -> datetime | None:
     return _time(raw) if raw is not None else None
 
 
-def _plausible(key: str) -> bool:
-    return bool(key) and len(key) <= 64
-
-
 def _xs_time(at: datetime) -> str:
-    if at.tzinfo is None:
-        raise ValueError("change windows need timezone-aware datetimes")
-    return at.isoformat()
+    return require_aware(at).isoformat()

@@ -12,17 +12,17 @@ registry's failure → `UpstreamUnavailable`; any other code (-32700, -32600,
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from aiocache.base import BaseCache
-
 from . import jsonread as j
 from . import paging
+from .batched import BatchedCaseSource, plausible_key, require_aware
 from .domain import (
     Case,
     CaseEvent,
@@ -40,13 +40,12 @@ from .domain import (
     Unit,
 )
 from .errors import UpstreamRejected, UpstreamUnavailable
-from .http import UpstreamClient, contract_errors
+from .http import contract_errors
 
 INFO = SystemInfo("diarium", "Diarium", SystemKind.REGISTRY)
 PATH = "/rpc"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 DEFAULT_PAGE_SIZE = 200
-CASE_TTL = 30
 LINK = "https://diarium.exempelby.se/arende/{}"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -103,48 +102,31 @@ COLLABORATIONS = {
 PARTY_ROLES = ("Part", "Sökande")
 
 
-class DiariumConnector:
+class DiariumConnector(BatchedCaseSource):
     """Registry cases through the diarium's JSON-RPC API."""
 
-    def __init__(
-        self,
-        client: UpstreamClient,
-        info: SystemInfo = INFO,
-        *,
-        cache: BaseCache | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> None:
-        self.system = info
-        self._client = client
-        self._cache = cache
-        self._page_size = page_size
-        self._ids = itertools.count(1)
+    default_info = INFO
+    default_page_size = DEFAULT_PAGE_SIZE
+
+    @functools.cached_property
+    def _ids(self) -> Iterator[int]:
+        """This connector's JSON-RPC call ids: 1, 2, ..."""
+        return itertools.count(1)
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`Arende.SokPart {personnummer: [...]}`, every page."""
-        keys = paging.unique_keys(personal_numbers, paging.is_personal_number)
-        return paging.capped(
-            await paging.gather_chunks(keys, self._search("Arende.SokPart", "personnummer"))
-        )
+        fetch = self._search("Arende.SokPart", "personnummer")
+        return await self._batched(personal_numbers, paging.is_personal_number, fetch)
 
     async def cases_by_ids(self, local_ids: Sequence[str]) -> list[Case]:
         """`Arende.Hamta {id: [...]}` for the ids not in the cache."""
-        keys = paging.unique_keys(local_ids, _plausible)
         fetch = self._search("Arende.Hamta", "id")
-        found = await paging.cached_by_id(
-            self._cache,
-            f"{self.system.id}:case:",
-            keys,
-            lambda ids: paging.gather_chunks(ids, fetch),
-            CASE_TTL,
-        )
-        return paging.capped(found)
+        return await self._cached_by_id(local_ids, plausible_key, fetch)
 
     async def cases_by_numbers(self, numbers: Sequence[str]) -> list[Case]:
         """`Arende.SokDiarienummer {diarienummer: [...]}` (number or main case number)."""
-        keys = paging.unique_keys(numbers, _plausible)
         fetch = self._search("Arende.SokDiarienummer", "diarienummer")
-        return paging.capped(await paging.gather_chunks(keys, fetch))
+        return await self._batched(numbers, plausible_key, fetch)
 
     async def changed_cases(self, since: datetime, until: datetime) -> list[Case]:
         """`Arende.Andrade {changedSince, until}` for [since, until), following `nextCursor`."""
@@ -160,7 +142,7 @@ class DiariumConnector:
         found = await paging.follow_cursor(self.system.id, page, paging.MAX_SYNC_PAGES)
         return paging.unique_cases(found)
 
-    def _search(self, method: str, field: str) -> Callable[[Sequence[str]], Awaitable[list[Case]]]:
+    def _search(self, method: str, field: str) -> paging.Fetch:
         async def fetch(keys: Sequence[str]) -> list[Case]:
             async def page(number: int) -> tuple[list[Case], int]:
                 params = {field: list(keys), "sida": number, "perSida": self._page_size}
@@ -271,10 +253,6 @@ def _unit(obj: j.Json) -> Unit:
     return Unit(j.req_str(obj, "kod"), j.req_str(obj, "namn"))
 
 
-def _plausible(key: str) -> bool:
-    return bool(key) and len(key) <= 64
-
-
 def _time(text: str) -> datetime:
     return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=STOCKHOLM)
 
@@ -285,7 +263,5 @@ def _opt_time(text: str | None) -> datetime | None:
 
 def _local(at: datetime) -> str:
     """A window end in the registry's local format (sub-seconds kept when present)."""
-    if at.tzinfo is None:
-        raise ValueError("change windows need timezone-aware datetimes")
-    local = at.astimezone(STOCKHOLM).replace(tzinfo=None)
+    local = require_aware(at).astimezone(STOCKHOLM).replace(tzinfo=None)
     return local.isoformat(sep=" ", timespec="microseconds" if local.microsecond else "seconds")

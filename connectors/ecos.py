@@ -8,15 +8,14 @@ occurrences newest first. The mapping tables below are the contract.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from aiocache.base import BaseCache
-
 from . import jsonread as j
 from . import paging
+from .batched import BatchedCaseSource, plausible_listed_key, require_aware
 from .domain import (
     Case,
     CaseEvent,
@@ -34,15 +33,12 @@ from .domain import (
     Unit,
 )
 from .errors import UpstreamContractError
-from .http import UpstreamClient, contract_errors
 
 INFO = SystemInfo("ecos", "Ecos miljö och hälsa", SystemKind.BUSINESS)
 
 CASES = "/api/v2/cases"
 CHANGES = "/api/v2/cases/changes"
 PAGE_SIZE = 500
-#: How long a case fetched by id is served from the cache.
-CASE_TTL = 30
 LINK = "https://etjanster.exempelby.se/miljo/arende/{id}"
 
 STATUS: dict[str, CaseStatus] = {
@@ -97,55 +93,31 @@ HANDOVER: dict[str, CollaborationKind] = {
 PARTY_ROLES = ("SUBJECT", "APPLICANT")
 
 
-def _plausible(key: str) -> bool:
-    # a comma would split the key upstream; such keys cannot exist there
-    return bool(key) and "," not in key and len(key) <= 64
-
-
-class EcosConnector:
+class EcosConnector(BatchedCaseSource):
     """Ecos (MBN) through its REST API `GET /api/v2/cases...`."""
 
-    def __init__(
-        self,
-        client: UpstreamClient,
-        info: SystemInfo = INFO,
-        *,
-        cache: BaseCache | None = None,
-        page_size: int = PAGE_SIZE,
-    ) -> None:
-        self.system = info
-        self._client = client
-        self._cache = cache
-        self._page_size = page_size
+    default_info = INFO
+    default_page_size = PAGE_SIZE
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`GET /api/v2/cases?personalIdentityNumber=a,b,..` (cursor paging)."""
-        keys = paging.unique_keys(personal_numbers, paging.is_personal_number)
-        return paging.capped(
-            await paging.gather_chunks(keys, self._search("personalIdentityNumber"))
-        )
+        fetch = self._search("personalIdentityNumber")
+        return await self._batched(personal_numbers, paging.is_personal_number, fetch)
 
     async def cases_by_ids(self, local_ids: Sequence[str]) -> list[Case]:
         """`GET /api/v2/cases?ids=..` for the ids not in the cache."""
-        keys = paging.unique_keys(local_ids, _plausible)
-        prefix = f"{self.system.id}:case:"
-        fetch = self._search("ids")
-        found = await paging.cached_by_id(
-            self._cache, prefix, keys, lambda ids: paging.gather_chunks(ids, fetch), CASE_TTL
-        )
-        return paging.capped(found)
+        return await self._cached_by_id(local_ids, plausible_listed_key, self._search("ids"))
 
     async def cases_by_numbers(self, numbers: Sequence[str]) -> list[Case]:
         """`GET /api/v2/cases?caseNumber=..` (case number or main case number)."""
-        keys = paging.unique_keys(numbers, _plausible)
-        return paging.capped(await paging.gather_chunks(keys, self._search("caseNumber")))
+        return await self._batched(numbers, plausible_listed_key, self._search("caseNumber"))
 
     async def changed_cases(self, since: datetime, until: datetime) -> list[Case]:
         """`GET /api/v2/cases/changes?from=&to=` (all pages of the window [since, until))."""
         params = {"from": _utc(since), "to": _utc(until), "pageSize": self._page_size}
         return paging.unique_cases(await self._pages(CHANGES, params, paging.MAX_SYNC_PAGES))
 
-    def _search(self, name: str) -> Callable[[Sequence[str]], Awaitable[list[Case]]]:
+    def _search(self, name: str) -> paging.Fetch:
         async def fetch(keys: Sequence[str]) -> list[Case]:
             params = {name: ",".join(keys), "pageSize": self._page_size}
             return await self._pages(CASES, params, paging.MAX_PAGES)
@@ -155,17 +127,13 @@ class EcosConnector:
     async def _pages(self, path: str, params: dict[str, Any], max_pages: int) -> list[Case]:
         async def page(token: str | None) -> tuple[list[Case], str | None]:
             query = params if token is None else {**params, "pageToken": token}
-            response = await self._client.request("GET", path, params=query)
-            with contract_errors(self.system.id):
-                return read_page(response.json(), self.system.id)
+            return await self._get(path, query, lambda body: read_page(body, self.system.id))
 
         return await paging.follow_cursor(self.system.id, page, max_pages)
 
 
 def _utc(at: datetime) -> str:
-    if at.tzinfo is None:
-        raise ValueError("change windows need timezone-aware datetimes")
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return require_aware(at).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- upstream shape: the page envelope ---------------------------------------------------------

@@ -13,15 +13,14 @@ The case's `subject` is the child; `parties` are the guardians who applied
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from aiocache.base import BaseCache
-
 from . import jsonread as j
 from . import paging
+from .batched import BatchedCaseSource, plausible_listed_key, require_aware
 from .domain import (
     Case,
     CaseEvent,
@@ -38,15 +37,12 @@ from .domain import (
     SystemKind,
     Unit,
 )
-from .http import UpstreamClient, contract_errors
 
 INFO = SystemInfo("edu", "Förskole- och skolplacering", SystemKind.BUSINESS)
 
 APPLICATIONS = "/v1/applications"
 MODIFIED = "/v1/applications/modified"
 PAGE_SIZE = 500
-#: How long an application fetched by id is served from the cache.
-CASE_TTL = 30
 LINK = "https://etjanster.exempelby.se/forskola/ansokan/{id}"
 
 STATUS: dict[int, CaseStatus] = {
@@ -106,48 +102,24 @@ def _numeric(key: str) -> bool:
     return 0 < len(key) <= 18 and key.isascii() and key.isdigit()
 
 
-def _plausible(key: str) -> bool:
-    return bool(key) and "," not in key and len(key) <= 64
-
-
-class EduConnector:
+class EduConnector(BatchedCaseSource):
     """The placement system (BUN) through `GET /v1/applications...`."""
 
-    def __init__(
-        self,
-        client: UpstreamClient,
-        info: SystemInfo = INFO,
-        *,
-        cache: BaseCache | None = None,
-        page_size: int = PAGE_SIZE,
-    ) -> None:
-        self.system = info
-        self._client = client
-        self._cache = cache
-        self._page_size = page_size
+    default_info = INFO
+    default_page_size = PAGE_SIZE
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`GET /v1/applications?personalNumber=a,b..` (child or guardian; page numbers)."""
-        keys = paging.unique_keys(personal_numbers, paging.is_personal_number)
-        return paging.capped(await paging.gather_chunks(keys, self._search("personalNumber")))
+        fetch = self._search("personalNumber")
+        return await self._batched(personal_numbers, paging.is_personal_number, fetch)
 
     async def cases_by_ids(self, local_ids: Sequence[str]) -> list[Case]:
         """`GET /v1/applications?ids=..` for the ids not in the cache."""
-        keys = paging.unique_keys(local_ids, _numeric)
-        fetch = self._search("ids")
-        found = await paging.cached_by_id(
-            self._cache,
-            f"{self.system.id}:case:",
-            keys,
-            lambda ids: paging.gather_chunks(ids, fetch),
-            CASE_TTL,
-        )
-        return paging.capped(found)
+        return await self._cached_by_id(local_ids, _numeric, self._search("ids"))
 
     async def cases_by_numbers(self, numbers: Sequence[str]) -> list[Case]:
         """`GET /v1/applications?referenceNumber=..` (reference or main reference number)."""
-        keys = paging.unique_keys(numbers, _plausible)
-        return paging.capped(await paging.gather_chunks(keys, self._search("referenceNumber")))
+        return await self._batched(numbers, plausible_listed_key, self._search("referenceNumber"))
 
     async def changed_cases(self, since: datetime, until: datetime) -> list[Case]:
         """`GET /v1/applications/modified?fromMs=&toMs=` (all pages of [since, until)).
@@ -158,7 +130,7 @@ class EduConnector:
         params = {"fromMs": _ms(since, math.floor), "toMs": _ms(until, math.ceil)}
         return paging.unique_cases(await self._pages(MODIFIED, params, paging.MAX_SYNC_PAGES))
 
-    def _search(self, name: str) -> Callable[[Sequence[str]], Awaitable[list[Case]]]:
+    def _search(self, name: str) -> paging.Fetch:
         async def fetch(keys: Sequence[str]) -> list[Case]:
             return await self._pages(APPLICATIONS, {name: ",".join(keys)}, paging.MAX_PAGES)
 
@@ -167,17 +139,13 @@ class EduConnector:
     async def _pages(self, path: str, params: dict[str, Any], max_pages: int) -> list[Case]:
         async def page(number: int) -> tuple[list[Case], int]:
             query = {**params, "page": number, "pageSize": self._page_size}
-            response = await self._client.request("GET", path, params=query)
-            with contract_errors(self.system.id):
-                return read_page(response.json(), self.system.id)
+            return await self._get(path, query, lambda body: read_page(body, self.system.id))
 
         return await paging.follow_page_numbers(self.system.id, page, max_pages)
 
 
 def _ms(at: datetime, rounding: Callable[[float], int]) -> int:
-    if at.tzinfo is None:
-        raise ValueError("change windows need timezone-aware datetimes")
-    delta = at - j.EPOCH
+    delta = require_aware(at) - j.EPOCH
     whole_ms = delta.days * 86_400_000 + delta.seconds * 1000
     return whole_ms + rounding(delta.microseconds / 1000)
 

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from aiocache.base import BaseCache
 
 from . import jsonread as j
 from . import paging
+from .batched import BatchedCaseSource, plausible_listed_key, require_aware, twelve_digits
 from .domain import (
     Case,
     CaseEvent,
@@ -51,8 +52,6 @@ INFO = SystemInfo("eservice", "E-tjänsteplattformen", SystemKind.E_SERVICE)
 FLOW_INSTANCES = "/api/flowinstances"
 CHANGED = "/api/flowinstances/changed"
 PER_PAGE = 500
-#: How long a flow instance fetched by id is served from the cache.
-CASE_TTL = 30
 CACHE_PREFIX = "eservice:case:"
 SIGNATURE_PREFIX = "sha256="
 MAX_CALLBACK_BYTES = 16 * 1024
@@ -109,13 +108,11 @@ HANDOVER: dict[str, CollaborationKind] = {
 }
 
 
-def _plausible(key: str) -> bool:
-    # a comma would split the key upstream; such keys cannot exist there
-    return bool(key) and "," not in key and len(key) <= 64
-
-
-class EserviceConnector:
+class EserviceConnector(BatchedCaseSource):
     """The e-service platform through `GET /api/flowinstances...`."""
+
+    default_info = INFO
+    default_page_size = PER_PAGE
 
     def __init__(
         self,
@@ -125,33 +122,29 @@ class EserviceConnector:
         cache: BaseCache | None = None,
         per_page: int = PER_PAGE,
     ) -> None:
-        self.system = info
-        self._client = client
-        self._cache = cache
-        self._per_page = per_page
+        super().__init__(client, info, cache=cache, page_size=per_page)
+
+    @property
+    def _case_prefix(self) -> str:
+        return CACHE_PREFIX
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`GET /api/flowinstances?citizenIdentifier=a,b,..` (Link-header paging)."""
-        keys = paging.unique_keys(personal_numbers, lambda k: k.isdigit() and len(k) == 12)
-        return paging.capped(await paging.gather_chunks(keys, self._search("citizenIdentifier")))
+        fetch = self._search("citizenIdentifier")
+        return await self._batched(personal_numbers, twelve_digits, fetch)
 
     async def cases_by_ids(self, local_ids: Sequence[str]) -> list[Case]:
         """`GET /api/flowinstances?flowInstanceIDs=..` for the ids not in the cache."""
-        keys = paging.unique_keys(local_ids, _plausible)
         fetch = self._search("flowInstanceIDs")
-        found = await paging.cached_by_id(
-            self._cache, CACHE_PREFIX, keys, lambda ids: paging.gather_chunks(ids, fetch), CASE_TTL
-        )
-        return paging.capped(found)
+        return await self._cached_by_id(local_ids, plausible_listed_key, fetch)
 
     async def cases_by_numbers(self, numbers: Sequence[str]) -> list[Case]:
         """`GET /api/flowinstances?referenceNumber=..` (reference or main reference number)."""
-        keys = paging.unique_keys(numbers, _plausible)
-        return paging.capped(await paging.gather_chunks(keys, self._search("referenceNumber")))
+        return await self._batched(numbers, plausible_listed_key, self._search("referenceNumber"))
 
     async def changed_cases(self, since: datetime, until: datetime) -> list[Case]:
         """`GET /api/flowinstances/changed?fromDate=&toDate=` (all pages of [since, until))."""
-        params = {"fromDate": _iso(since), "toDate": _iso(until), "perPage": self._per_page}
+        params = {"fromDate": _iso(since), "toDate": _iso(until), "perPage": self._page_size}
         return paging.unique_cases(await self._pages(CHANGED, params, paging.MAX_SYNC_PAGES))
 
     async def forget(self, local_ids: Sequence[str]) -> None:
@@ -164,9 +157,9 @@ class EserviceConnector:
         except Exception:  # a cache outage must not fail the callback; the TTL is short
             log.warning("case cache unavailable for %s", CACHE_PREFIX, exc_info=True)
 
-    def _search(self, name: str) -> Callable[[Sequence[str]], Awaitable[list[Case]]]:
+    def _search(self, name: str) -> paging.Fetch:
         async def fetch(keys: Sequence[str]) -> list[Case]:
-            params = {name: ",".join(keys), "perPage": self._per_page}
+            params = {name: ",".join(keys), "perPage": self._page_size}
             return await self._pages(FLOW_INSTANCES, params, paging.MAX_PAGES)
 
         return fetch
@@ -185,9 +178,7 @@ class EserviceConnector:
 
 
 def _iso(at: datetime) -> str:
-    if at.tzinfo is None:
-        raise ValueError("change windows need timezone-aware datetimes")
-    return at.isoformat()
+    return require_aware(at).isoformat()
 
 
 # --- upstream shapes: pages and callbacks ------------------------------------------------------

@@ -13,7 +13,8 @@ in one batch by id (chunked above 200 ids).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import functools
+from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from aiocache.base import BaseCache
 
 from . import jsonread as j
 from . import paging
+from .batched import BatchedCaseSource, plausible_listed_key, require_aware, twelve_digits
 from .domain import (
     Case,
     CaseEvent,
@@ -38,7 +40,7 @@ from .domain import (
     Unit,
 )
 from .errors import UpstreamContractError
-from .http import UpstreamClient, contract_errors
+from .http import UpstreamClient
 
 INFO = SystemInfo("kontaktcenter", "Kontaktcenter", SystemKind.CONTACT_CENTRE)
 
@@ -46,8 +48,6 @@ CASES = "/api/cases"
 EVENTLOG = "/api/eventlog"
 PAGE_SIZE = 500
 LOG_PAGE_SIZE = 1000
-#: How long a case fetched by id is served from the cache.
-CASE_TTL = 30
 LINK = "https://etjanster.exempelby.se/kontaktcenter/arende/{id}"
 
 STATUS: dict[str, CaseStatus] = {
@@ -104,13 +104,11 @@ HANDOVER: dict[str, tuple[CollaborationKind, bool]] = {
 LOG_TYPES = frozenset({"case.created", "case.updated", "case.handover", "case.closed"})
 
 
-def _plausible(key: str) -> bool:
-    # a comma would split the key upstream; such keys cannot exist there
-    return bool(key) and "," not in key and len(key) <= 64
-
-
-class KontaktcenterConnector:
+class KontaktcenterConnector(BatchedCaseSource):
     """The contact centre's case system through `GET /api/cases` and `GET /api/eventlog`."""
+
+    default_info = INFO
+    default_page_size = PAGE_SIZE
 
     def __init__(
         self,
@@ -121,34 +119,20 @@ class KontaktcenterConnector:
         page_size: int = PAGE_SIZE,
         log_page_size: int = LOG_PAGE_SIZE,
     ) -> None:
-        self.system = info
-        self._client = client
-        self._cache = cache
-        self._page_size = page_size
+        super().__init__(client, info, cache=cache, page_size=page_size)
         self._log_page_size = log_page_size
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`GET /api/cases?contact=a,b,..` (offset paging)."""
-        keys = paging.unique_keys(personal_numbers, lambda k: k.isdigit() and len(k) == 12)
-        return paging.capped(await paging.gather_chunks(keys, self._search("contact")))
+        return await self._batched(personal_numbers, twelve_digits, self._search("contact"))
 
     async def cases_by_ids(self, local_ids: Sequence[str]) -> list[Case]:
         """`GET /api/cases?id=..` for the ids not in the cache."""
-        keys = paging.unique_keys(local_ids, _plausible)
-        fetch = self._search("id")
-        found = await paging.cached_by_id(
-            self._cache,
-            f"{self.system.id}:case:",
-            keys,
-            lambda ids: paging.gather_chunks(ids, fetch),
-            CASE_TTL,
-        )
-        return paging.capped(found)
+        return await self._cached_by_id(local_ids, plausible_listed_key, self._search("id"))
 
     async def cases_by_numbers(self, numbers: Sequence[str]) -> list[Case]:
         """`GET /api/cases?reference=..` (case reference or main reference)."""
-        keys = paging.unique_keys(numbers, _plausible)
-        return paging.capped(await paging.gather_chunks(keys, self._search("reference")))
+        return await self._batched(numbers, plausible_listed_key, self._search("reference"))
 
     async def changed_cases(self, since: datetime, until: datetime) -> list[Case]:
         """`GET /api/eventlog?since=&until=` (then `after=<watermark>`) to the end of the
@@ -166,9 +150,8 @@ class KontaktcenterConnector:
         seen: dict[str, None] = {}
         watermark: int | None = None
         for _ in range(paging.MAX_SYNC_PAGES):
-            response = await self._client.request("GET", EVENTLOG, params=params)
-            with contract_errors(self.system.id):
-                case_ids, next_mark, more = read_log_page(response.json(), watermark)
+            read = functools.partial(read_log_page, after=watermark)
+            case_ids, next_mark, more = await self._get(EVENTLOG, params, read)
             seen.update(dict.fromkeys(case_ids))
             if not more:
                 return list(seen)
@@ -176,13 +159,13 @@ class KontaktcenterConnector:
             params = {"after": next_mark, "until": _iso(until), "max": self._log_page_size}
         raise UpstreamContractError(self.system.id)
 
-    def _search(self, name: str) -> Callable[[Sequence[str]], Awaitable[list[Case]]]:
+    def _search(self, name: str) -> paging.Fetch:
         async def fetch(keys: Sequence[str]) -> list[Case]:
             async def page(offset: int) -> tuple[list[Case], int]:
                 params = {name: ",".join(keys), "offset": offset, "limit": self._page_size}
-                response = await self._client.request("GET", CASES, params=params)
-                with contract_errors(self.system.id):
-                    return read_case_page(response.json(), offset, self.system.id)
+                return await self._get(
+                    CASES, params, lambda body: read_case_page(body, offset, self.system.id)
+                )
 
             return await paging.follow_offsets(self.system.id, page)
 
@@ -190,9 +173,7 @@ class KontaktcenterConnector:
 
 
 def _iso(at: datetime) -> str:
-    if at.tzinfo is None:
-        raise ValueError("change windows need timezone-aware datetimes")
-    return at.isoformat()
+    return require_aware(at).isoformat()
 
 
 # --- upstream shapes: the page envelopes -------------------------------------------------------

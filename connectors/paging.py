@@ -31,6 +31,9 @@ MAX_SYNC_PAGES = 2000
 #: Keys per upstream request (the REST systems accept at most 200).
 BATCH_LIMIT = 200
 
+#: One upstream search for a chunk of at most `BATCH_LIMIT` keys, every page.
+Fetch = Callable[[Sequence[str]], Awaitable[list[Case]]]
+
 
 def is_personal_number(key: str) -> bool:
     """Twelve ASCII digits: anything else cannot be a key in a person index."""
@@ -46,9 +49,7 @@ def chunks(keys: Sequence[str], size: int = BATCH_LIMIT) -> list[Sequence[str]]:
     return [keys[i : i + size] for i in range(0, len(keys), size)]
 
 
-async def gather_chunks(
-    keys: Sequence[str], fetch: Callable[[Sequence[str]], Awaitable[list[Case]]]
-) -> list[Case]:
+async def gather_chunks(keys: Sequence[str], fetch: Fetch) -> list[Case]:
     """One `fetch` per chunk of at most `BATCH_LIMIT` keys, in parallel; unique cases."""
     if not keys:
         return []
@@ -133,7 +134,7 @@ async def cached_by_id(
     cache: BaseCache | None,
     prefix: str,
     ids: Sequence[str],
-    fetch: Callable[[Sequence[str]], Awaitable[list[Case]]],
+    fetch: Fetch,
     ttl: int,
 ) -> list[Case]:
     """Cases by local id: hits from `cache` (keys `prefix + id`), the rest in one `fetch`.

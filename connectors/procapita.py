@@ -13,15 +13,15 @@ record that lost its flag upstream still fails closed.
 
 from __future__ import annotations
 
+import functools
 import xml.etree.ElementTree as ET
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from aiocache.base import BaseCache
-
 from . import paging
+from .batched import BatchedCaseSource, plausible_key, require_aware
 from .domain import (
     Case,
     CaseEvent,
@@ -38,7 +38,7 @@ from .domain import (
     SystemKind,
     Unit,
 )
-from .http import UpstreamClient, contract_errors
+from .http import contract_errors
 from .soap import SoapService, XmlReader, parse_bool
 
 INFO = SystemInfo("procapita", "Procapita socialtjänst", SystemKind.BUSINESS)
@@ -47,7 +47,6 @@ NS = "urn:procapita:arende:ws:1"
 ACTION_PREFIX = f"{NS}/"
 TIME_FORMAT = "%Y%m%dT%H%M%S"
 DEFAULT_PAGE_SIZE = 200
-CASE_TTL = 30
 SECRECY_GROUND = "OSL 26 kap. 1 §"
 LINK = "https://etjanster.exempelby.se/socialtjanst/arende/{}"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -103,46 +102,30 @@ COLLABORATIONS = {
 }
 
 
-class ProcapitaConnector:
+class ProcapitaConnector(BatchedCaseSource):
     """Social-services cases from Procapita's case service."""
 
-    def __init__(
-        self,
-        client: UpstreamClient,
-        info: SystemInfo = INFO,
-        *,
-        cache: BaseCache | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> None:
-        self.system = info
-        self._soap = SoapService(client, PATH, NS, ACTION_PREFIX)
-        self._cache = cache
-        self._page_size = page_size
+    default_info = INFO
+    default_page_size = DEFAULT_PAGE_SIZE
+
+    @functools.cached_property
+    def _soap(self) -> SoapService:
+        return SoapService(self._client, PATH, NS, ACTION_PREFIX)
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`HamtaArendenForPersoner` with every personal number."""
-        keys = paging.unique_keys(personal_numbers, paging.is_personal_number)
         fetch = self._search("HamtaArendenForPersoner", "Personnummer")
-        return paging.capped(await paging.gather_chunks(keys, fetch))
+        return await self._batched(personal_numbers, paging.is_personal_number, fetch)
 
     async def cases_by_ids(self, local_ids: Sequence[str]) -> list[Case]:
         """`HamtaArenden` with every Procapita ärende id not in the cache."""
-        keys = paging.unique_keys(local_ids, _plausible)
         fetch = self._search("HamtaArenden", "ArendeId")
-        found = await paging.cached_by_id(
-            self._cache,
-            f"{self.system.id}:case:",
-            keys,
-            lambda ids: paging.gather_chunks(ids, fetch),
-            CASE_TTL,
-        )
-        return paging.capped(found)
+        return await self._cached_by_id(local_ids, plausible_key, fetch)
 
     async def cases_by_numbers(self, numbers: Sequence[str]) -> list[Case]:
         """`HamtaArendenForDiarienummer` (dnr or huvuddnr)."""
-        keys = paging.unique_keys(numbers, _plausible)
         fetch = self._search("HamtaArendenForDiarienummer", "Diarienummer")
-        return paging.capped(await paging.gather_chunks(keys, fetch))
+        return await self._batched(numbers, plausible_key, fetch)
 
     async def changed_cases(self, since: datetime, until: datetime) -> list[Case]:
         """`HamtaAndradeArenden` for [since, until), following `Fortsattning`.
@@ -164,9 +147,7 @@ class ProcapitaConnector:
         found = await paging.follow_cursor(self.system.id, page, paging.MAX_SYNC_PAGES)
         return paging.unique_cases(found)
 
-    def _search(
-        self, operation: str, field: str
-    ) -> Callable[[Sequence[str]], Awaitable[list[Case]]]:
+    def _search(self, operation: str, field: str) -> paging.Fetch:
         async def fetch(keys: Sequence[str]) -> list[Case]:
             response = await self._soap.call(operation, [(field, k) for k in keys])
             with contract_errors(self.system.id):
@@ -255,10 +236,6 @@ class ProcapitaConnector:
 _READ = XmlReader(NS)
 
 
-def _plausible(key: str) -> bool:
-    return bool(key) and len(key) <= 64
-
-
 def _unit(el: ET.Element, code: str, name: str) -> Unit:
     return Unit(_READ.attr(el, code), _READ.attr(el, name))
 
@@ -272,6 +249,4 @@ def _time(raw: str) -> datetime:
 
 
 def _local(at: datetime) -> str:
-    if at.tzinfo is None:
-        raise ValueError("change windows need timezone-aware datetimes")
-    return at.astimezone(STOCKHOLM).strftime(TIME_FORMAT)
+    return require_aware(at).astimezone(STOCKHOLM).strftime(TIME_FORMAT)

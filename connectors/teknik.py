@@ -8,15 +8,14 @@ The mapping tables below are the contract.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from aiocache.base import BaseCache
-
 from . import jsonread as j
 from . import paging
+from .batched import BatchedCaseSource, plausible_listed_key, require_aware
 from .domain import (
     Case,
     CaseEvent,
@@ -33,15 +32,12 @@ from .domain import (
     SystemKind,
     Unit,
 )
-from .http import UpstreamClient, contract_errors
 
 INFO = SystemInfo("teknik", "Felanmälan, tekniska förvaltningen", SystemKind.BUSINESS)
 
 REPORTS = "/felanmalningar"
 CHANGED = "/felanmalningar/andrade"
 PAGE_SIZE = 500
-#: How long a fault report fetched by id is served from the cache.
-CASE_TTL = 30
 LINK = "https://etjanster.exempelby.se/felanmalan/{id}"
 
 STATUS: dict[str, CaseStatus] = {
@@ -96,56 +92,31 @@ COLLABORATION: dict[str, CollaborationKind] = {
 }
 
 
-def _plausible(key: str) -> bool:
-    # the system also splits values at commas; such keys cannot exist there
-    return bool(key) and "," not in key and len(key) <= 64
-
-
-class TeknikConnector:
+class TeknikConnector(BatchedCaseSource):
     """The fault-report system (TN) through `GET /felanmalningar...`."""
 
-    def __init__(
-        self,
-        client: UpstreamClient,
-        info: SystemInfo = INFO,
-        *,
-        cache: BaseCache | None = None,
-        page_size: int = PAGE_SIZE,
-    ) -> None:
-        self.system = info
-        self._client = client
-        self._cache = cache
-        self._page_size = page_size
+    default_info = INFO
+    default_page_size = PAGE_SIZE
+    # the system splits repeated values at commas too, hence `plausible_listed_key`
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`GET /felanmalningar?pnr=a&pnr=b..` (offset paging)."""
-        keys = paging.unique_keys(personal_numbers, paging.is_personal_number)
-        return paging.capped(await paging.gather_chunks(keys, self._search("pnr")))
+        return await self._batched(personal_numbers, paging.is_personal_number, self._search("pnr"))
 
     async def cases_by_ids(self, local_ids: Sequence[str]) -> list[Case]:
         """`GET /felanmalningar?ids=..` for the ids not in the cache."""
-        keys = paging.unique_keys(local_ids, _plausible)
-        fetch = self._search("ids")
-        found = await paging.cached_by_id(
-            self._cache,
-            f"{self.system.id}:case:",
-            keys,
-            lambda ids: paging.gather_chunks(ids, fetch),
-            CASE_TTL,
-        )
-        return paging.capped(found)
+        return await self._cached_by_id(local_ids, plausible_listed_key, self._search("ids"))
 
     async def cases_by_numbers(self, numbers: Sequence[str]) -> list[Case]:
         """`GET /felanmalningar?arendenummer=..` (case number or main case number)."""
-        keys = paging.unique_keys(numbers, _plausible)
-        return paging.capped(await paging.gather_chunks(keys, self._search("arendenummer")))
+        return await self._batched(numbers, plausible_listed_key, self._search("arendenummer"))
 
     async def changed_cases(self, since: datetime, until: datetime) -> list[Case]:
         """`GET /felanmalningar/andrade?fran=&till=` (all pages of the window [since, until))."""
         params = {"fran": _local(since), "till": _local(until)}
         return paging.unique_cases(await self._pages(CHANGED, params, paging.MAX_SYNC_PAGES))
 
-    def _search(self, name: str) -> Callable[[Sequence[str]], Awaitable[list[Case]]]:
+    def _search(self, name: str) -> paging.Fetch:
         async def fetch(keys: Sequence[str]) -> list[Case]:
             return await self._pages(REPORTS, {name: list(keys)}, paging.MAX_PAGES)
 
@@ -154,17 +125,13 @@ class TeknikConnector:
     async def _pages(self, path: str, params: dict[str, Any], max_pages: int) -> list[Case]:
         async def page(offset: int) -> tuple[list[Case], int]:
             query = {**params, "offset": offset, "limit": self._page_size}
-            response = await self._client.request("GET", path, params=query)
-            with contract_errors(self.system.id):
-                return read_page(response.json(), self.system.id)
+            return await self._get(path, query, lambda body: read_page(body, self.system.id))
 
         return await paging.follow_offsets(self.system.id, page, max_pages)
 
 
 def _local(at: datetime) -> str:
-    if at.tzinfo is None:
-        raise ValueError("change windows need timezone-aware datetimes")
-    return at.astimezone(j.TZ).isoformat()
+    return require_aware(at).astimezone(j.TZ).isoformat()
 
 
 # --- upstream shape: the page envelope ---------------------------------------------------------
