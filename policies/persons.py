@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from connectors.domain import Person
+from connectors.domain import Case, Person
 
 from .caller import Caller, Role
 from .views import PersonView
@@ -73,3 +73,33 @@ def _may_see(
 
 def _officer_of(caller: Caller, owning_units: Collection[str]) -> bool:
     return caller.role is Role.CASE_OFFICER and any(u in caller.units for u in owning_units)
+
+
+def shields_case(
+    caller: Caller,
+    case: Case,
+    persons: Mapping[str, Person],
+    represented: Collection[str] = (),
+    *,
+    register_answered: bool = True,
+) -> bool:
+    """True when a case must stay invisible because it is about a protected person.
+
+    Protected identity is about whereabouts, and a case tells where a person lives,
+    goes to school or gets care: such a case is shown only to the protected person,
+    whoever represents them, and case officers of the unit that owns it. When the
+    population register did not answer, nobody can tell who is protected, so every
+    case with persons is shielded from everyone else (fail closed).
+    """
+    people = case.persons
+    if not people:
+        return False
+    if caller.role is Role.CASE_OFFICER and case.unit.code in caller.units:
+        return False
+    own = caller.personal_number if caller.role is Role.CITIZEN else None
+    if not register_answered:
+        return not (own is not None and (own in people or people & set(represented)))
+    protected = {p for p in people if (person := persons.get(p)) and person.protected_identity}
+    if not protected:
+        return False
+    return not (own is not None and (own in protected or protected <= set(represented) | {own}))

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from connectors.domain import Case
 from policies.caller import Role
 from policies.disclosure import Disclosure, level
+from policies.persons import shields_case
 from policies.promises import PromiseState, service_promise
 from policies.redact import redact_case
 from policies.relations import Representation, relation_to, representations
@@ -56,9 +57,14 @@ async def views_of(ctx: Context, cases: Iterable[Case], *, operation: str) -> li
     persons = await ctx.loaders.persons(p for case in cases for p in case.persons)
     represented = frozenset(r.personal_number for r in reps)
     views: list[CaseView] = []
+    register_answered = not _register_failed(ctx)
     for case in cases:
         relation = relation_to(ctx.caller, case, reps)
         disclosure = level(ctx.caller, relation, case, policy)
+        if disclosure is not Disclosure.NONE and shields_case(
+            ctx.caller, case, persons, represented, register_answered=register_answered
+        ):
+            disclosure = Disclosure.NONE
         view = (
             redact_case(case, disclosure, ctx.caller, persons, policy, represented=represented)
             if disclosure is not Disclosure.NONE
@@ -69,6 +75,11 @@ async def views_of(ctx: Context, cases: Iterable[Case], *, operation: str) -> li
             views.append(view)
             _remember_promise(ctx, case)
     return views
+
+
+def _register_failed(ctx: Context) -> bool:
+    population = ctx.services.connectors.population
+    return population is None or population.system.id in ctx.failures
 
 
 def impersonal_views(ctx: Context, cases: Iterable[Case]) -> list[CaseView]:

@@ -247,8 +247,12 @@ def mandates(world: World, grantee: str, today: date) -> dict[str, set[str]]:
 
 
 def relation(world: World, pnr: str, case: WorldCase, today: date) -> str:
-    parties = set(case.persons())
-    if pnr in parties:
+    if pnr == case.subject:
+        return "own"
+    # on a confidential case about someone else, having applied gives nothing of its own
+    guarded = case.confidential and case.subject is not None
+    parties = {case.subject} if guarded and case.subject else set(case.persons())
+    if pnr in set(case.persons()) and not guarded:
         return "own"
     if children(world, pnr, today) & parties:
         return "child"
@@ -386,7 +390,7 @@ CASE_KINDS = (
             "EDU-ELEVHALSA case",
         ),
         ("subject", "applicant"),
-        {"citizen_subject": "own", "citizen_applicant": "own"},
+        {"citizen_subject": "own", "citizen_applicant": "child"},
     ),
     CaseKind(
         "social_principal_in_scope",
@@ -625,7 +629,27 @@ class Check:
         rel = (
             relation(self.world, self.caller.pnr, case, self.today) if self.caller.pnr else "other"
         )
-        return expected_level(self.caller, case, rel, self.policy)
+        found = expected_level(self.caller, case, rel, self.policy)
+        return N if found > N and self.shielded(case) else found
+
+    def shielded(self, case: WorldCase) -> bool:
+        """A case about a protected person: only they, their representatives and the
+        owning unit's case officers may see it at all (it tells their whereabouts)."""
+        people = set(case.persons())
+        if self.caller.role == "case_officer" and case.unit in self.caller.units:
+            return False
+        protected = {
+            p for p in people if p in self.world.persons and self.world.persons[p].protected
+        }
+        if not protected:
+            return False
+        own = self.caller.pnr if self.caller.role == "citizen" else None
+        if own is None:
+            return True
+        return not (
+            own in protected
+            or protected <= represented(self.world, self.caller, self.today) | {own}
+        )
 
     def fail(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}")

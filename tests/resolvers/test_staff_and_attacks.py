@@ -351,3 +351,35 @@ async def test_staff_must_give_a_purpose_to_read_a_case(gateway: Any, role: str)
         f'{{ casesByNumber(caseNumber: "{number}", purpose: "Samtal") {{ title }} }}', token=token
     )
     assert given["data"]["casesByNumber"][0]["title"]
+
+
+async def test_a_protected_childs_case_cannot_be_read_by_case_number(gateway: Any) -> None:
+    number = _case(personas.SARA_CHILD_FORSKOLA).number
+    query = (
+        '{ casesByNumber(caseNumber: "NUMBER", purpose: "Samtal") { caseNumber events { edges { node { summary } } } } }'
+    ).replace("NUMBER", number)
+    for token in (gateway.token("contact_centre"), gateway.token("case_officer", units=["SN"])):
+        assert await gateway.query(query, token=token) == {"data": {"casesByNumber": []}}
+    owning = await gateway.query(query, token=gateway.token("case_officer", units=["BUN"]))
+    assert [c["caseNumber"] for c in owning["data"]["casesByNumber"]] == [number]
+    mother = await gateway.query(
+        query.replace(', purpose: "Samtal"', ""), token=gateway.token("citizen", personas.SARA)
+    )
+    assert [c["caseNumber"] for c in mother["data"]["casesByNumber"]] == [number]
+
+
+async def test_without_the_population_register_staff_see_no_case_about_a_person(
+    gateway: Any,
+) -> None:
+    await gateway.faults("folkbokforing", down=True)
+    number = _case(personas.KALLE_BYGGLOV).number
+    query = '{ casesByNumber(caseNumber: "NUMBER", purpose: "Samtal") { caseNumber } }'.replace(
+        "NUMBER", number
+    )
+    body = await gateway.query(query, token=gateway.token("contact_centre"))
+    assert body["data"] == {"casesByNumber": []}
+    assert {"code": "UPSTREAM_UNAVAILABLE", "system": "folkbokforing"} in [
+        e["extensions"] for e in body["errors"]
+    ]
+    own_unit = await gateway.query(query, token=gateway.token("case_officer", units=["BN"]))
+    assert [c["caseNumber"] for c in own_unit["data"]["casesByNumber"]] == [number]
