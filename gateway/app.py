@@ -17,7 +17,10 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from connectors.registry import Connectors, open_connectors
 from policies.caller import Caller
@@ -35,6 +38,13 @@ from .trust import build_validator
 from .webhooks import eservice_webhook
 
 log = logging.getLogger("knutpunkt")
+
+PARSE_FAILED, VALIDATION_FAILED = "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"
+TOO_DEEP = {
+    "errors": [
+        {"message": "Begäran är för djupt nästlad.", "extensions": {"code": "REQUEST_TOO_DEEP"}}
+    ]
+}
 
 
 @dataclass
@@ -54,6 +64,26 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
     def __init__(self, state: AppState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except RecursionError:
+            # a JSON body nested beyond what the parser recurses into: the caller's fault
+            await JSONResponse(TOO_DEEP, status_code=400)(scope, receive, send)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """Every error carries a code, also those raised before execution (parse errors)."""
+        response = await super().process_result(request, result)
+        errors: list[dict[str, Any]] = response.get("errors") or []  # type: ignore[assignment]
+        for error in errors:
+            extensions: dict[str, Any] = error.setdefault("extensions", {})
+            if "code" not in extensions:
+                syntax = str(error.get("message", "")).startswith("Syntax Error")
+                extensions["code"] = PARSE_FAILED if syntax else VALIDATION_FAILED
+        return response
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         services = self._state.services

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from connectors import domain
+from connectors.errors import ValidationError
 from policies.redact import person_view
 from policies.relations import Representation as RepresentationData
 from policies.views import CaseView, PersonView
@@ -99,6 +100,12 @@ class CitizenView:
     ) -> CaseEventConnection:
         events = newest_first(self.views)
         if since is not None:
+            if since.tzinfo is None:
+                raise ValidationError(
+                    "Ange tiden med tidszon, t.ex. 2026-03-11T09:30:00+01:00.",
+                    code="INVALID_DATETIME",
+                    field="since",
+                )
             cut: datetime = since
             events = [ev for ev in events if ev[0].occurred_at >= cut]
         return CaseEventConnection.of(events, first, after)

@@ -383,3 +383,23 @@ async def test_without_the_population_register_staff_see_no_case_about_a_person(
     ]
     own_unit = await gateway.query(query, token=gateway.token("case_officer", units=["BN"]))
     assert [c["caseNumber"] for c in own_unit["data"]["casesByNumber"]] == [number]
+
+
+async def test_odd_bodies_and_times_get_coded_errors(gateway: Any) -> None:
+    deep = b'{"query": "{ viewer { role } }", "variables": ' + b"[" * 30000 + b"]" * 30000 + b"}"
+    response = await gateway.client.post(
+        "/graphql", content=deep, headers={"content-type": "application/json"}
+    )
+    assert response.status_code in (400, 413)
+    assert response.json()["errors"][0]["extensions"]["code"] in (
+        "REQUEST_TOO_DEEP",
+        "REQUEST_TOO_LARGE",
+    )
+    naive = await gateway.query(
+        '{ myPages { events(since: "2026-01-01T00:00:00") { totalCount } } }',
+        token=gateway.token("citizen", personas.KALLE),
+    )
+    assert _codes(naive) == ["INVALID_DATETIME"]
+    many = "{ " + " ".join(f"a{i}: __typename" for i in range(1500)) + " }"
+    assert _codes(await gateway.query(many)) != []
+    assert all(_codes(await gateway.query(many)))
