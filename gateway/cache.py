@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 from aiocache import RedisCache, SimpleMemoryCache
 from aiocache.base import BaseCache
-from aiocache.serializers import PickleSerializer
 
+from .cache_codec import DomainSerializer
 from .settings import SettingsError
 
 NAMESPACE = "knutpunkt"
@@ -36,7 +36,7 @@ def build_cache(url: str) -> BaseCache:
             password=parts.password,
             ssl=parts.scheme == "rediss",
             namespace=NAMESPACE,
-            serializer=PickleSerializer(),
+            serializer=DomainSerializer(),
             create_connection_timeout=2,
             connection_pool_kwargs={"socket_timeout": 2},
             timeout=None,
