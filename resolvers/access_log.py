@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import strawberry
 
 from connectors.errors import GatewayError
@@ -17,12 +19,25 @@ class AccessLogUnavailable(GatewayError):
     code = "AUDIT_UNAVAILABLE"
 
 
+@strawberry.enum(description="What came of a look at the data.")
+class AccessOutcome(enum.Enum):
+    ALLOWED = "ALLOWED"
+    "The data was shown."
+    DENIED = "DENIED"
+    "The caller asked but the policy withheld the data."
+    NOT_FOUND = "NOT_FOUND"
+    "The caller asked but nothing could be shown (e.g. protected identity)."
+
+
 @strawberry.type
 class AccessLogEntry:
     at: DateTime
     actor_role: Role
     actor_unit: Unit | None
     purpose: str
+    outcome: AccessOutcome = strawberry.field(
+        default=AccessOutcome.ALLOWED, description="Whether the data was shown or withheld."
+    )
 
 
 @strawberry.type
@@ -61,6 +76,7 @@ async def my_access_log(ctx: Context, first: int | None, after: str | None) -> A
                 if entry.actor_unit
                 else None,
                 purpose=entry.purpose,
+                outcome=AccessOutcome(str(entry.outcome.value)),
             ),
         )
         for cursor, entry in page.entries

@@ -403,3 +403,16 @@ async def test_odd_bodies_and_times_get_coded_errors(gateway: Any) -> None:
     many = "{ " + " ".join(f"a{i}: __typename" for i in range(1500)) + " }"
     assert _codes(await gateway.query(many)) != []
     assert all(_codes(await gateway.query(many)))
+
+
+async def test_a_protected_person_sees_the_withheld_lookup_in_her_access_log(gateway: Any) -> None:
+    await gateway.query(
+        LOOKUP, {"pnr": personas.SARA, "purpose": "Nyfiken"}, gateway.token("contact_centre")
+    )
+    log = await gateway.query(
+        "{ myAccessLog { edges { node { actorRole purpose outcome } } } }",
+        token=gateway.token("citizen", personas.SARA),
+    )
+    assert log["data"]["myAccessLog"]["edges"] == [
+        {"node": {"actorRole": "CONTACT_CENTRE", "purpose": "Nyfiken", "outcome": "DENIED"}}
+    ]
