@@ -29,7 +29,7 @@ from resolvers.context import Context, Services
 from resolvers.schema import build_schema
 
 from .audit_sink import AuditSink
-from .auth import KnutpunktAuthBackend, auth_error_response, caller_of
+from .auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
 from .cache import open_cache
 from .limits import BodyLimit
 from .replica import open_replica

@@ -14,13 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.auth import (
-    ClaimNames,
-    KnutpunktAuthBackend,
-    TokenValidator,
-    auth_error_response,
-    caller_of,
-)
+from gateway.auth import ClaimNames, TokenValidator
+from gateway.auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
 from gateway.issuer import DemoIssuer
 
 GENERIC_401 = {
