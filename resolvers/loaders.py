@@ -12,13 +12,13 @@ import functools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
-from strawberry.dataloader import DataLoader
-
 from connectors.base import CaseSource
 from connectors.domain import Case, Custody, Mandate, Person
 from connectors.errors import UpstreamError
 from connectors.http import at_deadline
 from connectors.registry import Connectors
+
+from .batching import BatchLoader
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -44,9 +44,9 @@ class Loaders:
         self._connectors = connectors
         self._failures = failures
         self._deadline = deadline
-        self.cases_for_person: dict[str, DataLoader[str, list[Case]]] = {}
-        self.case_by_id: dict[str, DataLoader[str, Case | None]] = {}
-        self.cases_by_number: dict[str, DataLoader[str, list[Case]]] = {}
+        self.cases_for_person: dict[str, BatchLoader[str, list[Case]]] = {}
+        self.case_by_id: dict[str, BatchLoader[str, Case | None]] = {}
+        self.cases_by_number: dict[str, BatchLoader[str, list[Case]]] = {}
         for system_id, source in connectors.case_sources.items():
             self.cases_for_person[system_id] = self._loader(
                 system_id, functools.partial(_by_person, source), _no_lists
@@ -58,9 +58,9 @@ class Loaders:
                 system_id, functools.partial(_by_number, source), _no_lists
             )
         population, mandates = connectors.population, connectors.mandates
-        self.person: DataLoader[str, Person | None] | None = None
-        self.custody: DataLoader[str, list[Custody]] | None = None
-        self.mandates: DataLoader[str, list[Mandate]] | None = None
+        self.person: BatchLoader[str, Person | None] | None = None
+        self.custody: BatchLoader[str, list[Custody]] | None = None
+        self.mandates: BatchLoader[str, list[Mandate]] | None = None
         if population is not None:
             pid = population.system.id
 
@@ -88,7 +88,7 @@ class Loaders:
         system_id: str,
         fetch: Callable[[Sequence[K]], Awaitable[list[V]]],
         empty: Callable[[Sequence[K]], list[V]],
-    ) -> DataLoader[K, V]:
+    ) -> BatchLoader[K, V]:
         async def batch(keys: list[K]) -> list[V]:
             if system_id in self._failures:
                 return empty(keys)  # don't knock again on a door that just failed
@@ -99,7 +99,7 @@ class Loaders:
                 self._failures.record(exc)
                 return empty(keys)
 
-        return DataLoader(load_fn=batch, max_batch_size=200)
+        return BatchLoader(batch, max_batch_size=200)
 
     # --- conveniences over all case systems ------------------------------------------------
 

@@ -3,7 +3,6 @@ the per-request DataLoaders and hand every case to the policy layer."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import strawberry
@@ -84,9 +83,10 @@ class Query:
         require_role(ctx.caller, Operation.CITIZEN_LOOKUP)
         pnr = parse_personal_number(personal_number)
         ctx.memo[access.PURPOSE] = validate_purpose(purpose)
-        persons, cases = await asyncio.gather(
-            ctx.loaders.persons([pnr]), ctx.loaders.cases_for_persons([pnr])
-        )
+        # cases first, then everyone they name in one register call: sibling look-ups of
+        # one query (aliases) stay in step and share each upstream call
+        cases = await ctx.loaders.cases_for_persons([pnr])
+        persons = await ctx.loaders.persons([pnr, *(p for c in cases for p in c.persons)])
         person = persons.get(pnr)
         owning = frozenset(c.unit.code for c in cases if c.subject == pnr)
         if person is None or not staff_may_find_person(ctx.caller, person, owning):

@@ -186,3 +186,49 @@ async def test_a_failing_system_gives_partial_data_and_a_coded_error(
     assert {"byggr", "edu", "diarium"} <= systems
     for error in body["errors"]:
         assert "http" not in error["message"] and "Traceback" not in error["message"]
+
+
+def _operation(system: str, request: Any) -> tuple[str, ...]:
+    """What upstream operation a request is: path, SOAP action, RPC method, search parameter."""
+    import json as _json
+
+    rpc = _json.loads(request.content)["method"] if system == "diarium" else ""
+    params = ",".join(
+        sorted(
+            k
+            for k in request.url.params
+            if k not in ("offset", "limit", "page", "pageSize", "perPage", "pageToken")
+        )
+    )
+    return (
+        system,
+        request.method,
+        request.url.path,
+        request.headers.get("soapaction", ""),
+        rpc,
+        params,
+    )
+
+
+async def test_aliased_staff_lookups_with_chains_share_every_upstream_call(gateway: Any) -> None:
+    people = [personas.KALLE, personas.ANNA, personas.BENGT, personas.TOLVAN, personas.LISA]
+    query = (
+        "{ "
+        + " ".join(
+            f'a{i}: citizen(personalNumber: "{p}", purpose: "Samtal") {{ cases {{ edges {{ node {{ chain {{ caseNumber }} }} }} }} }}'
+            for i, p in enumerate(people)
+        )
+        + " }"
+    )
+    token = gateway.token("contact_centre")
+    await gateway.query("{ viewer { role } }", token=token)
+    gateway.reset_counts()
+    body = await gateway.query(query, token=token)
+    assert "errors" not in body, body
+    counts: dict[tuple[str, ...], int] = {}
+    for system, transport in gateway.transports.items():
+        for request in transport.requests:
+            if request.url.path != "/oauth/token":
+                key = _operation(system, request)
+                counts[key] = counts.get(key, 0) + 1
+    assert counts and max(counts.values()) == 1, {k: v for k, v in counts.items() if v > 1}
