@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 K = TypeVar("K")
 V = TypeVar("V")
 
-SETTLE_ITERATIONS = 4
+SETTLE_ITERATIONS = 2
 
 
 class BatchLoader(Generic[K, V]):
