@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from kp_testing import CountingTransport
 from starlette.applications import Starlette
 
 from simulators.world import SYSTEMS
@@ -28,24 +29,6 @@ if TYPE_CHECKING:
 
 REFERENCE_DATE = date.today()
 TEST_SCALE = 0.05
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Forwards to another transport and counts requests per (method, path)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return await self.inner.handle_async_request(request)
-
-    def calls(self, *, exclude_token: bool = True) -> int:
-        return sum(1 for r in self.requests if not (exclude_token and r.url.path == "/oauth/token"))
-
-    def reset(self) -> None:
-        self.requests.clear()
 
 
 @pytest.fixture(scope="session")

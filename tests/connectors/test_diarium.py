@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_testing import CountingTransport as Counting
 
 from connectors import diarium
 from connectors.base import CaseSource
@@ -134,18 +135,6 @@ def make_world() -> w.World:
     return w.World(
         0, date(2025, 6, 1), 0.0, types, {}, [], [], {"diarium": [grant, *per_status, *fillers]}
     )
-
-
-class Counting(httpx.AsyncBaseTransport):
-    """Counts the requests that reach the wrapped transport."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return await self.inner.handle_async_request(request)
 
 
 @pytest.fixture

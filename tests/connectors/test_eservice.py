@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_testing import CountingTransport as Counting
 
 from connectors import eservice as es
 from connectors.base import CaseSource
@@ -215,18 +216,6 @@ CHILD = Case(
         ),
     ),
 )
-
-
-class Counting(httpx.AsyncBaseTransport):
-    """Forwards to another transport and records every request."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return await self.inner.handle_async_request(request)
 
 
 @pytest.fixture

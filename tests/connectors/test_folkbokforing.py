@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_testing import CountingTransport
 
 from connectors import folkbokforing as fb
 from connectors.base import PopulationRegister
@@ -58,16 +59,8 @@ def make_world() -> w.World:
     )
 
 
-class Counting(httpx.AsyncBaseTransport):
-    """Forwards to another transport and records every request."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return await self.inner.handle_async_request(request)
+class Counting(CountingTransport):
+    """Records every request, and which personal numbers each one asked for."""
 
     def asked(self) -> list[list[str]]:
         return [json.loads(r.content)["personnummer"] for r in self.requests]

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_testing import CountingTransport as Counting
 
 from connectors import kontaktcenter as kc
 from connectors.base import CaseSource
@@ -148,18 +149,6 @@ def make_world() -> w.World:
         mandates=[],
         cases={"kontaktcenter": [proposal, secret, *fillers]},
     )
-
-
-class Counting(httpx.AsyncBaseTransport):
-    """Forwards to another transport and records every request."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return await self.inner.handle_async_request(request)
 
 
 @pytest.fixture

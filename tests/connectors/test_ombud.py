@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_testing import CountingTransport as Counting
 
 from connectors import ombud
 from connectors.base import MandateRegister
@@ -53,18 +54,6 @@ def make_world() -> w.World:
 
 F1 = Mandate("F-1", GRETA, KALLE, frozenset({"SN-SABO", "SN-HEMTJANST"}), date(2024, 1, 1), None)
 F2 = Mandate("F-2", LISA, KALLE, frozenset({"BN-BYGGLOV"}), date(2023, 1, 1), date(2023, 12, 31))
-
-
-class Counting(httpx.AsyncBaseTransport):
-    """Forwards to another transport and records every request."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return await self.inner.handle_async_request(request)
 
 
 class RecordingCache(SimpleMemoryCache):  # type: ignore[misc]
