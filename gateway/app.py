@@ -29,9 +29,10 @@ from resolvers.context import Context, Services
 from resolvers.schema import build_schema
 
 from .audit_sink import AuditSink
-from .auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
+from .auth_backend import KnutpunktAuthBackend, RefusalLog, auth_error_response, caller_of
 from .cache import open_cache
 from .limits import BodyLimit
+from .metrics import Counters
 from .replica import open_replica
 from .settings import Settings
 from .trust import build_validator
@@ -56,6 +57,7 @@ class AppState:
     connectors: Connectors = field(default_factory=Connectors)
     ready: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    counters: Counters = field(default_factory=Counters)
 
 
 class KnutpunktGraphQL(GraphQL[Context, None]):
@@ -169,6 +171,7 @@ def create_app(
             f'knutpunkt_upstream_healthy{{system="{s}"}} {int(state.connectors.healthy(s))}'
             for s in sorted(calls)
         ]
+        lines += state.counters.render()
         return PlainTextResponse("\n".join(lines) + "\n")
 
     async def root(request: Request) -> Response:
@@ -190,7 +193,10 @@ def create_app(
             Middleware(BodyLimit, max_bytes=gw.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware,
-                backend=KnutpunktAuthBackend(validator),
+                backend=KnutpunktAuthBackend(
+                    validator,
+                    RefusalLog(state.counters, settings.oidc.refusal_log_per_minute),
+                ),
                 on_error=auth_error_response,
             ),
         ],

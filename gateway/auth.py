@@ -22,12 +22,12 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 import httpx
 from joserfc import jwt
-from joserfc.errors import ClaimError, JoseError, SecurityWarning
+from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, SecurityWarning
 from joserfc.jwk import Key, KeySet
 from joserfc.jws import JWSRegistry
 
@@ -59,6 +59,28 @@ COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 #: change how the token is read (`crit` extensions, unencoded payloads): all refused
 REFUSED_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit", "b64"})
 MAX_KID = 256
+#: `typ` header values of access tokens (RFC 9068), compared case-insensitively
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+#: payload `typ` claims some IdPs (Keycloak) put in tokens that are not access tokens
+NON_ACCESS_TYP_CLAIMS = frozenset({"id", "refresh", "offline", "logout"})
+#: claims only ID tokens carry (OpenID Connect Core 1.0, 2 and 3.1.3.6)
+ID_TOKEN_CLAIMS = frozenset({"nonce", "at_hash", "c_hash", "auth_time"})
+#: the reason codes of refused tokens, for logs and metrics
+REFUSAL_KINDS = (
+    "malformed",
+    "header",
+    "algorithm",
+    "untrusted_issuer",
+    "unknown_key",
+    "signature",
+    "expired",
+    "not_yet_valid",
+    "audience",
+    "token_type",
+    "lifetime",
+    "claims",
+    "scheme",
+)
 
 
 class InvalidToken(GatewayError):
@@ -66,9 +88,11 @@ class InvalidToken(GatewayError):
 
     code = "UNAUTHENTICATED"
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, kind: str = "malformed") -> None:
         super().__init__("Ogiltig eller utgången inloggning.")
         self.reason = reason
+        #: a short reason code for logs and metrics (`REFUSAL_KINDS`), never token content
+        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +104,9 @@ class TrustedIssuer:
     jwks_url: str | None
     keys: KeySet | None = None
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+    #: also accept `typ` "JWT" or no `typ` (IdPs that issue access tokens so); ID and
+    #: refresh tokens are still told apart by their claims
+    plain_jwt: bool = False
 
     def __post_init__(self) -> None:
         if not self.issuer or not self.audience:
@@ -135,7 +162,9 @@ class TokenValidator:
         jwks: JwksSettings | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        max_lifetime: int = 3600,
     ) -> None:
+        self._max_lifetime = max_lifetime
         self._issuers = {issuer.issuer: issuer for issuer in issuers}
         if len(self._issuers) != len(issuers):
             raise ValueError("an issuer is configured twice")
@@ -162,6 +191,7 @@ class TokenValidator:
             now=int(self._clock()),
             leeway=self._leeway,
         )
+        check_access_token(parts.typ, claims, issuer, self._max_lifetime)
         return self._caller(claims, issuer)
 
     async def __aenter__(self) -> TokenValidator:
@@ -179,21 +209,23 @@ class TokenValidator:
         iss = parts.claims.get("iss")
         issuer = self._issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
-            raise InvalidToken(f"untrusted issuer {str(iss)[:80]!r}")
+            raise InvalidToken(f"untrusted issuer {str(iss)[:80]!r}", "untrusted_issuer")
         if parts.alg not in issuer.algorithms:
-            raise InvalidToken(f"algorithm {parts.alg} not allowed for {issuer.issuer}")
+            raise InvalidToken(
+                f"algorithm {parts.alg} not allowed for {issuer.issuer}", "algorithm"
+            )
         return issuer
 
     async def _key_for(self, issuer: TrustedIssuer, parts: TokenParts) -> Key:
         if issuer.keys is not None:
             key = find_key(issuer.keys, parts.kid, parts.alg)
             if key is None:
-                raise InvalidToken(f"no key of {issuer.issuer} for the token's kid")
+                raise InvalidToken(f"no key of {issuer.issuer} for the token's kid", "unknown_key")
             return key
         try:
             return await self._cache_for(issuer).key(parts.kid, parts.alg)
         except JwksError as exc:
-            raise InvalidToken(f"{issuer.issuer}: {exc.reason}") from exc
+            raise InvalidToken(f"{issuer.issuer}: {exc.reason}", "unknown_key") from exc
 
     def _cache_for(self, issuer: TrustedIssuer) -> JwksCache:
         cache = self._caches.get(issuer.issuer)
@@ -216,14 +248,14 @@ class TokenValidator:
     def _caller(self, claims: Mapping[str, Any], issuer: TrustedIssuer) -> Caller:
         subject = claims["sub"]
         if len(subject) > MAX_SUBJECT:
-            raise InvalidToken("sub too long")
+            raise InvalidToken("sub too long", "claims")
         raw_role = claims.get(self._claims.role)
         role = ROLE_CLAIM_VALUES.get(raw_role) if isinstance(raw_role, str) else None
         if role is None:
-            raise InvalidToken("missing or unknown role")
+            raise InvalidToken("missing or unknown role", "claims")
         name = claims.get(self._claims.name)
         if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
-            raise InvalidToken("malformed name")
+            raise InvalidToken("malformed name", "claims")
         if role is Role.CITIZEN:
             return Caller(
                 role=role,
@@ -243,11 +275,11 @@ class TokenValidator:
     def _personal_number(self, claims: Mapping[str, Any]) -> str:
         raw = claims.get(self._claims.personal_number)
         if not isinstance(raw, str):
-            raise InvalidToken("citizen token without a personal number")
+            raise InvalidToken("citizen token without a personal number", "claims")
         try:
             return parse_personal_number(raw)
         except ValidationError as exc:
-            raise InvalidToken("citizen token with an invalid personal number") from exc
+            raise InvalidToken("citizen token with an invalid personal number", "claims") from exc
 
     def _units(self, claims: Mapping[str, Any], role: Role) -> frozenset[str]:
         raw = claims.get(self._claims.units)
@@ -259,7 +291,7 @@ class TokenValidator:
             or not least <= len(raw) <= MAX_UNITS
             or not all(isinstance(unit, str) and UNIT_CODE.match(unit) for unit in raw)
         ):
-            raise InvalidToken("staff token without a list of unit codes")
+            raise InvalidToken("staff token without a list of unit codes", "claims")
         return frozenset(raw)
 
 
@@ -270,6 +302,7 @@ class TokenParts:
     alg: str
     kid: str | None
     claims: Mapping[str, Any]
+    typ: str | None = None
 
 
 def parse_compact(token: str) -> TokenParts:
@@ -285,16 +318,51 @@ def parse_compact(token: str) -> TokenParts:
     if not isinstance(alg, str):
         raise InvalidToken("no alg")
     if alg.lower() == "none" or alg.upper().startswith("HS"):
-        raise InvalidToken(f"refused algorithm {alg[:10]!r}")
+        raise InvalidToken(f"refused algorithm {alg[:10]!r}", "algorithm")
     if alg not in ALG_KEY_TYPES:
-        raise InvalidToken(f"unsupported algorithm {alg[:10]!r}")
+        raise InvalidToken(f"unsupported algorithm {alg[:10]!r}", "algorithm")
     refused = REFUSED_HEADERS & set(header)
     if refused:
-        raise InvalidToken(f"refused header members {sorted(refused)}")
+        raise InvalidToken(f"refused header members {sorted(refused)}", "header")
     kid = header.get("kid")
     if kid is not None and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID):
-        raise InvalidToken("malformed kid")
-    return TokenParts(alg=alg, kid=kid, claims=claims)
+        raise InvalidToken("malformed kid", "header")
+    typ = header.get("typ")
+    if typ is not None and not isinstance(typ, str):
+        raise InvalidToken("malformed typ", "header")
+    return TokenParts(alg=alg, kid=kid, claims=claims, typ=typ)
+
+
+def check_access_token(
+    typ: str | None, claims: Mapping[str, Any], issuer: TrustedIssuer, max_lifetime: int
+) -> None:
+    """Only access tokens open the API (not ID or refresh tokens of the same issuer), and
+    only for at most `max_lifetime` seconds from their issue (`exp - iat`)."""
+    if typ is None or typ.lower() not in ACCESS_TOKEN_TYPES:
+        if not issuer.plain_jwt or (typ is not None and typ.upper() != "JWT"):
+            raise InvalidToken(f"typ {str(typ)[:20]!r} is not an access token", "token_type")
+        payload_typ = claims.get("typ")
+        if isinstance(payload_typ, str) and payload_typ.lower() in NON_ACCESS_TYP_CLAIMS:
+            raise InvalidToken(f"typ claim {payload_typ[:20]!r}", "token_type")
+        if ID_TOKEN_CLAIMS & set(claims):
+            raise InvalidToken("claims of an ID token", "token_type")
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not _is_time(iat) or not _is_time(exp):
+        raise InvalidToken("no numeric iat and exp", "lifetime")
+    if exp - iat > max_lifetime:
+        raise InvalidToken(f"lifetime {int(exp - iat)} s over {max_lifetime} s", "lifetime")
+
+
+def _is_time(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _claim_kind(exc: ClaimError) -> str:
+    if isinstance(exc, ExpiredTokenError):
+        return "expired"
+    return {"nbf": "not_yet_valid", "iat": "not_yet_valid", "aud": "audience"}.get(
+        exc.claim, "claims"
+    )
 
 
 def _json_object(segment: str, what: str) -> dict[str, Any]:
@@ -327,9 +395,13 @@ def verify_signature_and_claims(
             sub={"essential": True},
         ).validate(claims)
     except ClaimError as exc:
-        raise InvalidToken(f"{exc.error}({exc.claim}): {exc.description}") from exc
+        raise InvalidToken(
+            f"{exc.error}({exc.claim}): {exc.description}", _claim_kind(exc)
+        ) from exc
     except JoseError as exc:
-        raise InvalidToken(f"{exc.error or type(exc).__name__}: {exc.description}") from exc
+        raise InvalidToken(
+            f"{exc.error or type(exc).__name__}: {exc.description}", "signature"
+        ) from exc
     except (ValueError, TypeError) as exc:
-        raise InvalidToken(f"unverifiable token ({type(exc).__name__})") from exc
+        raise InvalidToken(f"unverifiable token ({type(exc).__name__})", "signature") from exc
     return claims

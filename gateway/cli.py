@@ -203,7 +203,13 @@ def _token(args: argparse.Namespace) -> int:
     from .issuer import token_main
 
     settings = load_settings(None)
-    return token_main(args.rest, sys.stdout, sys.stderr, key_file=settings.demo.key_file or None)
+    return token_main(
+        args.rest,
+        sys.stdout,
+        sys.stderr,
+        key_file=settings.demo.key_file or None,
+        max_ttl=settings.oidc.max_token_lifetime_seconds,
+    )
 
 
 def _export_schema(args: argparse.Namespace) -> int:

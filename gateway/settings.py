@@ -60,6 +60,13 @@ class OidcSettings:
     claim_personal_number: str = "https://id.oidc.se/claim/personalIdentityNumber"
     claim_units: str = "units"
     claim_name: str = "name"
+    #: also accept tokens typed "JWT" or untyped (for IdPs that issue access tokens so);
+    #: off: only `typ` at+jwt (RFC 9068), so ID and refresh tokens never open the API
+    accept_plain_jwt: bool = False
+    #: the longest `exp - iat` accepted; the demo issuer's --ttl stays within it too
+    max_token_lifetime_seconds: int = 3600
+    #: refused tokens are logged at WARNING, at most this many lines a minute
+    refusal_log_per_minute: int = 20
 
 
 @dataclass(frozen=True, slots=True)

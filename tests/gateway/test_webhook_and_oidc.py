@@ -98,7 +98,7 @@ async def test_the_municipalitys_identity_provider_is_trusted_beside_the_demo_is
         "units": ["MBN"],
         "name": "Eva Inspektör",
     }
-    token = jwt.encode({"alg": "ES256", "kid": "idp-1"}, claims, key)
+    token = jwt.encode({"alg": "ES256", "kid": "idp-1", "typ": "at+jwt"}, claims, key)
     async with start_gateway(settings, jwks_transport=httpx.MockTransport(idp)) as gateway:
         body = await gateway.query("{ viewer { role name units { code } } }", token=token)
         assert body == {
