@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from connectors.personal_number import parse_personal_number
 from policies.caller import Role
+from policies.disclosure import may_see_cases
 from policies.functions import Operation, require_role, validate_purpose
 from policies.redact import staff_may_find_person
 
@@ -106,9 +107,13 @@ class Query:
         ctx = info.context
         _staff_purpose(ctx, purpose)
         ref = parse_case_id(id)
-        if ref is None:
-            return None
+        if ref is None or not may_see_cases(ctx.caller):
+            return None  # decided before any upstream call (anonymous callers, analysts)
         found = await ctx.loaders.case(ref.system, ref.local_id)
+        if found is None:
+            # as much upstream work as for a case that exists but is hidden (timing oracle)
+            await access.same_work_as_a_hidden_case(ctx, f"{ref.system}:{ref.local_id}")
+            return None
         view = await access.view_of(ctx, found, operation="case")
         return Case(view=view) if view else None
 
@@ -123,7 +128,11 @@ class Query:
         number = case_number.strip()
         if not number or len(number) > MAX_CASE_NUMBER or not number.isprintable():
             return []
+        if not may_see_cases(ctx.caller):
+            return []  # decided before any upstream call (anonymous callers, analysts)
         found = await ctx.loaders.cases_with_number(number)
+        if not found:
+            await access.same_work_as_a_hidden_case(ctx, f"number:{number}")
         views = await access.views_of(ctx, found, operation="casesByNumber")
         views.sort(key=lambda v: (v.opened_at, v.ref.system, v.ref.local_id))
         return [Case(view=v) for v in views]
