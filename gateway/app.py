@@ -31,7 +31,7 @@ from resolvers.schema import build_schema
 from .audit_sink import AuditSink
 from .auth_backend import KnutpunktAuthBackend, RefusalLog, auth_error_response, caller_of
 from .cache import open_cache
-from .limits import BodyLimit
+from .limits import POST_ONLY, BodyLimit, refused_get
 from .metrics import Counters
 from .replica import open_replica
 from .settings import Settings
@@ -68,6 +68,9 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
         self._state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if refused_get(scope, allowed=self.allow_queries_via_get):
+            await POST_ONLY(scope, receive, send)
+            return
         try:
             await super().__call__(scope, receive, send)
         except RecursionError:
@@ -107,11 +110,19 @@ def create_app(
     """Build the gateway. `transports` replaces the network per system (tests)."""
     state = AppState(settings=settings)
     gw = settings.gateway
+    demo = settings.demo.enabled  # demo mode: introspection, suggestions, GET for everyone
     schema = build_schema(
-        max_depth=gw.max_query_depth, max_aliases=gw.max_aliases, max_tokens=gw.max_tokens
+        max_depth=gw.max_query_depth,
+        max_aliases=gw.max_aliases,
+        max_tokens=gw.max_tokens,
+        introspection_roles=None if demo else frozenset(gw.introspection_roles),
+        suggestions=demo,
     )
     graphql = KnutpunktGraphQL(
-        state, schema=schema, graphql_ide="graphiql" if gw.graphiql else None
+        state,
+        schema=schema,
+        graphql_ide="graphiql" if demo or gw.graphiql else None,
+        allow_queries_via_get=demo,
     )
     validator = build_validator(settings, jwks_transport=jwks_transport)
 

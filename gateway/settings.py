@@ -46,8 +46,12 @@ class GatewaySettings:
     max_aliases: int = 30
     max_tokens: int = 2000
     max_body_bytes: int = 64 * 1024
-    graphiql: bool = True
+    #: outside demo mode GraphiQL is served only when this is true (demo: always)
+    graphiql: bool = False
     webhook_secret: str = ""
+    #: outside demo mode, the token roles that may introspect the schema (never PUBLIC
+    #: or CITIZEN); demo mode lets everyone
+    introspection_roles: tuple[str, ...] = ("analyst", "case_officer", "contact_centre")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +188,8 @@ def _build(cls: type[Any], table: object, env: Mapping[str, str], prefix: str, w
 
 
 def _coerce(text: str, default: object, name: str) -> object:
+    if isinstance(default, tuple):  # a list setting: comma-separated in the environment
+        return tuple(part.strip() for part in text.split(",") if part.strip())
     try:
         if isinstance(default, bool):
             if text.lower() in ("1", "true", "yes", "on"):
@@ -201,7 +207,10 @@ def _coerce(text: str, default: object, name: str) -> object:
 
 
 def _check_type(value: object, default: object, name: str) -> object:
-    if isinstance(default, bool):
+    if isinstance(default, tuple):
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value  # type: ignore[arg-type]
+    elif isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)

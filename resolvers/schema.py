@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from connectors.errors import GatewayError
 
 from .context import Context
+from .guards import IntrospectionGate, without_suggestion
 from .query import Query
 
 log = logging.getLogger("knutpunkt.graphql")
@@ -31,7 +32,15 @@ INTERNAL_MESSAGE = "Ett internt fel inträffade. Ange begärans id om du kontakt
 
 class GatewayErrors(SchemaExtension):
     """Codes every error, masks the unexpected ones, reports failed systems and
-    writes the access log before any data leaves (fail closed)."""
+    writes the access log before any data leaves (fail closed). Without `suggestions`
+    (production), validation messages lose their "Did you mean ...?" tails."""
+
+    def __init__(
+        self, *, suggestions: bool = True, execution_context: ExecutionContext | None = None
+    ) -> None:
+        if execution_context is not None:
+            self.execution_context = execution_context
+        self._suggestions = suggestions
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
@@ -64,7 +73,7 @@ class GatewayErrors(SchemaExtension):
         if original is None:
             code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
             return GraphQLError(
-                error.message,
+                error.message if self._suggestions else without_suggestion(error.message),
                 nodes=error.nodes,
                 positions=error.positions,
                 path=error.path,
@@ -109,8 +118,15 @@ class KnutpunktSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 2000
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 2000,
+    introspection_roles: frozenset[str] | None = None,
+    suggestions: bool = True,
 ) -> strawberry.Schema:
+    """The schema with its limits. `introspection_roles=None` and `suggestions=True` are
+    demo mode; production passes the roles that may introspect and no suggestions."""
     return KnutpunktSchema(
         query=Query,
         # factories: every request gets fresh extension instances
@@ -119,6 +135,7 @@ def build_schema(
             lambda: ParserCache(maxsize=CACHED_QUERIES),
             lambda: AddValidationRules(list(_limit_rules(max_depth, max_aliases))),
             lambda: ValidationCache(maxsize=CACHED_QUERIES),
-            GatewayErrors,
+            lambda: IntrospectionGate(roles=introspection_roles),
+            lambda: GatewayErrors(suggestions=suggestions),
         ],
     )
