@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from starlette.applications import Starlette
@@ -17,7 +18,7 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
@@ -41,6 +42,21 @@ from .webhooks import eservice_webhook
 log = logging.getLogger("knutpunkt")
 
 PARSE_FAILED, VALIDATION_FAILED = "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"
+TIMED_OUT, TOO_LARGE = "REQUEST_TIMEOUT", "RESPONSE_TOO_LARGE"
+#: refusals by the query limits, counted in /metrics by code
+COUNTED_REFUSALS = frozenset(
+    {"QUERY_TOO_COSTLY", "TOO_MANY_ROOT_FIELDS", "INTROSPECTION_DISABLED", VALIDATION_FAILED}
+)
+MESSAGES = {
+    TIMED_OUT: "Begäran tog för lång tid och avbröts.",
+    TOO_LARGE: "Svaret blev för stort. Be om färre poster eller färre fält.",
+}
+
+
+def error_body(code: str) -> dict[str, Any]:
+    return {"errors": [{"message": MESSAGES[code], "extensions": {"code": code}}]}
+
+
 TOO_DEEP = {
     "errors": [
         {"message": "Begäran är för djupt nästlad.", "extensions": {"code": "REQUEST_TOO_DEEP"}}
@@ -71,11 +87,38 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
         if refused_get(scope, allowed=self.allow_queries_via_get):
             await POST_ONLY(scope, receive, send)
             return
+        gw = self._state.settings.gateway
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await super().__call__(scope, receive, send)
+            async with asyncio.timeout(
+                gw.max_execution_seconds if scope["type"] == "http" else None
+            ):
+                await super().__call__(scope, receive, tracking_send)
         except RecursionError:
             # a JSON body nested beyond what the parser recurses into: the caller's fault
             await JSONResponse(TOO_DEEP, status_code=400)(scope, receive, send)
+        except TimeoutError:
+            self._state.counters.inc("knutpunkt_queries_refused_total", code=TIMED_OUT)
+            log.warning("request stopped after %s s", gw.max_execution_seconds)
+            if not started:
+                await JSONResponse(error_body(TIMED_OUT), status_code=503)(scope, receive, send)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """The answer, unless it is larger than `max_response_bytes` (RESPONSE_TOO_LARGE)."""
+        response = super().create_response(response_data, sub_response)
+        if len(response.body) > self._state.settings.gateway.max_response_bytes:
+            self._state.counters.inc("knutpunkt_queries_refused_total", code=TOO_LARGE)
+            refused = cast(GraphQLHTTPResponse, {"data": None, **error_body(TOO_LARGE)})
+            response = super().create_response(refused, sub_response)
+        return response
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -88,6 +131,8 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
             if "code" not in extensions:
                 syntax = str(error.get("message", "")).startswith("Syntax Error")
                 extensions["code"] = PARSE_FAILED if syntax else VALIDATION_FAILED
+            if extensions["code"] in COUNTED_REFUSALS:
+                self._state.counters.inc("knutpunkt_queries_refused_total", code=extensions["code"])
         return response
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
@@ -117,6 +162,8 @@ def create_app(
         max_tokens=gw.max_tokens,
         introspection_roles=None if demo else frozenset(gw.introspection_roles),
         suggestions=demo,
+        max_root_fields=gw.max_root_fields,
+        max_cost=gw.max_query_cost,
     )
     graphql = KnutpunktGraphQL(
         state,

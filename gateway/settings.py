@@ -42,10 +42,17 @@ class GatewaySettings:
     port: int = 8000
     #: one deadline for all upstream calls of one GraphQL request
     deadline_seconds: float = 3.0
-    max_query_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 2000
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 1000
+    max_root_fields: int = 10
+    #: the estimated objects a query may ask for (resolvers/cost.py), checked before it runs
+    max_query_cost: int = 250_000
     max_body_bytes: int = 64 * 1024
+    #: answers larger than this are replaced by a RESPONSE_TOO_LARGE error
+    max_response_bytes: int = 4 * 1024 * 1024
+    #: one request's whole execution, upstream calls included (REQUEST_TIMEOUT)
+    max_execution_seconds: float = 10.0
     #: outside demo mode GraphiQL is served only when this is true (demo: always)
     graphiql: bool = False
     webhook_secret: str = ""

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import strawberry
-from graphql import GraphQLError, ValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from connectors.errors import GatewayError
 
 from .context import Context
+from .cost import QueryCostLimit, root_field_limit
 from .guards import IntrospectionGate, without_suggestion
 from .query import Query
 
@@ -77,7 +78,7 @@ class GatewayErrors(SchemaExtension):
                 nodes=error.nodes,
                 positions=error.positions,
                 path=error.path,
-                extensions={"code": code},
+                extensions={**(error.extensions or {}), "code": code},
             )
         log.error(
             "unexpected error in request %s at %s",
@@ -99,11 +100,14 @@ CACHED_QUERIES = 256
 
 
 @functools.cache
-def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
+def _limit_rules(
+    max_depth: int, max_aliases: int, max_root_fields: int
+) -> tuple[type[ASTValidationRule], ...]:
     # built once, so that the validation cache sees the same rules on every request
     return (
         depth_limit.create_validator(max_depth, None),
         alias_limit.create_validator(max_aliases),
+        root_field_limit(max_root_fields),
     )
 
 
@@ -124,6 +128,8 @@ def build_schema(
     max_tokens: int = 2000,
     introspection_roles: frozenset[str] | None = None,
     suggestions: bool = True,
+    max_root_fields: int = 10,
+    max_cost: int = 250_000,
 ) -> strawberry.Schema:
     """The schema with its limits. `introspection_roles=None` and `suggestions=True` are
     demo mode; production passes the roles that may introspect and no suggestions."""
@@ -133,9 +139,10 @@ def build_schema(
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: ParserCache(maxsize=CACHED_QUERIES),
-            lambda: AddValidationRules(list(_limit_rules(max_depth, max_aliases))),
+            lambda: AddValidationRules(list(_limit_rules(max_depth, max_aliases, max_root_fields))),
             lambda: ValidationCache(maxsize=CACHED_QUERIES),
             lambda: IntrospectionGate(roles=introspection_roles),
+            lambda: QueryCostLimit(max_cost=max_cost),
             lambda: GatewayErrors(suggestions=suggestions),
         ],
     )
