@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import httpx
+from aiocache import RedisCache
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
@@ -34,6 +35,7 @@ from .auth_backend import KnutpunktAuthBackend, RefusalLog, auth_error_response,
 from .cache import open_cache
 from .limits import POST_ONLY, BodyLimit, refused_get
 from .metrics import Counters
+from .rate_limits import MemoryCounter, RateLimits, RedisCounter
 from .replica import open_replica
 from .settings import Settings
 from .trust import build_validator
@@ -57,6 +59,29 @@ def error_body(code: str) -> dict[str, Any]:
     return {"errors": [{"message": MESSAGES[code], "extensions": {"code": code}}]}
 
 
+def rate_limited_response(retry_after: int) -> JSONResponse:
+    body = {
+        "errors": [
+            {
+                "message": "För många förfrågningar. Försök igen senare.",
+                "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
+            }
+        ]
+    }
+    return JSONResponse(body, status_code=429, headers={"Retry-After": str(retry_after)})
+
+
+def _retry_after(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> int | None:
+    answers = response_data if isinstance(response_data, list) else [response_data]
+    for answer in answers:
+        errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
+        for error in errors:
+            extensions: dict[str, Any] = error.get("extensions") or {}
+            if extensions.get("code") == "RATE_LIMITED":
+                return int(extensions.get("retryAfter", 60))
+    return None
+
+
 TOO_DEEP = {
     "errors": [
         {"message": "Begäran är för djupt nästlad.", "extensions": {"code": "REQUEST_TOO_DEEP"}}
@@ -74,6 +99,7 @@ class AppState:
     ready: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     counters: Counters = field(default_factory=Counters)
+    limits: RateLimits | None = None
 
 
 class KnutpunktGraphQL(GraphQL[Context, None]):
@@ -88,6 +114,15 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
             await POST_ONLY(scope, receive, send)
             return
         gw = self._state.settings.gateway
+        limits = self._state.limits
+        if scope["type"] == "http" and limits is not None:
+            conn = HTTPConnection(scope)
+            host = conn.client.host if conn.client else ""
+            refused = await limits.before_request(caller_of(conn), host)
+            if refused is not None:
+                self._state.counters.inc("knutpunkt_rate_limited_total", limit=refused.limit)
+                await rate_limited_response(refused.retry_after)(scope, receive, send)
+                return
         started = False
 
         async def tracking_send(message: Message) -> None:
@@ -118,6 +153,10 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
             self._state.counters.inc("knutpunkt_queries_refused_total", code=TOO_LARGE)
             refused = cast(GraphQLHTTPResponse, {"data": None, **error_body(TOO_LARGE)})
             response = super().create_response(refused, sub_response)
+        retry_after = _retry_after(response_data)
+        if retry_after is not None:
+            response.status_code = 429
+            response.headers["retry-after"] = str(retry_after)
         return response
 
     async def process_result(
@@ -173,6 +212,16 @@ def create_app(
     )
     validator = build_validator(settings, jwks_transport=jwks_transport)
 
+    async def person_budget(ctx: Context) -> int | None:
+        if state.limits is None:
+            return None
+        read = (note.subject for note in ctx.access_notes)
+        refused = await state.limits.after_reads(ctx.caller, read)
+        if refused is None:
+            return None
+        state.counters.inc("knutpunkt_rate_limited_total", limit=refused.limit)
+        return refused.retry_after
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
@@ -189,6 +238,12 @@ def create_app(
                     open_replica(settings.replica, policy, connectors, state)
                 )
             state.connectors = connectors
+            state.limits = RateLimits(
+                RedisCounter(cache.client) if isinstance(cache, RedisCache) else MemoryCounter(),
+                requests_per_minute=gw.requests_per_minute,
+                staff_persons_per_hour=gw.staff_persons_per_hour,
+                prefix=gw.rate_limit_prefix,
+            )
             state.services = Services(
                 connectors=connectors,
                 policy=policy,
@@ -196,6 +251,7 @@ def create_app(
                 replica=replica,
                 deadline_seconds=gw.deadline_seconds,
                 audit_sink=sink.write,
+                person_budget=person_budget,
             )
             state.ready = True
             try:

@@ -53,6 +53,12 @@ class GatewaySettings:
     max_response_bytes: int = 4 * 1024 * 1024
     #: one request's whole execution, upstream calls included (REQUEST_TIMEOUT)
     max_execution_seconds: float = 10.0
+    #: GraphQL requests per caller and minute (RATE_LIMITED, 429); 0: no limit
+    requests_per_minute: int = 120
+    #: distinct persons a staff member may read per hour (RATE_LIMITED); 0: no limit
+    staff_persons_per_hour: int = 200
+    #: where the limits' counters live in Redis (when `[cache] url` is Redis)
+    rate_limit_prefix: str = "knutpunkt:limits:"
     #: outside demo mode GraphiQL is served only when this is true (demo: always)
     graphiql: bool = False
     webhook_secret: str = ""

@@ -52,6 +52,17 @@ class GatewayErrors(SchemaExtension):
         errors = [self._coded(e, ctx) for e in result.errors or []]
         for _system, failure in sorted(ctx.failures.by_system.items()):
             errors.append(GraphQLError(failure.message, extensions=failure.extensions()))
+        budget = ctx.services.person_budget
+        if budget is not None and ctx.access_notes:
+            retry_after = await budget(ctx)
+            if retry_after is not None:  # the reads stay in the access log below
+                result.data = None
+                errors = [
+                    GraphQLError(
+                        "För många personer har slagits upp. Försök igen senare.",
+                        extensions={"code": "RATE_LIMITED", "retryAfter": retry_after},
+                    )
+                ]
         sink = ctx.services.audit_sink
         if sink is not None and ctx.access_notes:
             try:
