@@ -44,7 +44,7 @@ from .webhooks import eservice_webhook
 log = logging.getLogger("knutpunkt")
 
 PARSE_FAILED, VALIDATION_FAILED = "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"
-TIMED_OUT, TOO_LARGE = "REQUEST_TIMEOUT", "RESPONSE_TOO_LARGE"
+TIMED_OUT, TOO_LARGE, SHUTTING_DOWN = "REQUEST_TIMEOUT", "RESPONSE_TOO_LARGE", "SHUTTING_DOWN"
 #: refusals by the query limits, counted in /metrics by code
 COUNTED_REFUSALS = frozenset(
     {"QUERY_TOO_COSTLY", "TOO_MANY_ROOT_FIELDS", "INTROSPECTION_DISABLED", VALIDATION_FAILED}
@@ -52,6 +52,7 @@ COUNTED_REFUSALS = frozenset(
 MESSAGES = {
     TIMED_OUT: "Begäran tog för lång tid och avbröts.",
     TOO_LARGE: "Svaret blev för stort. Be om färre poster eller färre fält.",
+    SHUTTING_DOWN: "Tjänsten startar om. Försök igen om en stund.",
 }
 
 
@@ -138,6 +139,16 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
         except RecursionError:
             # a JSON body nested beyond what the parser recurses into: the caller's fault
             await JSONResponse(TOO_DEEP, status_code=400)(scope, receive, send)
+        except asyncio.CancelledError:
+            # the server cancels what still runs when its shutdown grace is over: answer
+            # with a code instead of a dropped connection, and end here (uvicorn would
+            # log a cancelled request as a crash)
+            log.warning("request cancelled: the server is shutting down")
+            if not started:
+                with contextlib.suppress(Exception):
+                    await JSONResponse(error_body(SHUTTING_DOWN), status_code=503)(
+                        scope, receive, send
+                    )
         except TimeoutError:
             self._state.counters.inc("knutpunkt_queries_refused_total", code=TIMED_OUT)
             log.warning("request stopped after %s s", gw.max_execution_seconds)

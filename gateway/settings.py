@@ -59,6 +59,8 @@ class GatewaySettings:
     staff_persons_per_hour: int = 200
     #: where the limits' counters live in Redis (when `[cache] url` is Redis)
     rate_limit_prefix: str = "knutpunkt:limits:"
+    #: on SIGTERM, how long running requests may finish before they are cancelled
+    shutdown_grace_seconds: int = 3
     #: outside demo mode GraphiQL is served only when this is true (demo: always)
     graphiql: bool = False
     webhook_secret: str = ""
