@@ -3,7 +3,8 @@
 The token's unverified `iss` only chooses among the configured issuers; the
 signature is then checked with that issuer's keys alone, under its algorithm
 allow list. Keys never come from the token (`jwk`, `jku`, `x5u`, `x5c` are
-refused), `alg=none` and HMAC are refused whatever the configuration says.
+refused), `alg=none` and HMAC are refused whatever the configuration says. Only
+access tokens within the lifetime cap pass (`token_rules.check_access_token`).
 
 `KnutpunktAuthBackend` puts the result on `request.user`, a `CallerUser` whose
 `.caller` is the `Caller` (read it with `caller_of(conn)`). A request without
@@ -22,20 +23,21 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from joserfc import jwt
-from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, SecurityWarning
+from joserfc.errors import ClaimError, JoseError, SecurityWarning
 from joserfc.jwk import Key, KeySet
 from joserfc.jws import JWSRegistry
 
-from connectors.errors import GatewayError, ValidationError
+from connectors.errors import ValidationError
 from connectors.personal_number import parse_personal_number
 from policies.caller import Caller, Role
 
 from .jwks import ALG_KEY_TYPES, JwksCache, JwksError, JwksSettings, find_key
+from .token_rules import InvalidToken, check_access_token, claim_kind
 
 logger = logging.getLogger("knutpunkt.auth")
 
@@ -59,40 +61,6 @@ COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 #: change how the token is read (`crit` extensions, unencoded payloads): all refused
 REFUSED_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit", "b64"})
 MAX_KID = 256
-#: `typ` header values of access tokens (RFC 9068), compared case-insensitively
-ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
-#: payload `typ` claims some IdPs (Keycloak) put in tokens that are not access tokens
-NON_ACCESS_TYP_CLAIMS = frozenset({"id", "refresh", "offline", "logout"})
-#: claims only ID tokens carry (OpenID Connect Core 1.0, 2 and 3.1.3.6)
-ID_TOKEN_CLAIMS = frozenset({"nonce", "at_hash", "c_hash", "auth_time"})
-#: the reason codes of refused tokens, for logs and metrics
-REFUSAL_KINDS = (
-    "malformed",
-    "header",
-    "algorithm",
-    "untrusted_issuer",
-    "unknown_key",
-    "signature",
-    "expired",
-    "not_yet_valid",
-    "audience",
-    "token_type",
-    "lifetime",
-    "claims",
-    "scheme",
-)
-
-
-class InvalidToken(GatewayError):
-    """The bearer token cannot be accepted. `reason` is for the logs only."""
-
-    code = "UNAUTHENTICATED"
-
-    def __init__(self, reason: str, kind: str = "malformed") -> None:
-        super().__init__("Ogiltig eller utgången inloggning.")
-        self.reason = reason
-        #: a short reason code for logs and metrics (`REFUSAL_KINDS`), never token content
-        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +159,9 @@ class TokenValidator:
             now=int(self._clock()),
             leeway=self._leeway,
         )
-        check_access_token(parts.typ, claims, issuer, self._max_lifetime)
+        check_access_token(
+            parts.typ, claims, plain_jwt=issuer.plain_jwt, max_lifetime=self._max_lifetime
+        )
         return self._caller(claims, issuer)
 
     async def __aenter__(self) -> TokenValidator:
@@ -333,38 +303,6 @@ def parse_compact(token: str) -> TokenParts:
     return TokenParts(alg=alg, kid=kid, claims=claims, typ=typ)
 
 
-def check_access_token(
-    typ: str | None, claims: Mapping[str, Any], issuer: TrustedIssuer, max_lifetime: int
-) -> None:
-    """Only access tokens open the API (not ID or refresh tokens of the same issuer), and
-    only for at most `max_lifetime` seconds from their issue (`exp - iat`)."""
-    if typ is None or typ.lower() not in ACCESS_TOKEN_TYPES:
-        if not issuer.plain_jwt or (typ is not None and typ.upper() != "JWT"):
-            raise InvalidToken(f"typ {str(typ)[:20]!r} is not an access token", "token_type")
-        payload_typ = claims.get("typ")
-        if isinstance(payload_typ, str) and payload_typ.lower() in NON_ACCESS_TYP_CLAIMS:
-            raise InvalidToken(f"typ claim {payload_typ[:20]!r}", "token_type")
-        if ID_TOKEN_CLAIMS & set(claims):
-            raise InvalidToken("claims of an ID token", "token_type")
-    iat, exp = claims.get("iat"), claims.get("exp")
-    if not _is_time(iat) or not _is_time(exp):
-        raise InvalidToken("no numeric iat and exp", "lifetime")
-    if exp - iat > max_lifetime:
-        raise InvalidToken(f"lifetime {int(exp - iat)} s over {max_lifetime} s", "lifetime")
-
-
-def _is_time(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _claim_kind(exc: ClaimError) -> str:
-    if isinstance(exc, ExpiredTokenError):
-        return "expired"
-    return {"nbf": "not_yet_valid", "iat": "not_yet_valid", "aud": "audience"}.get(
-        exc.claim, "claims"
-    )
-
-
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
@@ -395,9 +333,7 @@ def verify_signature_and_claims(
             sub={"essential": True},
         ).validate(claims)
     except ClaimError as exc:
-        raise InvalidToken(
-            f"{exc.error}({exc.claim}): {exc.description}", _claim_kind(exc)
-        ) from exc
+        raise InvalidToken(f"{exc.error}({exc.claim}): {exc.description}", claim_kind(exc)) from exc
     except JoseError as exc:
         raise InvalidToken(
             f"{exc.error or type(exc).__name__}: {exc.description}", "signature"

@@ -18,8 +18,9 @@ from starlette.responses import JSONResponse, Response
 
 from policies.caller import Caller, Role
 
-from .auth import InvalidToken, TokenValidator
+from .auth import TokenValidator
 from .metrics import Counters
+from .token_rules import InvalidToken
 
 logger = logging.getLogger("knutpunkt.auth")
 

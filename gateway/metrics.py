@@ -14,7 +14,7 @@ COUNTERS: Mapping[str, str] = MappingProxyType(
     {
         "knutpunkt_tokens_refused_total": "Bearer tokens refused, by reason code.",
         "knutpunkt_rate_limited_total": "Requests refused with RATE_LIMITED, by limit.",
-        "knutpunkt_queries_refused_total": "GraphQL requests refused by a query limit, by code.",
+        "knutpunkt_queries_refused_total": "GraphQL requests refused or cut short, by code.",
     }
 )
 
