@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from casestore import CaseStore
 from connectors.registry import Connectors
 from policies.caller import Caller
 
@@ -44,7 +45,7 @@ class Services:
     connectors: Connectors
     policy: Any  # policies.policy.Policy
     access_log: AccessLogReader | None = None
-    replica: Any = None  # connectors.replica.Replica
+    case_store: CaseStore | None = None
     #: writes the request's access notes to the audit log; raising fails the request closed
     audit_sink: Callable[[Context], Awaitable[None]] | None = None
     deadline_seconds: float = 3.0

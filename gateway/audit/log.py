@@ -1,6 +1,6 @@
 """The access log: who read whose data, when, why and with what outcome.
 
-Append-only and hash-chained (see `audit_records`), stored in SQLite by default or in
+Append-only and hash-chained (see `gateway.audit.chain`), stored in SQLite by default or in
 PostgreSQL for production, chosen by URL:
 
     sqlite:///var/audit.db          relative to the working directory
@@ -22,8 +22,9 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from gateway.settings import SettingsError
 
-from .audit_postgres import PostgresAuditLog
-from .audit_records import (
+from .chain import chain_hash
+from .postgres import PostgresAuditLog
+from .records import (
     GENESIS_HASH,
     MAX_PAGE,
     REASON_CHAIN,
@@ -33,12 +34,11 @@ from .audit_records import (
     NewAuditRecord,
     Outcome,
     VerifyResult,
-    chain_hash,
     decode_cursor,
     encode_cursor,
     escape_text,
 )
-from .audit_sqlite import SqliteAuditLog
+from .sqlite import SqliteAuditLog
 
 __all__ = [
     "GENESIS_HASH",

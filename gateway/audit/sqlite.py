@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .audit_records import (
+from .chain import seal_all, verify_chain
+from .records import (
     COLUMNS,
     GENESIS_HASH,
     AuditRecord,
@@ -25,9 +26,7 @@ from .audit_records import (
     check_first,
     decode_cursor,
     from_row,
-    seal_all,
     to_row,
-    verify_chain,
 )
 
 T = TypeVar("T")

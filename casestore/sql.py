@@ -1,10 +1,10 @@
-"""The replica's two SQL backends: SQLite (default) and PostgreSQL (psycopg 3).
+"""the case store's two SQL backends: SQLite (default) and PostgreSQL (psycopg 3).
 
 Both take SQL written with ``?`` placeholders and the portable subset both
 dialects share (``INSERT ... ON CONFLICT``, partial indexes, row values).
 SQLite runs in one dedicated worker thread that owns the connection (so that
 ``:memory:`` works and the event loop never blocks); PostgreSQL uses one async
-connection. Either serialises its statements; the replica has one writer.
+connection. Either serialises its statements; the case store has one writer.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class SqliteBackend:
 
     def __init__(self, path: str) -> None:
         self._path = path
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replica-sqlite")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="casestore-sqlite")
         self._conn: sqlite3.Connection | None = None
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -57,7 +57,7 @@ class SqliteBackend:
 
     def _with_conn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._conn is None:
-            raise RuntimeError("replica store is not open")
+            raise RuntimeError("case store is not open")
         return fn(self._conn)
 
     async def open(self) -> None:
@@ -113,7 +113,7 @@ class PostgresBackend:
 
     def _connection(self) -> psycopg.AsyncConnection[Row]:
         if self._conn is None:
-            raise RuntimeError("replica store is not open")
+            raise RuntimeError("case store is not open")
         return self._conn
 
     async def open(self) -> None:
@@ -154,4 +154,4 @@ def backend_for(url: str) -> SqlBackend:
         return SqliteBackend(url.removeprefix("sqlite:///"))
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresBackend(url)
-    raise ValueError("replica URL must be sqlite:///path, :memory: or postgresql://...")
+    raise ValueError("case store URL must be sqlite:///path, :memory: or postgresql://...")

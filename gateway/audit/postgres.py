@@ -19,7 +19,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from .audit_records import (
+from .chain import seal_all, verify_chain
+from .records import (
     COLUMNS,
     GENESIS_HASH,
     AuditRecord,
@@ -29,9 +30,7 @@ from .audit_records import (
     check_first,
     decode_cursor,
     from_row,
-    seal_all,
     to_row,
-    verify_chain,
 )
 
 T = TypeVar("T")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from resolvers.context import AccessLogPage, AccessNote, Context
 
-from .audit import AuditLog, AuditUnavailable, NewAuditRecord, Outcome, open_audit_log
+from .log import AuditLog, AuditUnavailable, NewAuditRecord, Outcome, open_audit_log
 
 log = logging.getLogger("knutpunkt.audit")
 
