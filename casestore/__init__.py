@@ -20,12 +20,15 @@ from .model import (
     SyncStatus,
     parse_dimensions,
 )
-from .sql import PostgresBackend, SqlBackend, SqliteBackend, backend_for
+from .sql import DatabaseUnavailable, SqlBackend, Tx, backend_for, quote_ident
+from .sql_postgres import PostgresBackend
+from .sql_sqlite import SqliteBackend
 from .store import CaseStore, utcnow
 
 __all__ = [
     "CaseStore",
     "CaseStorePolicy",
+    "DatabaseUnavailable",
     "DiaryFilter",
     "Dimension",
     "LiveCaseStore",
@@ -37,9 +40,11 @@ __all__ = [
     "SqliteBackend",
     "StatisticsFilter",
     "SyncStatus",
+    "Tx",
     "backend_for",
     "open_case_store",
     "parse_dimensions",
+    "quote_ident",
     "stop_tasks",
     "utcnow",
 ]

@@ -1,15 +1,14 @@
 """The access log: who read whose data, when, why and with what outcome.
 
-Append-only and hash-chained (`chain`), stored in SQLite or PostgreSQL (`sqlite`,
-`postgres`), opened by URL (`log`), written per request by the `AuditSink` (`sink`).
+Append-only and hash-chained (`chain`), stored in SQLite or PostgreSQL through the
+case store's SQL layer (`store`, `schema`), opened by URL (`log`), written per request
+by the `AuditSink` (`sink`).
 """
 
 from .chain import chain_hash, seal, seal_all, verify_chain
 from .log import (
     AuditLog,
     AuditUrl,
-    PostgresAuditLog,
-    SqliteAuditLog,
     audit_verify_main,
     open_audit_log,
     parse_audit_url,
@@ -32,6 +31,7 @@ from .records import (
     to_row,
 )
 from .sink import AuditSink
+from .store import SqlAuditLog
 
 __all__ = [
     "COLUMNS",
@@ -46,8 +46,7 @@ __all__ = [
     "AuditUrl",
     "NewAuditRecord",
     "Outcome",
-    "PostgresAuditLog",
-    "SqliteAuditLog",
+    "SqlAuditLog",
     "VerifyResult",
     "audit_verify_main",
     "chain_hash",

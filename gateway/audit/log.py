@@ -23,7 +23,6 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from gateway.settings import SettingsError
 
 from .chain import chain_hash
-from .postgres import PostgresAuditLog
 from .records import (
     GENESIS_HASH,
     MAX_PAGE,
@@ -38,7 +37,7 @@ from .records import (
     encode_cursor,
     escape_text,
 )
-from .sqlite import SqliteAuditLog
+from .store import SqlAuditLog
 
 __all__ = [
     "GENESIS_HASH",
@@ -51,8 +50,7 @@ __all__ = [
     "AuditUrl",
     "NewAuditRecord",
     "Outcome",
-    "PostgresAuditLog",
-    "SqliteAuditLog",
+    "SqlAuditLog",
     "VerifyResult",
     "audit_verify_main",
     "chain_hash",
@@ -126,10 +124,9 @@ def open_audit_log(url: str, *, create: bool = True) -> AuditLog:
     location then gives `AuditUnavailable` instead of a new, empty log.
     """
     parsed = parse_audit_url(url)
-    if parsed.kind == "sqlite":
-        return SqliteAuditLog(parsed.target, table=parsed.table or "audit_log", create=create)
-    return PostgresAuditLog(
-        parsed.target, table=parsed.table or "knutpunkt_audit_log", create=create
+    default_table = "audit_log" if parsed.kind == "sqlite" else "knutpunkt_audit_log"
+    return SqlAuditLog(
+        parsed.kind, parsed.target, table=parsed.table or default_table, create=create
     )
 
 
