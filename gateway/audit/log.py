@@ -22,44 +22,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from gateway.settings import SettingsError
 
-from .chain import chain_hash
-from .records import (
-    GENESIS_HASH,
-    MAX_PAGE,
-    REASON_CHAIN,
-    REASON_CHANGED,
-    AuditRecord,
-    AuditUnavailable,
-    NewAuditRecord,
-    Outcome,
-    VerifyResult,
-    decode_cursor,
-    encode_cursor,
-    escape_text,
-)
+from .records import AuditRecord, AuditUnavailable, NewAuditRecord, VerifyResult
 from .store import SqlAuditLog
-
-__all__ = [
-    "GENESIS_HASH",
-    "MAX_PAGE",
-    "REASON_CHAIN",
-    "REASON_CHANGED",
-    "AuditLog",
-    "AuditRecord",
-    "AuditUnavailable",
-    "AuditUrl",
-    "NewAuditRecord",
-    "Outcome",
-    "SqlAuditLog",
-    "VerifyResult",
-    "audit_verify_main",
-    "chain_hash",
-    "decode_cursor",
-    "encode_cursor",
-    "escape_text",
-    "open_audit_log",
-    "parse_audit_url",
-]
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]{0,39}"
 _TABLE = re.compile(rf"(?:{_NAME}\.)?{_NAME}")
