@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,17 +22,17 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from casestore import LiveCaseStore, open_case_store
 from connectors.registry import Connectors, open_connectors
 from policies.caller import Caller
 from policies.policy import load_policy
 from resolvers.context import Context, Services
 from resolvers.schema import build_schema
 
-from .audit_sink import AuditSink
+from .audit import AuditSink
 from .auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
 from .cache import open_cache
 from .limits import BodyLimit
-from .replica import open_replica
 from .settings import Settings
 from .trust import build_validator
 from .webhooks import eservice_webhook
@@ -55,8 +55,7 @@ class AppState:
     services: Services | None = None
     connectors: Connectors = field(default_factory=Connectors)
     ready: bool = False
-    #: pulls one system's changes into the case store now (set while the store runs)
-    refresh_system: Callable[[str], None] | None = None
+    case_store: LiveCaseStore | None = None
 
 
 class KnutpunktGraphQL(GraphQL[Context, None]):
@@ -124,17 +123,17 @@ def create_app(
             policy = load_policy(Path(settings.policy.file) if settings.policy.file else None)
             sink = await stack.enter_async_context(AuditSink.open(settings.audit.url))
             await stack.enter_async_context(validator)
-            replica = None
-            if settings.replica.enabled:
-                replica = await stack.enter_async_context(
-                    open_replica(settings.replica, policy, connectors, state)
+            if settings.casestore.enabled:
+                store = settings.casestore
+                state.case_store = await stack.enter_async_context(
+                    open_case_store(store.url, store.refresh_seconds, policy, connectors)
                 )
             state.connectors = connectors
             state.services = Services(
                 connectors=connectors,
                 policy=policy,
                 access_log=sink.reader,
-                replica=replica,
+                case_store=state.case_store.store if state.case_store else None,
                 deadline_seconds=gw.deadline_seconds,
                 audit_sink=sink.write,
             )
