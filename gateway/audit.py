@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, TextIO
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from gateway.settings import SettingsError
+from connectors.errors import AuditUnavailable, SettingsError
 
 from .audit_postgres import PostgresAuditLog
 from .audit_records import (
@@ -29,7 +29,6 @@ from .audit_records import (
     REASON_CHAIN,
     REASON_CHANGED,
     AuditRecord,
-    AuditUnavailable,
     NewAuditRecord,
     Outcome,
     VerifyResult,
@@ -47,7 +46,6 @@ __all__ = [
     "REASON_CHANGED",
     "AuditLog",
     "AuditRecord",
-    "AuditUnavailable",
     "AuditUrl",
     "NewAuditRecord",
     "Outcome",

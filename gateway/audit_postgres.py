@@ -19,11 +19,12 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
+from connectors.errors import AuditUnavailable
+
 from .audit_records import (
     COLUMNS,
     GENESIS_HASH,
     AuditRecord,
-    AuditUnavailable,
     NewAuditRecord,
     VerifyResult,
     check_first,

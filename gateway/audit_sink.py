@@ -9,9 +9,10 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from connectors.errors import AuditUnavailable
 from resolvers.context import AccessLogPage, AccessNote, Context
 
-from .audit import AuditLog, AuditUnavailable, NewAuditRecord, Outcome, open_audit_log
+from .audit import AuditLog, NewAuditRecord, Outcome, open_audit_log
 
 log = logging.getLogger("knutpunkt.audit")
 

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from connectors.errors import AuditUnavailable
+
 from .audit_records import (
     COLUMNS,
     GENESIS_HASH,
     AuditRecord,
-    AuditUnavailable,
     NewAuditRecord,
     VerifyResult,
     check_first,

@@ -31,11 +31,11 @@ from joserfc.errors import ClaimError, JoseError, SecurityWarning
 from joserfc.jwk import Key, KeySet
 from joserfc.jws import JWSRegistry
 
-from connectors.errors import GatewayError, ValidationError
+from connectors.errors import InvalidToken, JwksError, ValidationError
 from connectors.personal_number import parse_personal_number
 from policies.caller import Caller, Role
 
-from .jwks import ALG_KEY_TYPES, JwksCache, JwksError, JwksSettings, find_key
+from .jwks import ALG_KEY_TYPES, JwksCache, JwksSettings, find_key
 
 logger = logging.getLogger("knutpunkt.auth")
 
@@ -59,16 +59,6 @@ COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 #: change how the token is read (`crit` extensions, unencoded payloads): all refused
 REFUSED_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit", "b64"})
 MAX_KID = 256
-
-
-class InvalidToken(GatewayError):
-    """The bearer token cannot be accepted. `reason` is for the logs only."""
-
-    code = "UNAUTHENTICATED"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__("Ogiltig eller utgången inloggning.")
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,10 @@ from starlette.authentication import (
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
+from connectors.errors import InvalidToken
 from policies.caller import Caller, Role
 
-from .auth import InvalidToken, TokenValidator
+from .auth import TokenValidator
 
 logger = logging.getLogger("knutpunkt.auth")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import GatewayError
+from connectors.errors import SettingsError
 from connectors.registry import SystemSettings
 
 SYSTEM_IDS = (
@@ -30,10 +30,6 @@ SYSTEM_IDS = (
     "folkbokforing",
     "ombud",
 )
-
-
-class SettingsError(GatewayError):
-    code = "BAD_CONFIGURATION"
 
 
 @dataclass(frozen=True, slots=True)

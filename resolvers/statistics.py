@@ -13,7 +13,7 @@ from datetime import date
 import strawberry
 
 from connectors import domain
-from connectors.errors import GatewayError, ValidationError
+from connectors.errors import StatisticsUnavailable, ValidationError
 from connectors.replica import Replica
 from connectors.replica_model import DiaryFilter as DiaryQuery
 from connectors.replica_model import Dimension
@@ -35,10 +35,6 @@ StatisticsDimension = strawberry.enum(Dimension, name="StatisticsDimension")
 
 #: what a case officer's overdue list is for, as the access log records it
 OVERDUE_PURPOSE = "Uppföljning av ärenden som passerat servicelöftet"
-
-
-class StatisticsUnavailable(GatewayError):
-    code = "STATISTICS_UNAVAILABLE"
 
 
 @strawberry.input

@@ -30,6 +30,7 @@ from connectors.domain import (
 from connectors.errors import UpstreamContractError
 from connectors.http import UpstreamClient
 from simulators import edu as edu_sim
+from simulators import edu_shapes
 from simulators import world as w
 
 KALLE = "195606055555"
@@ -278,9 +279,9 @@ async def test_every_status_and_event_code_maps(connector: edu.EduConnector) -> 
         assert case.status is CaseStatus(status)
         assert case.channel is Channel(w.CHANNELS[n])
         assert [e.kind for e in case.events] == [CaseEventKind(k) for k in w.EVENT_KINDS]
-    assert set(edu.STATUS) == set(edu_sim.STATUS_TEXTS)
-    assert set(edu.EVENT_KIND) == set(edu_sim.EVENT_CODES.values())
-    assert set(edu.CHANNEL) == set(edu_sim.CHANNEL_CODES.values())
+    assert set(edu.STATUS) == set(edu_shapes.STATUS_TEXTS)
+    assert set(edu.EVENT_KIND) == set(edu_shapes.EVENT_CODES.values())
+    assert set(edu.CHANNEL) == set(edu_shapes.CHANNEL_CODES.values())
 
 
 async def test_ids_numbers_and_key_hygiene(connector: edu.EduConnector, counting: Counting) -> None:

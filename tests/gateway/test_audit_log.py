@@ -19,14 +19,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from connectors.errors import ValidationError
+from connectors.errors import AuditUnavailable, ValidationError
 from gateway.audit import (
     GENESIS_HASH,
     REASON_CHAIN,
     REASON_CHANGED,
     AuditLog,
     AuditRecord,
-    AuditUnavailable,
     NewAuditRecord,
     Outcome,
     VerifyResult,

@@ -18,7 +18,8 @@ from joserfc import jwt
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, Key, KeySet, OKPKey, RSAKey
 
-from gateway.auth import ClaimNames, InvalidToken, TokenValidator, TrustedIssuer
+from connectors.errors import InvalidToken
+from gateway.auth import ClaimNames, TokenValidator, TrustedIssuer
 from gateway.issuer import DemoIssuer
 from policies.caller import Caller, Role
 

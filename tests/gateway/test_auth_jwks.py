@@ -12,8 +12,9 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, Key, KeySet, OctKey
 
-from gateway.auth import ClaimNames, InvalidToken, TokenValidator, TrustedIssuer
-from gateway.jwks import JwksCache, JwksError, JwksSettings, public_key_set
+from connectors.errors import InvalidToken, JwksError
+from gateway.auth import ClaimNames, TokenValidator, TrustedIssuer
+from gateway.jwks import JwksCache, JwksSettings, public_key_set
 
 ISS = "https://login.exempelby.se/realms/kommun"
 AUD = "knutpunkt"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.settings import SettingsError, load_settings
+from connectors.errors import SettingsError
+from gateway.settings import load_settings
 
 
 def test_defaults_are_embedded_choices() -> None:

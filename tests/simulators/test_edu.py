@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import httpx
 import pytest
 
-from simulators import edu
+from simulators import edu, edu_shapes
 from simulators.faults import FaultInjector
 from simulators.world import TZ, Case, CaseTypeDef, Custody, Document, Event, World
 
@@ -211,12 +211,12 @@ def test_status_codes_per_situation() -> None:
     }
     for status, code in cases.items():
         base.status = status
-        assert edu.status_code(base) == code
+        assert edu_shapes.status_code(base) == code
     base.events.append(Event("x", at(30), "COMPLETION_REQUESTED", "Komplettering begärd"))
-    assert edu.status_code(base) == 6
+    assert edu_shapes.status_code(base) == 6
     base.status = "CLOSED"
     base.events.append(Event("y", at(31), "CLOSED", "Ansökan återkallad"))
-    assert edu.status_code(base) == 9
+    assert edu_shapes.status_code(base) == 9
 
 
 async def test_openapi(http: httpx.AsyncClient) -> None:
