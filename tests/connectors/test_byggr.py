@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport as Counting
+from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
 
 from connectors import byggr
 from connectors.base import CaseSource
@@ -35,13 +36,8 @@ from simulators.faults import FaultInjector, Faults
 KALLE = "195606055555"
 LISA = "194505173213"
 TOLVAN = "191212121212"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 BN = Unit("BN", "Byggnadsnämnden")
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -93,43 +89,27 @@ def make_world() -> w.World:
             w.Collaboration("ASSIGNMENT", "BN", "KS", at(26), follow_up_retained=True),
         ],
     )
-    per_status = [
-        w.Case(
-            system="byggr",
-            id=f"BYGG-2024-00000{n}",
-            number=f"BN 2024/000{n}",
-            type_code="BYGG-LOV",
-            title=f"Status {status}",
-            unit="BN",
-            status=status,
-            opened_at=at(-1000 + n),
-            channel=w.CHANNELS[n],
-            link="https://byggr.exempelby.se/arende/x" if n == 0 else None,
-            events=[
-                w.Event(f"s{n}-e{k}", at(-1000 + n + k / 100), kind, kind.lower())
-                for k, kind in enumerate(w.EVENT_KINDS)
-            ],
-        )
-        for n, status in enumerate(w.STATUSES)
-    ]
-    fillers = [
-        w.Case(
-            system="byggr",
-            id=f"BYGG-2025-1{i:05d}",
-            number=f"BN 2025/1{i:03d}",
-            main_number="BN 2025/0999",
-            type_code="BYGG-LOV",
-            title=f"Bygglov {i}",
-            unit="BN",
-            status="RECEIVED",
-            opened_at=at(400 + i),
-            subject=TOLVAN,
-        )
-        for i in range(35)
-    ]
-    return w.World(
-        0, date(2025, 6, 1), 0.0, types, {}, [], [], {"byggr": [permit, *per_status, *fillers]}
+    per_status = status_cases(
+        "byggr",
+        type_code="BYGG-LOV",
+        unit="BN",
+        id=lambda n: f"BYGG-2024-00000{n}",
+        number=lambda n: f"BN 2024/000{n}",
+        link="https://byggr.exempelby.se/arende/x",
     )
+    fillers = filler_cases(
+        "byggr",
+        35,
+        type_code="BYGG-LOV",
+        unit="BN",
+        id=lambda i: f"BYGG-2025-1{i:05d}",
+        number=lambda i: f"BN 2025/1{i:03d}",
+        title=lambda i: f"Bygglov {i}",
+        opened_at=lambda i: at(400 + i),
+        main_number="BN 2025/0999",
+        subject=TOLVAN,
+    )
+    return world_of(permit, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
@@ -312,9 +292,7 @@ async def test_cases_by_ids_served_from_cache(counting: Counting) -> None:
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> byggr.ByggrConnector:
-    http = httpx.AsyncClient(base_url="http://byggr.test", transport=httpx.MockTransport(handler))
-    client = UpstreamClient("byggr", http, retry=RetryPolicy(attempts=0))
-    return byggr.ByggrConnector(client)
+    return connector_over(byggr.ByggrConnector, "byggr", handler)
 
 
 async def _real_answer() -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport as Counting
+from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
 
 from connectors import diarium
 from connectors.base import CaseSource
@@ -36,13 +37,8 @@ from simulators.faults import FaultInjector, Faults
 KALLE = "195606055555"
 LISA = "194505173213"
 TOLVAN = "191212121212"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 KFN = Unit("KFN", "Kultur- och fritidsnämnden")
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -98,43 +94,27 @@ def make_world() -> w.World:
             w.Collaboration("ASSIGNMENT", "KFN", "KS", at(26), follow_up_retained=True),
         ],
     )
-    per_status = [
-        w.Case(
-            system="diarium",
-            id=f"20000{n}",
-            number=f"KFN 2024/000{n}",
-            type_code="KFN-KULTURSTIPENDIUM",
-            title=f"Status {status}",
-            unit="KFN",
-            status=status,
-            opened_at=at(-1000 + n),
-            channel=w.CHANNELS[n],
-            link="https://diarium.exempelby.se/x" if n == 0 else None,
-            events=[
-                w.Event(f"s{n}-e{k}", at(-1000 + n + k / 100), kind, kind.lower())
-                for k, kind in enumerate(w.EVENT_KINDS)
-            ],
-        )
-        for n, status in enumerate(w.STATUSES)
-    ]
-    fillers = [
-        w.Case(
-            system="diarium",
-            id=f"3{i:05d}",
-            number=f"KFN 2025/1{i:03d}",
-            main_number="KFN 2025/0999",
-            type_code="KFN-KULTURSTIPENDIUM",
-            title=f"Föreningsbidrag {i}",
-            unit="KFN",
-            status="RECEIVED",
-            opened_at=at(400 + i),
-            subject=TOLVAN,
-        )
-        for i in range(35)
-    ]
-    return w.World(
-        0, date(2025, 6, 1), 0.0, types, {}, [], [], {"diarium": [grant, *per_status, *fillers]}
+    per_status = status_cases(
+        "diarium",
+        type_code="KFN-KULTURSTIPENDIUM",
+        unit="KFN",
+        id=lambda n: f"20000{n}",
+        number=lambda n: f"KFN 2024/000{n}",
+        link="https://diarium.exempelby.se/x",
     )
+    fillers = filler_cases(
+        "diarium",
+        35,
+        type_code="KFN-KULTURSTIPENDIUM",
+        unit="KFN",
+        id=lambda i: f"3{i:05d}",
+        number=lambda i: f"KFN 2025/1{i:03d}",
+        title=lambda i: f"Föreningsbidrag {i}",
+        opened_at=lambda i: at(400 + i),
+        main_number="KFN 2025/0999",
+        subject=TOLVAN,
+    )
+    return world_of(grant, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
@@ -330,9 +310,7 @@ async def test_cases_by_ids_served_from_cache(counting: Counting) -> None:
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> diarium.DiariumConnector:
-    http = httpx.AsyncClient(base_url="http://diarium.test", transport=httpx.MockTransport(handler))
-    client = UpstreamClient("diarium", http, retry=RetryPolicy(attempts=0))
-    return diarium.DiariumConnector(client)
+    return connector_over(diarium.DiariumConnector, "diarium", handler)
 
 
 def _record(**changes: object) -> dict[str, object]:

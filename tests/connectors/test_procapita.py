@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport as Counting
+from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
 
 from connectors import procapita
 from connectors.base import CaseSource
@@ -36,13 +37,8 @@ from simulators.faults import FaultInjector, Faults
 KALLE = "195606055555"
 LISA = "194505173213"
 TOLVAN = "191212121212"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 SN = Unit("SN", "Socialnämnden")
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -100,50 +96,27 @@ def make_world() -> w.World:
             w.Collaboration("ASSIGNMENT", "SN", "KS", at(26), follow_up_retained=True),
         ],
     )
-    per_status = [
-        w.Case(
-            system="procapita",
-            id=f"PC0000000{n}",
-            number=f"SN 2024/000{n}",
-            type_code="SOC-SABO",
-            title=f"Status {status}",
-            unit="SN",
-            status=status,
-            opened_at=at(-1000 + n),
-            channel=w.CHANNELS[n],
-            link="https://procapita.exempelby.se/arende/x" if n == 0 else None,
-            events=[
-                w.Event(f"s{n}-e{k}", at(-1000 + n + k / 100), kind, kind.lower())
-                for k, kind in enumerate(w.EVENT_KINDS)
-            ],
-        )
-        for n, status in enumerate(w.STATUSES)
-    ]
-    fillers = [
-        w.Case(
-            system="procapita",
-            id=f"PC1{i:05d}",
-            number=f"SN 2025/1{i:03d}",
-            main_number="SN 2025/0999",
-            type_code="SOC-SABO",
-            title=f"Särskilt boende {i}",
-            unit="SN",
-            status="RECEIVED",
-            opened_at=at(400 + i),
-            subject=TOLVAN,
-        )
-        for i in range(35)
-    ]
-    return w.World(
-        0,
-        date(2025, 6, 1),
-        0.0,
-        types,
-        {},
-        [],
-        [],
-        {"procapita": [application, *per_status, *fillers]},
+    per_status = status_cases(
+        "procapita",
+        type_code="SOC-SABO",
+        unit="SN",
+        id=lambda n: f"PC0000000{n}",
+        number=lambda n: f"SN 2024/000{n}",
+        link="https://procapita.exempelby.se/arende/x",
     )
+    fillers = filler_cases(
+        "procapita",
+        35,
+        type_code="SOC-SABO",
+        unit="SN",
+        id=lambda i: f"PC1{i:05d}",
+        number=lambda i: f"SN 2025/1{i:03d}",
+        title=lambda i: f"Särskilt boende {i}",
+        opened_at=lambda i: at(400 + i),
+        main_number="SN 2025/0999",
+        subject=TOLVAN,
+    )
+    return world_of(application, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
@@ -329,11 +302,7 @@ async def test_cases_by_ids_served_from_cache(counting: Counting) -> None:
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> procapita.ProcapitaConnector:
-    http = httpx.AsyncClient(
-        base_url="http://procapita.test", transport=httpx.MockTransport(handler)
-    )
-    client = UpstreamClient("procapita", http, retry=RetryPolicy(attempts=0))
-    return procapita.ProcapitaConnector(client)
+    return connector_over(procapita.ProcapitaConnector, "procapita", handler)
 
 
 async def _real_answer() -> str:
