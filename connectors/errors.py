@@ -8,8 +8,7 @@
     │   ├── UpstreamRejected       a 4xx other than 404: we asked wrongly or were denied
     │   └── UpstreamContractError  the answer is not what the system promised
     ├── Forbidden                  signed in, but the role may not use this function
-    ├── Unauthenticated            this function needs a signed-in caller
-    │   └── InvalidToken           the bearer token cannot be accepted
+    ├── Unauthenticated            no signed-in caller, or a bearer token we refuse
     ├── JwksError                  no usable keys of an identity provider
     ├── SettingsError              the settings (file, environment, demo key) are wrong
     ├── AuditUnavailable           the access log cannot be written or read
@@ -109,22 +108,26 @@ class Forbidden(GatewayError):
 
 
 class Unauthenticated(GatewayError):
-    """An anonymous caller asked for a function that needs a signed-in caller."""
+    """No signed-in caller: none was given where one is needed, or the token is refused.
+
+    `reason` is for the logs only (why a token was refused); the message is safe to show.
+    """
 
     code = "UNAUTHENTICATED"
 
     def __init__(
-        self, message: str = "Du behöver logga in för att använda den här funktionen."
+        self,
+        message: str = "Du behöver logga in för att använda den här funktionen.",
+        *,
+        reason: str = "",
     ) -> None:
         super().__init__(message)
-
-
-class InvalidToken(Unauthenticated):
-    """The bearer token cannot be accepted. `reason` is for the logs only."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__("Ogiltig eller utgången inloggning.")
         self.reason = reason
+
+    @classmethod
+    def invalid_token(cls, reason: str) -> Unauthenticated:
+        """The bearer token cannot be accepted."""
+        return cls("Ogiltig eller utgången inloggning.", reason=reason)
 
 
 class JwksError(GatewayError):

@@ -177,7 +177,9 @@ def connector_over(
 
 
 async def wait_until(
-    predicate: Callable[[], bool | Awaitable[bool]], timeout: float = 2.0, interval: float = 0.01
+    predicate: Callable[[], bool | Awaitable[bool]],
+    timeout: float = 2.0,  # noqa: ASYNC109  (a deadline for polling is what this helper is)
+    interval: float = 0.01,
 ) -> None:
     """Polls `predicate` (plain or async) until it holds; fails the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout

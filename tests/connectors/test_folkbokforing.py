@@ -12,6 +12,7 @@ import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport
+from kp_worlds import mock_http
 
 from connectors import folkbokforing as fb
 from connectors.base import PopulationRegister
@@ -192,9 +193,7 @@ async def test_a_broken_cache_does_not_fail_the_read(
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.MockTransport(handler), base_url="http://folkbokforing.test"
-    )
+    return mock_http("folkbokforing", handler)
 
 
 GOOD = {

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport as Counting
+from kp_worlds import mock_http
 
 from connectors import ombud
 from connectors.base import MandateRegister
@@ -152,7 +153,7 @@ async def test_more_than_200_grantees_are_chunked(
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://ombud.test")
+    return mock_http("ombud", handler)
 
 
 GOOD = {
