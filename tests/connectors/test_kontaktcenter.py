@@ -11,7 +11,7 @@ import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport as Counting
-from kp_worlds import T0, at, mock_http
+from kp_worlds import T0, at, mock_http, world_of
 
 from connectors import kontaktcenter as kc
 from connectors.base import CaseSource
@@ -135,15 +135,8 @@ def make_world() -> w.World:
         )
         for i in range(FILLERS)
     ]
-    return w.World(
-        seed=1,
-        reference_date=date(2025, 12, 31),
-        scale=0.0,
-        case_types=types,
-        persons={},
-        custody=[],
-        mandates=[],
-        cases={"kontaktcenter": [proposal, secret, *fillers]},
+    return world_of(
+        proposal, secret, *fillers, types=types.values(), seed=1, reference_date=date(2025, 12, 31)
     )
 
 

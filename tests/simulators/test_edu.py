@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
+from kp_worlds import at, world_of
 
 from simulators import edu, edu_shapes
 from simulators.faults import FaultInjector
-from simulators.world import TZ, Case, CaseTypeDef, Custody, Document, Event, World
+from simulators.world import Case, CaseTypeDef, Custody, Document, Event, World
 
 KALLE = "195606055555"
 KARIN = "198001012392"
 NILS = "201903142386"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=TZ)
 T0_MS = 1741681800000  # 2025-03-11T08:30:00Z
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> World:
@@ -85,9 +80,7 @@ def make_world() -> World:
         for i in range(31)
     ]
     custody = [Custody(KALLE, NILS), Custody(KARIN, NILS)]
-    return World(
-        0, date(2025, 6, 1), 0.0, types, {}, custody, [], {"edu": [preschool, health, *fillers]}
-    )
+    return world_of(preschool, health, *fillers, types=types.values(), custody=custody)
 
 
 @pytest.fixture
