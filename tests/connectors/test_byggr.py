@@ -8,23 +8,17 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_full_case import FullCase, expected_case, full_case
 from kp_testing import CountingTransport as Counting
 from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
 
 from connectors import byggr
 from connectors.base import CaseSource
 from connectors.domain import (
-    Case,
-    CaseEvent,
     CaseEventKind,
-    CaseRef,
     CaseStatus,
     CaseType,
     Channel,
-    Collaboration,
-    CollaborationKind,
-    Document,
-    DocumentDirection,
     Unit,
 )
 from connectors.errors import UpstreamContractError, UpstreamRejected, UpstreamUnavailable
@@ -37,58 +31,25 @@ KALLE = "195606055555"
 LISA = "194505173213"
 TOLVAN = "191212121212"
 BN = Unit("BN", "Byggnadsnämnden")
+SPEC = FullCase(
+    system="byggr",
+    id="BYGG-2025-000193",
+    number="BN 2025/0193",
+    main_number="BN 2025/0190",
+    type=CaseType("BYGG-LOV", "Bygglov"),
+    unit=BN,
+    title="Bygglov för garage, Lönnen 4",
+    description="Nybyggnad av garage 40 kvm.",
+    submitted="Ansökan om bygglov inkommen",
+    referral=("Grannehörande skickat", "Grannen Lisa Lund hörs."),
+    drafted="Yttrande",
+)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 def make_world() -> w.World:
     types = {"BYGG-LOV": w.CaseTypeDef("BYGG-LOV", "Bygglov", "Samhällsbyggnad", "byggr", "BN", 70)}
-    permit = w.Case(
-        system="byggr",
-        id="BYGG-2025-000193",
-        number="BN 2025/0193",
-        main_number="BN 2025/0190",
-        type_code="BYGG-LOV",
-        title="Bygglov för garage, Lönnen 4",
-        description="Nybyggnad av garage 40 kvm.",
-        unit="BN",
-        status="CLOSED",
-        opened_at=at(0),
-        closed_at=at(300),
-        subject=KALLE,
-        applicant=LISA,
-        channel="E_SERVICE",
-        events=[
-            w.Event("BYGG-2025-000193-e1", at(0), "SUBMITTED", "Ansökan om bygglov inkommen"),
-            w.Event(
-                "BYGG-2025-000193-e2",
-                at(24),
-                "REFERRAL_SENT",
-                "Grannehörande skickat",
-                "Grannen Lisa Lund hörs.",
-                diary=True,
-                concerns=LISA,
-            ),
-            w.Event("BYGG-2025-000193-e3", at(30), "NOTICE", "Intern bedömning", internal=True),
-            w.Event("BYGG-2025-000193-e4", at(300), "CLOSED", "Ärendet avslutat"),
-        ],
-        documents=[
-            w.Document("BYGG-2025-000193-d1", "Ansökan", "INCOMING", at(0)),
-            w.Document("BYGG-2025-000193-d2", "Yttrande", "DRAFTED", at(25), confidential=True),
-        ],
-        collaborations=[
-            w.Collaboration(
-                "REFERRAL",
-                "BN",
-                "MBN",
-                at(24),
-                completed_at=at(48),
-                counterpart_system="ecos",
-                counterpart_id="4711",
-                counterpart_number="MK-2025-837",
-            ),
-            w.Collaboration("ASSIGNMENT", "BN", "KS", at(26), follow_up_retained=True),
-        ],
-    )
+    permit = full_case(SPEC)
     per_status = status_cases(
         "byggr",
         type_code="BYGG-LOV",
@@ -125,72 +86,8 @@ async def connector(counting: Counting) -> AsyncIterator[byggr.ByggrConnector]:
 
 MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
 
-EXPECTED_PERMIT = Case(
-    ref=CaseRef("byggr", "BYGG-2025-000193"),
-    case_number="BN 2025/0193",
-    main_case_number="BN 2025/0190",
-    type=CaseType("BYGG-LOV", "Bygglov"),
-    title="Bygglov för garage, Lönnen 4",
-    description="Nybyggnad av garage 40 kvm.",
-    status=CaseStatus.CLOSED,
-    unit=BN,
-    subject=KALLE,
-    parties=(LISA,),
-    channel=Channel.E_SERVICE,
-    opened_at=at(0),
-    closed_at=at(300),
-    confidential=False,
-    secrecy_ground=None,
-    link="https://etjanster.exempelby.se/bygglov/arende/BYGG-2025-000193",
-    events=(
-        CaseEvent(
-            "byggr:BYGG-2025-000193-e1",
-            at(0),
-            CaseEventKind.SUBMITTED,
-            "Ansökan om bygglov inkommen",
-        ),
-        CaseEvent(
-            "byggr:BYGG-2025-000193-e2",
-            at(24),
-            CaseEventKind.REFERRAL_SENT,
-            "Grannehörande skickat",
-            "Grannen Lisa Lund hörs.",
-            diary_event=True,
-            concerns=LISA,
-        ),
-        CaseEvent(
-            "byggr:BYGG-2025-000193-e3",
-            at(30),
-            CaseEventKind.NOTICE,
-            "Intern bedömning",
-            internal=True,
-        ),
-        CaseEvent("byggr:BYGG-2025-000193-e4", at(300), CaseEventKind.CLOSED, "Ärendet avslutat"),
-    ),
-    documents=(
-        Document("BYGG-2025-000193-d1", "Ansökan", DocumentDirection.INCOMING, at(0)),
-        Document(
-            "BYGG-2025-000193-d2", "Yttrande", DocumentDirection.DRAFTED, at(25), confidential=True
-        ),
-    ),
-    collaborations=(
-        Collaboration(
-            CollaborationKind.REFERRAL,
-            BN,
-            MBN,
-            at(24),
-            at(48),
-            counterpart=CaseRef("ecos", "4711"),
-            counterpart_number="MK-2025-837",
-        ),
-        Collaboration(
-            CollaborationKind.ASSIGNMENT,
-            BN,
-            Unit("KS", "Kommunstyrelsen"),
-            at(26),
-            follow_up_retained=True,
-        ),
-    ),
+EXPECTED_PERMIT = expected_case(
+    SPEC, link="https://etjanster.exempelby.se/bygglov/arende/BYGG-2025-000193"
 )
 
 
