@@ -14,7 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from .settings import Settings, SettingsError, load_settings
+from connectors.errors import SettingsError
+
+from .settings import Settings, load_settings
 
 SANDBOX_HELP = """\
 Runs the ten simulated systems of the sandbox municipality "Exempelby kommun" on

@@ -17,12 +17,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import GatewayError
+from connectors.errors import SettingsError
 from connectors.registry import SYSTEM_IDS, SystemSettings
-
-
-class SettingsError(GatewayError):
-    code = "BAD_CONFIGURATION"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import httpx
 
+from connectors.errors import SettingsError
+
 from .auth import ClaimNames, TokenValidator, TrustedIssuer, default_http_factory
 from .issuer import DemoIssuer
-from .settings import Settings, SettingsError
+from .settings import Settings
 
 
 def build_validator(
