@@ -38,6 +38,7 @@ from .limits import BodyLimit
 from .replica import open_replica
 from .settings import Settings
 from .trust import build_validator, claim_names
+from .trusted_documents import TrustedDocuments, TrustedDocumentsGate
 from .webhooks import eservice_webhook
 
 log = logging.getLogger("knutpunkt")
@@ -113,6 +114,7 @@ def create_app(
     )
     graphql = KnutpunktGraphQL(state, schema=schema, graphql_ide=None)
     ide_routes, ide = _graphiql_routes(settings)
+    endpoint = TrustedDocumentsGate(graphql, TrustedDocuments.from_settings(gw))
     validator = build_validator(settings, jwks_transport=jwks_transport)
 
     @contextlib.asynccontextmanager
@@ -182,7 +184,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/", root),
-            Route("/graphql", GraphQLWithIDE(graphql, ide), methods=["GET", "POST"]),
+            Route("/graphql", GraphQLWithIDE(endpoint, ide), methods=["GET", "POST"]),
             *ide_routes,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
