@@ -31,6 +31,7 @@ from resolvers.schema import build_schema
 from .audit_sink import AuditSink
 from .auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
 from .cache import open_cache
+from .cors import cors_middleware
 from .demo_personas import TOKEN_PATH, DemoTokens, persona_options
 from .graphiql import GraphiQLPage, GraphQLWithIDE
 from .issuer import DemoIssuer
@@ -192,6 +193,7 @@ def create_app(
             Route("/hooks/eservice", hook, methods=["POST"]),
         ],
         middleware=[
+            *cors_middleware(gw),
             Middleware(BodyLimit, max_bytes=gw.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware,
