@@ -10,6 +10,8 @@ the page's own code is `knutpunkt-graphiql.js`, configured by `data-` attributes
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import hashlib
 import html
 from collections.abc import Mapping, Sequence
@@ -72,6 +74,10 @@ def assets_version(directory: Path = ASSET_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
+def _gzip(path: Path) -> bytes:
+    return gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
+
+
 def wants_html(scope: Scope) -> bool:
     """A browser's GET of /graphql (Accept: text/html, no `query` parameter)."""
     if scope["type"] != "http" or scope["method"] != "GET":
@@ -92,6 +98,7 @@ class GraphiQLPage:
         directory: Path = ASSET_DIR,
     ) -> None:
         self._directory = directory
+        self._gzipped: dict[str, bytes] = {}
         self.version = assets_version(directory)
         self.prefix = f"/graphiql/{self.version}"
         self._html = self._render(endpoint, personas, demo_token_url)
@@ -105,11 +112,16 @@ class GraphiQLPage:
         name = request.path_params["name"]
         if request.path_params["version"] != self.version or name not in ASSETS:
             return PlainTextResponse("Not Found", status_code=404)
-        return FileResponse(
-            self._directory / name,
-            media_type=ASSETS[name],
-            headers={**SECURITY_HEADERS, "cache-control": IMMUTABLE},
-        )
+        headers = {**SECURITY_HEADERS, "cache-control": IMMUTABLE, "vary": "Accept-Encoding"}
+        if Path(name).suffix in _TYPES and "gzip" in request.headers.get("accept-encoding", ""):
+            # GraphiQL's bundle is 3.5 MB as released, about a fifth of that compressed
+            body = self._gzipped.get(name)
+            if body is None:
+                body = await asyncio.to_thread(_gzip, self._directory / name)
+                self._gzipped[name] = body
+            headers["content-encoding"] = "gzip"
+            return Response(body, media_type=ASSETS[name], headers=headers)
+        return FileResponse(self._directory / name, media_type=ASSETS[name], headers=headers)
 
     def _render(
         self, endpoint: str, personas: Sequence[tuple[str, str]], demo_token_url: str

@@ -55,12 +55,23 @@ async def test_assets_are_served_immutable_under_a_content_hash(gateway: Any) ->
     for name in sorted(ASSETS):
         digest.update(name.encode() + b"\0" + (ASSET_DIR / name).read_bytes() + b"\0")
     assert version == digest.hexdigest()[:16]
-    script = await gateway.client.get(f"/graphiql/{version}/graphiql.min.js")
+    script = await gateway.client.get(
+        f"/graphiql/{version}/graphiql.min.js", headers={"accept-encoding": "identity"}
+    )
     assert script.status_code == 200
     assert script.content == (ASSET_DIR / "graphiql.min.js").read_bytes()
     assert script.headers["content-type"] == "text/javascript; charset=utf-8"
     assert script.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert script.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    # browsers get the scripts and styles compressed (the bundle is 3.5 MB as released)
+    packed = await gateway.client.get(
+        f"/graphiql/{version}/graphiql.min.js", headers={"accept-encoding": "gzip"}
+    )
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["vary"] == "Accept-Encoding"
+    assert int(packed.headers["content-length"]) < len(script.content) // 3
+    assert packed.content == script.content  # httpx decodes it
+    assert packed.headers["cache-control"] == "public, max-age=31536000, immutable"
     style = await gateway.client.get(f"/graphiql/{version}/graphiql.min.css")
     assert style.headers["content-type"] == "text/css; charset=utf-8"
     licence = await gateway.client.get(f"/graphiql/{version}/LICENSE.react")
