@@ -92,7 +92,8 @@ def _static_checks(settings: Settings) -> list[Check]:
     checks: list[Check] = []
     try:
         build_validator(settings)
-        checks.append(Check("oidc settings", True, settings.oidc.issuer or "demo issuer only"))
+        fallback = "demo issuer only" if settings.demo.enabled else "no identity provider"
+        checks.append(Check("oidc settings", True, settings.oidc.issuer or fallback))
     except SettingsError as exc:
         checks.append(Check("oidc settings", False, exc.message))
     try:

@@ -166,6 +166,7 @@ def test_a_broken_configuration_fails_before_reaching_anything(
     out = capsys.readouterr().out
     assert "trusted documents FAIL require_trusted kräver [gateway] trusted_documents = FIL." in out
     assert "cors FAIL [gateway] cors_origins: ['*']" in out
+    assert "oidc settings ok no identity provider" in out
     assert "oidc jwks FAIL no identity provider ([oidc] jwks_url): nobody can log in" in out
     assert "systems FAIL none configured ([systems.<id>] url)" in out
     config.write_text("[gateway\n")
