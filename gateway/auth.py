@@ -32,12 +32,12 @@ from joserfc.errors import ClaimError, JoseError, SecurityWarning
 from joserfc.jwk import Key, KeySet
 from joserfc.jws import JWSRegistry
 
-from connectors.errors import ValidationError
+from connectors.errors import JwksError, Unauthenticated, ValidationError
 from connectors.personal_number import parse_personal_number
 from policies.caller import Caller, Role
 
-from .jwks import ALG_KEY_TYPES, JwksCache, JwksError, JwksSettings, find_key
-from .token_rules import InvalidToken, check_access_token, claim_kind
+from .jwks import ALG_KEY_TYPES, JwksCache, JwksSettings, find_key
+from .token_rules import check_access_token, claim_kind
 
 logger = logging.getLogger("knutpunkt.auth")
 
@@ -146,7 +146,7 @@ class TokenValidator:
         self._caches: dict[str, JwksCache] = {}
 
     async def validate(self, token: str) -> Caller:
-        """The caller a token stands for; raises `InvalidToken`."""
+        """The caller a token stands for; raises `Unauthenticated`."""
         parts = parse_compact(token)
         issuer = self._issuer_for(parts)
         key = await self._key_for(issuer, parts)
@@ -179,9 +179,11 @@ class TokenValidator:
         iss = parts.claims.get("iss")
         issuer = self._issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
-            raise InvalidToken(f"untrusted issuer {str(iss)[:80]!r}", "untrusted_issuer")
+            raise Unauthenticated.invalid_token(
+                f"untrusted issuer {str(iss)[:80]!r}", "untrusted_issuer"
+            )
         if parts.alg not in issuer.algorithms:
-            raise InvalidToken(
+            raise Unauthenticated.invalid_token(
                 f"algorithm {parts.alg} not allowed for {issuer.issuer}", "algorithm"
             )
         return issuer
@@ -190,12 +192,16 @@ class TokenValidator:
         if issuer.keys is not None:
             key = find_key(issuer.keys, parts.kid, parts.alg)
             if key is None:
-                raise InvalidToken(f"no key of {issuer.issuer} for the token's kid", "unknown_key")
+                raise Unauthenticated.invalid_token(
+                    f"no key of {issuer.issuer} for the token's kid", "unknown_key"
+                )
             return key
         try:
             return await self._cache_for(issuer).key(parts.kid, parts.alg)
         except JwksError as exc:
-            raise InvalidToken(f"{issuer.issuer}: {exc.reason}", "unknown_key") from exc
+            raise Unauthenticated.invalid_token(
+                f"{issuer.issuer}: {exc.reason}", "unknown_key"
+            ) from exc
 
     def _cache_for(self, issuer: TrustedIssuer) -> JwksCache:
         cache = self._caches.get(issuer.issuer)
@@ -218,14 +224,14 @@ class TokenValidator:
     def _caller(self, claims: Mapping[str, Any], issuer: TrustedIssuer) -> Caller:
         subject = claims["sub"]
         if len(subject) > MAX_SUBJECT:
-            raise InvalidToken("sub too long", "claims")
+            raise Unauthenticated.invalid_token("sub too long", "claims")
         raw_role = claims.get(self._claims.role)
         role = ROLE_CLAIM_VALUES.get(raw_role) if isinstance(raw_role, str) else None
         if role is None:
-            raise InvalidToken("missing or unknown role", "claims")
+            raise Unauthenticated.invalid_token("missing or unknown role", "claims")
         name = claims.get(self._claims.name)
         if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
-            raise InvalidToken("malformed name", "claims")
+            raise Unauthenticated.invalid_token("malformed name", "claims")
         if role is Role.CITIZEN:
             return Caller(
                 role=role,
@@ -245,11 +251,13 @@ class TokenValidator:
     def _personal_number(self, claims: Mapping[str, Any]) -> str:
         raw = claims.get(self._claims.personal_number)
         if not isinstance(raw, str):
-            raise InvalidToken("citizen token without a personal number", "claims")
+            raise Unauthenticated.invalid_token("citizen token without a personal number", "claims")
         try:
             return parse_personal_number(raw)
         except ValidationError as exc:
-            raise InvalidToken("citizen token with an invalid personal number", "claims") from exc
+            raise Unauthenticated.invalid_token(
+                "citizen token with an invalid personal number", "claims"
+            ) from exc
 
     def _units(self, claims: Mapping[str, Any], role: Role) -> frozenset[str]:
         raw = claims.get(self._claims.units)
@@ -261,7 +269,9 @@ class TokenValidator:
             or not least <= len(raw) <= MAX_UNITS
             or not all(isinstance(unit, str) and UNIT_CODE.match(unit) for unit in raw)
         ):
-            raise InvalidToken("staff token without a list of unit codes", "claims")
+            raise Unauthenticated.invalid_token(
+                "staff token without a list of unit codes", "claims"
+            )
         return frozenset(raw)
 
 
@@ -278,28 +288,28 @@ class TokenParts:
 def parse_compact(token: str) -> TokenParts:
     """Read header and claims unverified, refusing what must never reach a key."""
     if len(token) > MAX_TOKEN_CHARS:
-        raise InvalidToken("token too long")
+        raise Unauthenticated.invalid_token("token too long")
     if not COMPACT_JWS.match(token):
-        raise InvalidToken("not a compact JWS")
+        raise Unauthenticated.invalid_token("not a compact JWS")
     encoded_header, encoded_claims, _ = token.split(".")
     header = _json_object(encoded_header, "header")
     claims = _json_object(encoded_claims, "claims")
     alg = header.get("alg")
     if not isinstance(alg, str):
-        raise InvalidToken("no alg")
+        raise Unauthenticated.invalid_token("no alg")
     if alg.lower() == "none" or alg.upper().startswith("HS"):
-        raise InvalidToken(f"refused algorithm {alg[:10]!r}", "algorithm")
+        raise Unauthenticated.invalid_token(f"refused algorithm {alg[:10]!r}", "algorithm")
     if alg not in ALG_KEY_TYPES:
-        raise InvalidToken(f"unsupported algorithm {alg[:10]!r}", "algorithm")
+        raise Unauthenticated.invalid_token(f"unsupported algorithm {alg[:10]!r}", "algorithm")
     refused = REFUSED_HEADERS & set(header)
     if refused:
-        raise InvalidToken(f"refused header members {sorted(refused)}", "header")
+        raise Unauthenticated.invalid_token(f"refused header members {sorted(refused)}", "header")
     kid = header.get("kid")
     if kid is not None and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID):
-        raise InvalidToken("malformed kid", "header")
+        raise Unauthenticated.invalid_token("malformed kid", "header")
     typ = header.get("typ")
     if typ is not None and not isinstance(typ, str):
-        raise InvalidToken("malformed typ", "header")
+        raise Unauthenticated.invalid_token("malformed typ", "header")
     return TokenParts(alg=alg, kid=kid, claims=claims, typ=typ)
 
 
@@ -308,9 +318,9 @@ def _json_object(segment: str, what: str) -> dict[str, Any]:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         value = json.loads(raw)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidToken(f"{what} is not base64url JSON") from exc
+        raise Unauthenticated.invalid_token(f"{what} is not base64url JSON") from exc
     if not isinstance(value, dict):
-        raise InvalidToken(f"{what} is not a JSON object")
+        raise Unauthenticated.invalid_token(f"{what} is not a JSON object")
     return value
 
 
@@ -333,11 +343,15 @@ def verify_signature_and_claims(
             sub={"essential": True},
         ).validate(claims)
     except ClaimError as exc:
-        raise InvalidToken(f"{exc.error}({exc.claim}): {exc.description}", claim_kind(exc)) from exc
+        raise Unauthenticated.invalid_token(
+            f"{exc.error}({exc.claim}): {exc.description}", claim_kind(exc)
+        ) from exc
     except JoseError as exc:
-        raise InvalidToken(
+        raise Unauthenticated.invalid_token(
             f"{exc.error or type(exc).__name__}: {exc.description}", "signature"
         ) from exc
     except (ValueError, TypeError) as exc:
-        raise InvalidToken(f"unverifiable token ({type(exc).__name__})", "signature") from exc
+        raise Unauthenticated.invalid_token(
+            f"unverifiable token ({type(exc).__name__})", "signature"
+        ) from exc
     return claims

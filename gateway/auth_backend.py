@@ -16,11 +16,11 @@ from starlette.authentication import (
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
+from connectors.errors import Unauthenticated
 from policies.caller import Caller, Role
 
 from .auth import TokenValidator
 from .metrics import Counters
-from .token_rules import InvalidToken
 
 logger = logging.getLogger("knutpunkt.auth")
 
@@ -68,8 +68,8 @@ class KnutpunktAuthBackend(AuthenticationBackend):
             raise self._refusals.refused("scheme", "not a Bearer Authorization header")
         try:
             caller = await self._validator.validate(token.strip())
-        except InvalidToken as exc:
-            raise self._refusals.refused(exc.kind, exc.reason) from exc
+        except Unauthenticated as exc:
+            raise self._refusals.refused(exc.kind or "malformed", exc.reason) from exc
         scopes = ["authenticated", caller.role.value.lower()]
         return AuthCredentials(scopes), CallerUser(caller)
 

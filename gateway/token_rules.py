@@ -1,9 +1,10 @@
 """What makes a verified JWT an acceptable access token, and how refusals are told.
 
-`InvalidToken` carries a free-text `reason` (logs only) and a short `kind` from
-`REFUSAL_KINDS` (logs and metrics). `check_access_token` accepts only access tokens
-(`typ` at+jwt, RFC 9068; "JWT" or untyped only where the IdP is configured so, and
-then not with the claims of ID or refresh tokens) and caps their lifetime.
+A refused token is `connectors.errors.Unauthenticated.invalid_token(reason, kind)`: a
+free-text `reason` (logs only) and a short `kind` from `REFUSAL_KINDS` (logs, metrics).
+`check_access_token` accepts only access tokens (`typ` at+jwt, RFC 9068; "JWT" or
+untyped only where the IdP is configured so, and then not with the claims of ID or
+refresh tokens) and caps their lifetime.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, TypeGuard
 
 from joserfc.errors import ClaimError, ExpiredTokenError
 
-from connectors.errors import GatewayError
+from connectors.errors import Unauthenticated
 
 #: `typ` header values of access tokens (RFC 9068), compared case-insensitively
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
@@ -39,18 +40,6 @@ REFUSAL_KINDS = (
 )
 
 
-class InvalidToken(GatewayError):
-    """The bearer token cannot be accepted. `reason` is for the logs only."""
-
-    code = "UNAUTHENTICATED"
-
-    def __init__(self, reason: str, kind: str = "malformed") -> None:
-        super().__init__("Ogiltig eller utgången inloggning.")
-        self.reason = reason
-        #: a short reason code for logs and metrics (`REFUSAL_KINDS`), never token content
-        self.kind = kind
-
-
 def check_access_token(
     typ: str | None, claims: Mapping[str, Any], *, plain_jwt: bool, max_lifetime: int
 ) -> None:
@@ -58,17 +47,21 @@ def check_access_token(
     only for at most `max_lifetime` seconds from their issue (`exp - iat`)."""
     if typ is None or typ.lower() not in ACCESS_TOKEN_TYPES:
         if not plain_jwt or (typ is not None and typ.upper() != "JWT"):
-            raise InvalidToken(f"typ {str(typ)[:20]!r} is not an access token", "token_type")
+            raise Unauthenticated.invalid_token(
+                f"typ {str(typ)[:20]!r} is not an access token", "token_type"
+            )
         payload_typ = claims.get("typ")
         if isinstance(payload_typ, str) and payload_typ.lower() in NON_ACCESS_TYP_CLAIMS:
-            raise InvalidToken(f"typ claim {payload_typ[:20]!r}", "token_type")
+            raise Unauthenticated.invalid_token(f"typ claim {payload_typ[:20]!r}", "token_type")
         if ID_TOKEN_CLAIMS & set(claims):
-            raise InvalidToken("claims of an ID token", "token_type")
+            raise Unauthenticated.invalid_token("claims of an ID token", "token_type")
     iat, exp = claims.get("iat"), claims.get("exp")
     if not _is_time(iat) or not _is_time(exp):
-        raise InvalidToken("no numeric iat and exp", "lifetime")
+        raise Unauthenticated.invalid_token("no numeric iat and exp", "lifetime")
     if exp - iat > max_lifetime:
-        raise InvalidToken(f"lifetime {int(exp - iat)} s over {max_lifetime} s", "lifetime")
+        raise Unauthenticated.invalid_token(
+            f"lifetime {int(exp - iat)} s over {max_lifetime} s", "lifetime"
+        )
 
 
 def _is_time(value: object) -> TypeGuard[int | float]:
