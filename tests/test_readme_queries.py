@@ -32,15 +32,16 @@ def test_the_readme_has_graphql_blocks() -> None:
 
 @pytest.mark.parametrize("query", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 async def test_every_readme_query_runs(make_settings: Any, start_gateway: Any, query: str) -> None:
-    replica = "caseStatistics" in query or "publicDiary" in query
+    store_needed = "caseStatistics" in query or "publicDiary" in query
     settings = make_settings(
-        KNUTPUNKT_REPLICA_ENABLED="true" if replica else "false",
-        KNUTPUNKT_REPLICA_REFRESH_SECONDS="3600",
+        KNUTPUNKT_CASESTORE_ENABLED="true" if store_needed else "false",
+        KNUTPUNKT_CASESTORE_REFRESH_SECONDS="3600",
     )
     async with start_gateway(settings) as gateway:
-        if replica:  # statistics and the diary read the replica: fill it first
+        if store_needed:  # statistics and the diary read the case store: fill it first
             state = gateway.app.state.knutpunkt
-            await state.services.replica.sync(state.connectors.case_sources, datetime.now(UTC))
+            store = state.services.case_store
+            await store.sync(state.connectors.case_sources, datetime.now(UTC))
         for role, pnr in _callers(query):
             token = None if role == "public" else gateway.token(role, pnr)
             body = await gateway.query(query, token=token)

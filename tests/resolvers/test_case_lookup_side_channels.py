@@ -12,14 +12,15 @@ import pytest
 from connectors.domain import CaseRef
 from resolvers.ids import case_id
 from simulators import personas
+from simulators.generate.persona_data import PersonaCase, persona_cases
 
 CASE = "query ($id: ID!, $purpose: String) { case(id: $id, purpose: $purpose) { caseNumber } }"
 BY_NUMBER = """query ($n: String!, $purpose: String) {
   casesByNumber(caseNumber: $n, purpose: $purpose) { caseNumber } }"""
 
 
-def _persona(key: str) -> personas.PersonaCase:
-    return personas.persona_cases(date.today())[key]
+def _persona(key: str) -> PersonaCase:
+    return persona_cases(date.today())[key]
 
 
 def _id(system: str, local_id: str) -> str:
