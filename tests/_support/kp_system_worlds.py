@@ -1,0 +1,171 @@
+"""One sandbox world per case system, shared by its connector and simulator tests.
+
+Each world holds the system's full case (`kp_full_case`), one case per status with every
+event kind and channel, and 35 fillers about TOLVAN under one main number (paging and
+batching). The `*_SPEC` constants say what the full case holds; the connector tests expect
+`expected_case(SPEC, link)`, the simulator tests the system's rendering of it.
+
+replacing(world, system, id, **changes)  the same world with one case changed
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from kp_full_case import FullCase, full_case
+from kp_worlds import TOLVAN, at, filler_cases, status_cases, world_of
+
+from connectors.domain import CaseType, Unit
+from simulators import world as w
+
+FILLERS = 35
+
+BYGGR_SPEC = FullCase(
+    system="byggr",
+    id="BYGG-2025-000193",
+    number="BN 2025/0193",
+    main_number="BN 2025/0190",
+    type=CaseType("BYGG-LOV", "Bygglov"),
+    unit=Unit("BN", "Byggnadsnämnden"),
+    title="Bygglov för garage & carport, Lönnen 4",
+    description="Nybyggnad av garage 40 kvm.",
+    submitted="Ansökan om bygglov inkommen",
+    referral=("Grannehörande skickat", "Grannen Lisa Lund hörs."),
+    drafted="Yttrande",
+)
+
+DIARIUM_SPEC = FullCase(
+    system="diarium",
+    id="100193",
+    number="KFN 2025/0193",
+    main_number="KF 2025/0190",
+    type=CaseType("KFN-KULTURSTIPENDIUM", "Kulturstipendium"),
+    unit=Unit("KFN", "Kultur- och fritidsnämnden"),
+    title="Ansökan om kulturstipendium",
+    description="Stipendium för en bok om Exempelby.",
+    submitted="Ansökan om kulturstipendium inkommen",
+    referral=("Remiss till kulturrådet", "Yttrande begärs."),
+    drafted="Tjänsteskrivelse",
+)
+
+PROCAPITA_SPEC = FullCase(
+    system="procapita",
+    id="PC00000193",
+    number="SN 2025/0193",
+    main_number="SN 2025/0190",
+    type=CaseType("SOC-SABO", "Särskilt boende"),
+    unit=Unit("SN", "Socialnämnden"),
+    title="Ansökan om särskilt boende",
+    description="Behov av heldygnsomsorg.",
+    submitted="Ansökan om särskilt boende inkommen",
+    referral=("Remiss till hemtjänsten", "Hemtjänstens bedömning begärs."),
+    drafted="Utredning",
+    secrecy_ground="OSL 26 kap. 1 § (SoL)",
+)
+
+
+def _archive_world(
+    spec: FullCase,
+    area: str,
+    days: int,
+    *,
+    status_id: Any,
+    status_number: Any,
+    status_link: str,
+    filler_id: Any,
+    filler_number: Any,
+    filler_title: Any,
+    filler_main_number: str,
+) -> w.World:
+    """The full case, one case per status and the fillers of a diary-style system."""
+    code, unit = spec.type.code, spec.unit.code
+    kind = w.CaseTypeDef(code, spec.type.name, area, spec.system, unit, days)
+    per_status = status_cases(
+        spec.system,
+        type_code=code,
+        unit=unit,
+        id=status_id,
+        number=status_number,
+        link=status_link,
+    )
+    fillers = filler_cases(
+        spec.system,
+        FILLERS,
+        type_code=code,
+        unit=unit,
+        id=filler_id,
+        number=filler_number,
+        title=filler_title,
+        opened_at=lambda i: at(400 + i),
+        main_number=filler_main_number,
+        subject=TOLVAN,
+    )
+    return world_of(full_case(spec), *per_status, *fillers, types=[kind])
+
+
+def byggr_world() -> w.World:
+    """Statuses `BYGG-2024-00000n` / `BN 2024/000n`, fillers `BYGG-2025-1iiiii` / `BN 2025/1iii`."""
+    return _archive_world(
+        BYGGR_SPEC,
+        "Samhällsbyggnad",
+        70,
+        status_id=lambda n: f"BYGG-2024-00000{n}",
+        status_number=lambda n: f"BN 2024/000{n}",
+        status_link="https://byggr.exempelby.se/arende/x",
+        filler_id=lambda i: f"BYGG-2025-1{i:05d}",
+        filler_number=lambda i: f"BN 2025/1{i:03d}",
+        filler_title=lambda i: f"Bygglov {i}",
+        filler_main_number="BN 2025/0999",
+    )
+
+
+def diarium_world() -> w.World:
+    """Statuses `20000n` / `KFN 2024/000n`, fillers `3iiiii` / `KFN 2025/1iii`."""
+    return _archive_world(
+        DIARIUM_SPEC,
+        "Kultur och fritid",
+        60,
+        status_id=lambda n: f"20000{n}",
+        status_number=lambda n: f"KFN 2024/000{n}",
+        status_link="https://diarium.exempelby.se/x",
+        filler_id=lambda i: f"3{i:05d}",
+        filler_number=lambda i: f"KFN 2025/1{i:03d}",
+        filler_title=lambda i: f"Föreningsbidrag {i}",
+        filler_main_number="KFN 2025/0999",
+    )
+
+
+def procapita_world() -> w.World:
+    """Statuses `PC0000000n` / `SN 2024/000n`, fillers `PC1iiiii` / `SN 2025/1iii`."""
+    return _archive_world(
+        PROCAPITA_SPEC,
+        "Socialtjänst",
+        90,
+        status_id=lambda n: f"PC0000000{n}",
+        status_number=lambda n: f"SN 2024/000{n}",
+        status_link="https://procapita.exempelby.se/arende/x",
+        filler_id=lambda i: f"PC1{i:05d}",
+        filler_number=lambda i: f"SN 2025/1{i:03d}",
+        filler_title=lambda i: f"Särskilt boende {i}",
+        filler_main_number="SN 2025/0999",
+    )
+
+
+def replacing(world: w.World, system: str, id: str, **changes: Any) -> w.World:
+    """The same world with case `id` of `system` changed (e.g. an unknown status)."""
+    cases = [
+        replace(c, **changes) if (c.system, c.id) == (system, id) else c
+        for held in world.cases.values()
+        for c in held
+    ]
+    return world_of(
+        *cases,
+        types=world.case_types.values(),
+        persons=world.persons.values(),
+        custody=world.custody,
+        mandates=world.mandates,
+        systems=world.cases,
+        seed=world.seed,
+        reference_date=world.reference_date,
+    )
