@@ -77,6 +77,7 @@ def _archive_world(
     filler_number: Any,
     filler_title: Any,
     filler_main_number: str,
+    filler_opened_at: Any = lambda i: at(400 + i),
 ) -> w.World:
     """The full case, one case per status and the fillers of a diary-style system."""
     code, unit = spec.type.code, spec.unit.code
@@ -97,7 +98,7 @@ def _archive_world(
         id=filler_id,
         number=filler_number,
         title=filler_title,
-        opened_at=lambda i: at(400 + i),
+        opened_at=filler_opened_at,
         main_number=filler_main_number,
         subject=TOLVAN,
     )
@@ -121,7 +122,11 @@ def byggr_world() -> w.World:
 
 
 def diarium_world() -> w.World:
-    """Statuses `20000n` / `KFN 2024/000n`, fillers `3iiiii` / `KFN 2025/1iii`."""
+    """Statuses `20000n` / `KFN 2024/000n`, fillers `3iiiii` / `KFN 2025/1iii`.
+
+    The first 15 fillers change at the same instant (400 h), the rest one an hour after
+    (415 h +): a change cursor must neither lose nor repeat any of them.
+    """
     return _archive_world(
         DIARIUM_SPEC,
         "Kultur och fritid",
@@ -133,6 +138,7 @@ def diarium_world() -> w.World:
         filler_number=lambda i: f"KFN 2025/1{i:03d}",
         filler_title=lambda i: f"Föreningsbidrag {i}",
         filler_main_number="KFN 2025/0999",
+        filler_opened_at=lambda i: at(400 if i < 15 else 400 + i),
     )
 
 
