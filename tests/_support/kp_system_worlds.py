@@ -14,12 +14,13 @@ from dataclasses import replace
 from typing import Any
 
 from kp_full_case import FullCase, full_case
-from kp_worlds import TOLVAN, at, filler_cases, status_cases, world_of
+from kp_worlds import KALLE, LISA, TOLVAN, at, case, filler_cases, status_cases, world_of
 
 from connectors.domain import CaseType, Unit
 from simulators import world as w
 
 FILLERS = 35
+ANNA = "197801012340"
 
 BYGGR_SPEC = FullCase(
     system="byggr",
@@ -156,6 +157,99 @@ def procapita_world() -> w.World:
         filler_title=lambda i: f"Särskilt boende {i}",
         filler_main_number="SN 2025/0999",
     )
+
+
+def ecos_world() -> w.World:
+    """4711 (forwarded to teknik, about ANNA, TOLVAN applies), 4712 (closed, with a link),
+    statuses `7n` / `MK-2024-n`, fillers `5000 + i` / `MK-2025-{900 + i}` from 100 h."""
+    types = {
+        "MILJO-NEDSKRAPNING": w.CaseTypeDef(
+            "MILJO-NEDSKRAPNING", "Nedskräpning", "Miljö och hälsa", "ecos", "MBN", 30
+        )
+    }
+    littering = w.Case(
+        system="ecos",
+        id="4711",
+        number="MK-2025-837",
+        main_number="MK-2025-837",
+        type_code="MILJO-NEDSKRAPNING",
+        title="Nedskräpning vid återvinningsstationen",
+        description="Soppåsar dumpade bakom containrarna.",
+        unit="MBN",
+        status="FORWARDED",
+        opened_at=at(0),
+        subject=ANNA,
+        applicant=TOLVAN,
+        channel="E_SERVICE",
+        confidential=True,
+        secrecy_ground="OSL 21 kap. 7 §",
+        events=[
+            w.Event("4711-e1", at(0), "SUBMITTED", "Anmälan inkommen", diary=True),
+            w.Event(
+                "4711-e2", at(2), "REGISTERED", "Registrerad", "Intern notering", internal=True
+            ),
+            w.Event("4711-e3", at(5), "FORWARDED", "Överlämnad till TN", concerns=TOLVAN),
+        ],
+        documents=[
+            w.Document("4711-d1", "Anmälan", "INCOMING", at(0)),
+            w.Document("4711-d2", "Tjänsteanteckning", "DRAFTED", at(3), confidential=True),
+        ],
+        collaborations=[
+            w.Collaboration(
+                "FORWARDING",
+                "MBN",
+                "TN",
+                at(5),
+                completed_at=at(9),
+                follow_up_retained=True,
+                counterpart_system="teknik",
+                counterpart_id="fr-2025-00042",
+                counterpart_number="FEL-2025-00042",
+            ),
+            w.Collaboration("REFERRAL", "MBN", "BN", at(6)),
+        ],
+    )
+    # one case per neutral status, each with every event kind (coverage of both tables)
+    per_status = status_cases(
+        "ecos",
+        type_code="MILJO-NEDSKRAPNING",
+        unit="MBN",
+        id=lambda n: f"7{n}",
+        number=lambda n: f"MK-2024-{n}",
+        event_id=lambda n, k: f"7{n}-e{k}",
+    )
+    fillers = filler_cases(
+        "ecos",
+        35,
+        type_code="MILJO-NEDSKRAPNING",
+        unit="MBN",
+        id=lambda i: str(5000 + i),
+        number=lambda i: f"MK-2025-{900 + i}",
+        title=lambda i: f"Nedskräpning {i}",
+        opened_at=lambda i: at(100 + i),
+        main_number="MK-2025-999",
+        subject=TOLVAN,
+    )
+    # closed before every window the tests ask about; found by subject and applicant
+    sewage = case(
+        "ecos",
+        "4712",
+        number="MK-2025-838",
+        type_code="MILJO-NEDSKRAPNING",
+        title="Tillstånd enskilt avlopp",
+        unit="MBN",
+        status="CLOSED",
+        opened_at=at(-48),
+        closed_at=at(-24),
+        subject=LISA,
+        applicant=KALLE,
+        channel="MAIL",
+        confidential=True,
+        secrecy_ground="OSL 21 kap. 7 §",
+        link="https://ecos.example/4712",
+        events=[w.Event("4712-e1", at(-24), "CLOSED", "Ärendet avslutat")],
+    )
+    return world_of(littering, sewage, *per_status, *fillers, types=types.values())
 
 
 def replacing(world: w.World, system: str, id: str, **changes: Any) -> w.World:
