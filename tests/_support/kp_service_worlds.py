@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kp_worlds import KALLE, LISA, TOLVAN, world_of
+from kp_worlds import KALLE, LISA, TOLVAN, at, status_cases, world_of
 
 from connectors.personal_number import luhn_digit
 from simulators import world as w
@@ -18,6 +18,7 @@ from simulators import world as w
 NILS = "201903142386"
 SARA = "198509231661"
 GRETA = "193404124129"
+KARIN = "198001012392"
 REGISTER_DATE = date(2025, 12, 31)
 
 
@@ -63,3 +64,104 @@ def ombud_world() -> w.World:
         ),
     ]
     return world_of(types=types, mandates=mandates, seed=1, reference_date=REGISTER_DATE)
+
+
+def edu_world() -> w.World:
+    """100234 (NILS's preschool place, KALLE applies), 100235 (NILS's confidential pupil
+    health), statuses `300 + n`, fillers `200000 + i` (KARIN applies, main number
+    FSK-2025-00499) from 100 h; KALLE and KARIN have custody of NILS."""
+    types = {
+        "EDU-FORSKOLA": w.CaseTypeDef(
+            "EDU-FORSKOLA", "Förskoleplats", "Utbildning", "edu", "BUN", 120
+        ),
+        "EDU-ELEVHALSA": w.CaseTypeDef(
+            "EDU-ELEVHALSA", "Elevhälsa", "Utbildning", "edu", "BUN", 30, True, "OSL 25 kap. 1 §"
+        ),
+    }
+    preschool = w.Case(
+        system="edu",
+        id="100234",
+        number="FSK-2025-00012",
+        main_number="FSK-2025-00010",
+        type_code="EDU-FORSKOLA",
+        title="Förskoleplats för Nils",
+        description="Önskar Nyckelpigan i första hand.",
+        unit="BUN",
+        status="DECIDED",
+        opened_at=at(0),
+        subject=NILS,
+        applicant=KALLE,
+        events=[
+            w.Event("100234-e2", at(24), "STATUS_CHANGED", "Förskoleansökan ändrad", concerns=NILS),
+            w.Event(
+                "100234-e1", at(0), "SUBMITTED", "Förskoleplats sökt", "Via e-tjänst", concerns=NILS
+            ),
+            w.Event(
+                "100234-e3", at(48), "DECIDED", "Förskoleplats tilldelad i Nyckelpigan", diary=True
+            ),
+        ],
+        documents=[w.Document("100234-d1", "Placeringsbesked", "OUTGOING", at(48))],
+        collaborations=[
+            w.Collaboration(
+                "REFERRAL",
+                "BUN",
+                "KS",
+                at(30),
+                at(40),
+                counterpart_system="diarium",
+                counterpart_id="100412",
+                counterpart_number="KS 2025/0412",
+            )
+        ],
+    )
+    health = w.Case(
+        system="edu",
+        id="100235",
+        number="EH-2025-00001",
+        type_code="EDU-ELEVHALSA",
+        title="Elevhälsoärende",
+        unit="BUN",
+        status="WAITING_FOR_CITIZEN",
+        opened_at=at(1),
+        closed_at=None,
+        subject=NILS,
+        channel="INTERNAL",
+        confidential=True,
+        secrecy_ground="OSL 25 kap. 1 §",
+        events=[
+            w.Event(
+                "100235-e1", at(2), "COMPLETION_REQUESTED", "Komplettering begärd", internal=True
+            )
+        ],
+        documents=[
+            w.Document("100235-d1", "Journalanteckning", "DRAFTED", at(2), confidential=True)
+        ],
+    )
+    per_status = status_cases(
+        "edu",
+        type_code="EDU-FORSKOLA",
+        unit="BUN",
+        id=lambda n: str(300 + n),
+        number=lambda n: f"FSK-2024-{n:05d}",
+        event_id=lambda n, k: f"{300 + n}-e{k}",
+        summary=str,
+        title=str,
+    )
+    fillers = [
+        w.Case(
+            system="edu",
+            id=str(200000 + i),
+            number=f"FSK-2025-{500 + i:05d}",
+            main_number="FSK-2025-00499",
+            type_code="EDU-FORSKOLA",
+            title=f"Förskoleplats {i}",
+            unit="BUN",
+            status="RECEIVED",
+            opened_at=at(100 + i),
+            subject=f"20200101{i:04d}",
+            applicant=KARIN,
+        )
+        for i in range(31)
+    ]
+    custody = [w.Custody(KALLE, NILS), w.Custody(KARIN, NILS)]
+    return world_of(preschool, health, *per_status, *fillers, types=types.values(), custody=custody)
