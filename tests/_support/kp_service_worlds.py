@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from kp_worlds import KALLE, LISA, T0, TOLVAN, at, status_cases, world_of
+from kp_worlds import ANNA, KALLE, LISA, T0, TOLVAN, at, status_cases, world_of
 
 from connectors.personal_number import luhn_digit
+from simulators import eservice_shapes as shapes
 from simulators import world as w
 
 NILS = "201903142386"
@@ -21,6 +22,7 @@ GRETA = "193404124129"
 KARIN = "198001012392"
 BENGT = "199212249875"
 KC_FILLERS = 35
+ES_FILLERS = 14
 REGISTER_DATE = date(2025, 12, 31)
 
 
@@ -266,4 +268,98 @@ def kontaktcenter_world() -> w.World:
     ]
     return world_of(
         proposal, secret, *fillers, types=types.values(), seed=1, reference_date=date(2025, 12, 31)
+    )
+
+
+def eservice_world() -> w.World:
+    """104240 (TOLVAN's report, waiting for completion), 104250 (NILS's confidential preschool
+    application by KALLE, forwarded to edu), fillers `105000 + i` about ANNA from 100 h, cycling
+    through statuses, channels, event kinds, document directions and collaborations."""
+    types = {
+        "ES-NEDSKRAPNING": w.CaseTypeDef(
+            "ES-NEDSKRAPNING", "Anmälan om nedskräpning", "Miljö", "eservice", "MBN", 30
+        ),
+        "ES-FORSKOLA": w.CaseTypeDef(
+            "ES-FORSKOLA", "Ansökan förskoleplats", "Utbildning", "eservice", "BUN", 120
+        ),
+    }
+    waiting = w.Case(
+        system="eservice",
+        id="104240",
+        number="ES-2025-0901",
+        type_code="ES-NEDSKRAPNING",
+        title="Skräp vid badplatsen",
+        unit="MBN",
+        status="WAITING_FOR_CITIZEN",
+        opened_at=T0,
+        subject=TOLVAN,
+        events=[
+            w.Event("104240-1", T0, "SUBMITTED", "Anmälan inskickad", status_after="RECEIVED"),
+            w.Event(
+                "104240-2",
+                at(26),
+                "COMPLETION_REQUESTED",
+                "Komplettering begärd",
+                description="Bifoga gärna en bild.",
+                status_after="WAITING_FOR_CITIZEN",
+            ),
+        ],
+    )
+    child = w.Case(
+        system="eservice",
+        id="104250",
+        number="ES-2025-0950",
+        main_number="BUN 2025/0301",
+        type_code="ES-FORSKOLA",
+        title="Ansökan om förskoleplats",
+        description="Önskar plats från augusti.",
+        unit="BUN",
+        status="FORWARDED",
+        opened_at=at(1),
+        closed_at=at(2),
+        subject=NILS,
+        applicant=KALLE,
+        confidential=True,
+        secrecy_ground="OSL 23 kap. 1 §",
+        events=[
+            w.Event("104250-1", at(1), "SUBMITTED", "Ansökan inskickad", concerns=NILS),
+            w.Event("104250-2", at(2), "FORWARDED", "Skickad till förskolan", diary=True),
+        ],
+        documents=[w.Document("f-1", "Ansökan", "INCOMING", at(1), confidential=True)],
+        collaborations=[
+            w.Collaboration(
+                "FORWARDING",
+                "BUN",
+                "BUN",
+                at(2),
+                follow_up_retained=True,
+                counterpart_system="edu",
+                counterpart_id="P-77",
+                counterpart_number="BUN 2025/0301",
+            )
+        ],
+    )
+    channels = tuple(shapes.CHANNELS)
+    kinds = ("INCOMING", "OUTGOING", "DRAFTED")
+    collab_kinds = ("REFERRAL", "ASSIGNMENT", "FORWARDING")
+    fillers = [
+        w.Case(
+            system="eservice",
+            id=f"{105000 + i}",
+            number=f"ES-2025-{1000 + i}",
+            type_code="ES-NEDSKRAPNING",
+            title=f"Anmälan {i}",
+            unit="MBN",
+            status=w.STATUSES[i % len(w.STATUSES)],
+            opened_at=at(100 + i),
+            subject=ANNA,
+            channel=channels[i % len(channels)],
+            events=[w.Event(f"e{i}", at(100.5 + i), w.EVENT_KINDS[i], "Händelse")],
+            documents=[w.Document(f"d{i}", "Fil", kinds[i % 3], at(100 + i))],
+            collaborations=[w.Collaboration(collab_kinds[i % 3], "MBN", "TN", at(100 + i))],
+        )
+        for i in range(ES_FILLERS)
+    ]
+    return world_of(
+        waiting, child, *fillers, types=types.values(), seed=1, reference_date=date(2025, 12, 31)
     )

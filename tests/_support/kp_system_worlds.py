@@ -14,13 +14,12 @@ from dataclasses import replace
 from typing import Any
 
 from kp_full_case import FullCase, full_case
-from kp_worlds import KALLE, LISA, TOLVAN, at, case, filler_cases, status_cases, world_of
+from kp_worlds import ANNA, KALLE, LISA, TOLVAN, at, case, filler_cases, status_cases, world_of
 
 from connectors.domain import CaseType, Unit
 from simulators import world as w
 
 FILLERS = 35
-ANNA = "197801012340"
 
 BYGGR_SPEC = FullCase(
     system="byggr",

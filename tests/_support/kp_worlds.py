@@ -29,6 +29,7 @@ REFERENCE_DATE = date(2025, 6, 1)
 KALLE = "195606055555"
 LISA = "194505173213"
 TOLVAN = "191212121212"
+ANNA = "197801012340"
 
 C = TypeVar("C")
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -11,7 +11,7 @@ from aiocache import SimpleMemoryCache
 from kp_full_case import expected_case
 from kp_system_worlds import BYGGR_SPEC, byggr_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import at, connector_over
+from kp_worlds import KALLE, LISA, TOLVAN, at, connector_over
 
 from connectors import byggr
 from connectors.base import CaseSource
@@ -27,9 +27,6 @@ from simulators import byggr as byggr_sim
 from simulators import world as w
 from simulators.faults import FaultInjector, Faults
 
-KALLE = "195606055555"
-LISA = "194505173213"
-TOLVAN = "191212121212"
 BN = Unit("BN", "Byggnadsnämnden")
 SPEC = BYGGR_SPEC
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

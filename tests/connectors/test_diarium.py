@@ -12,7 +12,7 @@ from aiocache import SimpleMemoryCache
 from kp_full_case import expected_case
 from kp_system_worlds import DIARIUM_SPEC, diarium_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import at, connector_over
+from kp_worlds import KALLE, LISA, TOLVAN, at, connector_over
 
 from connectors import diarium
 from connectors.base import CaseSource
@@ -28,9 +28,6 @@ from simulators import diarium as diarium_sim
 from simulators import world as w
 from simulators.faults import FaultInjector, Faults
 
-KALLE = "195606055555"
-LISA = "194505173213"
-TOLVAN = "191212121212"
 KFN = Unit("KFN", "Kultur- och fritidsnämnden")
 SPEC = DIARIUM_SPEC
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -12,7 +12,7 @@ import pytest
 from aiocache import SimpleMemoryCache
 from kp_system_worlds import ecos_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import at, connector_over
+from kp_worlds import ANNA, TOLVAN, at, connector_over
 
 from connectors import ecos
 from connectors.base import CaseSource
@@ -35,8 +35,6 @@ from connectors.http import UpstreamClient
 from simulators import ecos as ecos_sim
 from simulators import world as w
 
-ANNA = "197801012340"
-TOLVAN = "191212121212"
 MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
 
 

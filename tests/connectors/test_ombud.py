@@ -13,7 +13,7 @@ import pytest
 from aiocache import SimpleMemoryCache
 from kp_service_worlds import GRETA, ombud_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import KALLE, LISA, TOLVAN, mock_http
+from kp_worlds import ANNA, KALLE, LISA, TOLVAN, mock_http
 
 from connectors import ombud
 from connectors.base import MandateRegister
@@ -23,9 +23,6 @@ from connectors.http import UpstreamClient
 from connectors.personal_number import luhn_digit
 from simulators import ombud as ombud_sim
 from simulators.generate import generate
-
-ANNA = "197801012340"
-
 
 F1 = Mandate("F-1", GRETA, KALLE, frozenset({"SN-SABO", "SN-HEMTJANST"}), date(2024, 1, 1), None)
 F2 = Mandate("F-2", LISA, KALLE, frozenset({"BN-BYGGLOV"}), date(2023, 1, 1), date(2023, 12, 31))

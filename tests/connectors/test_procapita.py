@@ -12,7 +12,7 @@ from aiocache import SimpleMemoryCache
 from kp_full_case import expected_case
 from kp_system_worlds import PROCAPITA_SPEC, procapita_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import at, connector_over
+from kp_worlds import KALLE, LISA, TOLVAN, at, connector_over
 
 from connectors import procapita
 from connectors.base import CaseSource
@@ -28,9 +28,6 @@ from simulators import procapita as procapita_sim
 from simulators import world as w
 from simulators.faults import FaultInjector, Faults
 
-KALLE = "195606055555"
-LISA = "194505173213"
-TOLVAN = "191212121212"
 SN = Unit("SN", "Socialnämnden")
 SPEC = PROCAPITA_SPEC
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

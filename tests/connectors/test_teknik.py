@@ -10,7 +10,7 @@ import pytest
 from aiocache import SimpleMemoryCache
 from kp_system_worlds import teknik_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import at, connector_over
+from kp_worlds import ANNA, TOLVAN, at, connector_over
 
 from connectors import teknik
 from connectors.base import CaseSource
@@ -33,8 +33,6 @@ from connectors.http import UpstreamClient
 from simulators import teknik as teknik_sim
 from simulators import world as w
 
-ANNA = "197801012340"
-TOLVAN = "191212121212"
 TN = Unit("TN", "Tekniska nämnden")
 AME = Unit("AME", "Arbetsmarknadsenheten")
 

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from kp_system_worlds import ANNA, ecos_world
-from kp_worlds import KALLE, LISA, TOLVAN, at
+from kp_system_worlds import ecos_world
+from kp_worlds import ANNA, KALLE, LISA, TOLVAN, at
 
 from simulators import ecos
 from simulators.faults import FaultInjector

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from kp_system_worlds import ANNA, teknik_world
-from kp_worlds import TOLVAN, at
+from kp_system_worlds import teknik_world
+from kp_worlds import ANNA, TOLVAN, at
 
 from simulators import teknik
 from simulators.faults import FaultInjector
