@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from connectors.registry import Connectors, open_connectors
@@ -27,6 +29,7 @@ from policies.caller import Caller
 from policies.policy import load_policy
 from resolvers.context import Context, Services
 from resolvers.schema import build_schema
+from signals import open_signals, wrap_sources
 
 from .audit_sink import AuditSink
 from .auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
@@ -34,6 +37,8 @@ from .cache import open_cache
 from .limits import BodyLimit
 from .replica import open_replica
 from .settings import Settings
+from .signals_endpoint import signals_endpoint
+from .subscriptions_ws import KnutpunktTransportWS
 from .trust import build_validator
 from .webhooks import eservice_webhook
 
@@ -55,15 +60,20 @@ class AppState:
     services: Services | None = None
     connectors: Connectors = field(default_factory=Connectors)
     ready: bool = False
+    signals: Any = None  # signals.Signals when a system signals
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 class KnutpunktGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI GraphQL with our typed context."""
+    """strawberry's ASGI GraphQL with our typed context (and subscriptions whose token
+    comes in connection_init)."""
 
-    def __init__(self, state: AppState, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    graphql_transport_ws_handler_class = KnutpunktTransportWS
+
+    def __init__(self, state: AppState, validator: Any = None, **kwargs: Any) -> None:
+        super().__init__(subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), **kwargs)
         self._state = state
+        self.validator = validator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -108,10 +118,10 @@ def create_app(
     schema = build_schema(
         max_depth=gw.max_query_depth, max_aliases=gw.max_aliases, max_tokens=gw.max_tokens
     )
-    graphql = KnutpunktGraphQL(
-        state, schema=schema, graphql_ide="graphiql" if gw.graphiql else None
-    )
     validator = build_validator(settings, jwks_transport=jwks_transport)
+    graphql = KnutpunktGraphQL(
+        state, validator, schema=schema, graphql_ide="graphiql" if gw.graphiql else None
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -123,10 +133,29 @@ def create_app(
             policy = load_policy(Path(settings.policy.file) if settings.policy.file else None)
             sink = await stack.enter_async_context(AuditSink.open(settings.audit.url))
             await stack.enter_async_context(validator)
+            signalling = settings.signalling()
+            # before the replica's first pull: signalling systems answer through their cache
+            signalled = wrap_sources(
+                connectors.case_sources, cache, {s: c.cache_seconds for s, c in signalling.items()}
+            )
             replica = None
             if settings.replica.enabled:
                 replica = await stack.enter_async_context(
                     open_replica(settings.replica, policy, connectors, state)
+                )
+            if signalling:
+                state.signals = await stack.enter_async_context(
+                    open_signals(
+                        inbox_url=settings.signals.url,
+                        cache_url=settings.cache.url,
+                        sources=signalled,
+                        secrets={s: c.signal_secret for s, c in signalling.items()},
+                        store=replica,
+                        retention=timedelta(hours=settings.signals.retention_hours),
+                        max_pending=settings.signals.max_pending,
+                        max_attempts=settings.signals.max_attempts,
+                        backoff=settings.signals.backoff_seconds,
+                    )
                 )
             state.connectors = connectors
             state.services = Services(
@@ -136,6 +165,7 @@ def create_app(
                 replica=replica,
                 deadline_seconds=gw.deadline_seconds,
                 audit_sink=sink.write,
+                signals=state.signals,
             )
             state.ready = True
             try:
@@ -169,10 +199,15 @@ def create_app(
             f'knutpunkt_upstream_healthy{{system="{s}"}} {int(state.connectors.healthy(s))}'
             for s in sorted(calls)
         ]
+        if state.signals is not None:
+            lines += state.signals.metrics.render()
         return PlainTextResponse("\n".join(lines) + "\n")
 
     async def root(request: Request) -> Response:
         return RedirectResponse("/graphql")
+
+    async def signals(request: Request) -> Response:
+        return await signals_endpoint(request, state.signals)
 
     async def hook(request: Request) -> Response:
         return await eservice_webhook(request, state)
@@ -181,13 +216,16 @@ def create_app(
         routes=[
             Route("/", root),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/signals", signals, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/hooks/eservice", hook, methods=["POST"]),
         ],
         middleware=[
-            Middleware(BodyLimit, max_bytes=gw.max_body_bytes),
+            # /signals takes up to 256 KiB and answers its own 413
+            Middleware(BodyLimit, max_bytes=gw.max_body_bytes, exempt=("/signals",)),
             Middleware(
                 AuthenticationMiddleware,
                 backend=KnutpunktAuthBackend(validator),

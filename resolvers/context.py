@@ -48,6 +48,7 @@ class Services:
     #: writes the request's access notes to the audit log; raising fails the request closed
     audit_sink: Callable[[Context], Awaitable[None]] | None = None
     deadline_seconds: float = 3.0
+    signals: Any = None  # signals.Signals: the hub subscriptions listen to, lastSignalAt
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
 
 

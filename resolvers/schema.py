@@ -23,6 +23,7 @@ from connectors.errors import GatewayError
 
 from .context import Context
 from .query import Query
+from .subscription import Subscription
 
 log = logging.getLogger("knutpunkt.graphql")
 
@@ -113,6 +114,7 @@ def build_schema(
 ) -> strawberry.Schema:
     return KnutpunktSchema(
         query=Query,
+        subscription=Subscription,
         # factories: every request gets fresh extension instances
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
