@@ -148,18 +148,39 @@ class SignalledSource:
     async def replace(
         self, case: Case, previous: Case | None = None, persons: Iterable[str] = ()
     ) -> None:
-        """End every entry that could show `case` (or its previous version), then cache it."""
+        """Put `case` in place of its previous version in every entry that holds it (and
+        into the entries of persons and numbers it now belongs to), so that readers see
+        it at once without asking the system again."""
         people, numbers = case_keys(case)
+        belongs_people, belongs_numbers = set(people), set(numbers)
         people.update(persons)
         if previous is not None:
             old_people, old_numbers = case_keys(previous)
             people |= old_people
             numbers |= old_numbers
-        await self.invalidate([case.ref.local_id], people, numbers)
+        await self._delete([f"{self.system.id}:case:{case.ref.local_id}"])
+        for person in sorted(people):
+            await self._patch(self._p + "person:" + person, case, person in belongs_people)
+        for number in sorted(numbers):
+            await self._patch(self._p + "number:" + number, case, number in belongs_numbers)
         try:
             await self._cache.set(self._p + "case:" + case.ref.local_id, (case,), ttl=self._ttl)
         except Exception:
             log.warning("signal cache unavailable for %s", self._p, exc_info=True)
+            raise
+
+    async def _patch(self, key: str, case: Case, belongs: bool) -> None:
+        try:
+            hit = await self._cache.get(key)
+        except Exception:
+            log.warning("signal cache unavailable for %s", self._p, exc_info=True)
+            raise
+        if not isinstance(hit, tuple):
+            return  # nothing cached: the next reader asks the system
+        kept = [c for c in hit if isinstance(c, Case) and c.ref != case.ref]
+        if belongs:
+            kept.append(case)
+        await self._cache.set(key, tuple(kept), ttl=self._ttl)
 
     async def invalidate(
         self, case_ids: Iterable[str], persons: Iterable[str], numbers: Iterable[str]

@@ -101,7 +101,7 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
         request_id = request.headers.get("x-request-id", "")
         if not (0 < len(request_id) <= 64 and request_id.isprintable()):
             request_id = uuid.uuid4().hex
-        if response is not None:
+        if isinstance(response, Response):  # a WebSocket has no response headers to set
             response.headers["x-request-id"] = request_id
         return Context.create(caller_of(request), services, request_id)
 

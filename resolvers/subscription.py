@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from typing import TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from connectors.domain import Case as DomainCase
+from connectors.errors import GatewayError
 from policies.caller import Role
 from policies.disclosure import delegated_units
 from policies.functions import Operation, require_role, validate_purpose
@@ -29,6 +32,7 @@ from .case import CaseEvent
 from .context import Context
 
 log = logging.getLogger("knutpunkt.subscriptions")
+T = TypeVar("T")
 
 
 async def _disclosed(ctx: Context, case: DomainCase, operation: str) -> CaseView | None:
@@ -84,8 +88,22 @@ async def _stream(
     with hub.subscribe() as queue:
         while True:
             note = await queue.get()
-            for event in await deliveries(ctx, note, operation=operation, purpose=purpose):
+            try:
+                found = await deliveries(ctx, note, operation=operation, purpose=purpose)
+            except Exception:  # one failed look (e.g. an upstream error) skips one note
+                log.warning("a %s note could not be checked", operation, exc_info=True)
+                continue
+            for event in found:
                 yield event
+
+
+def _coded(check: Callable[[], T]) -> T:
+    """Run a rule check; its refusal reaches the client with its code (subscriptions
+    report errors straight from the resolver, past the schema's error extension)."""
+    try:
+        return check()
+    except GatewayError as exc:
+        raise GraphQLError(exc.message, extensions=exc.extensions()) from exc
 
 
 @strawberry.type
@@ -95,7 +113,7 @@ class Subscription:
     )
     async def my_case_events(self, info: Info[Context, None]) -> AsyncGenerator[CaseEvent, None]:
         ctx = info.context
-        require_role(ctx.caller, Operation.MY_CASE_EVENTS)
+        _coded(lambda: require_role(ctx.caller, Operation.MY_CASE_EVENTS))
         async for event in _stream(ctx, operation="myCaseEvents"):
             yield event
 
@@ -106,7 +124,7 @@ class Subscription:
         self, info: Info[Context, None], purpose: str
     ) -> AsyncGenerator[CaseEvent, None]:
         ctx = info.context
-        require_role(ctx.caller, Operation.CASE_EVENTS)
-        checked = validate_purpose(purpose)
+        _coded(lambda: require_role(ctx.caller, Operation.CASE_EVENTS))
+        checked = _coded(lambda: validate_purpose(purpose))
         async for event in _stream(ctx, operation="caseEvents", purpose=checked):
             yield event
