@@ -164,7 +164,9 @@ class SignalledSource:
         for number in sorted(numbers):
             await self._patch(self._p + "number:" + number, case, number in belongs_numbers)
         try:
-            await self._cache.set(self._p + "case:" + case.ref.local_id, (case,), ttl=self._ttl)
+            await self._cache.multi_set(
+                [(self._p + "case:" + case.ref.local_id, (case,))], ttl=self._ttl
+            )
         except Exception:
             log.warning("signal cache unavailable for %s", self._p, exc_info=True)
             raise
@@ -180,7 +182,8 @@ class SignalledSource:
         kept = [c for c in hit if isinstance(c, Case) and c.ref != case.ref]
         if belongs:
             kept.append(case)
-        await self._cache.set(key, tuple(kept), ttl=self._ttl)
+        # multi_set: aiocache's set() with a TTL uses Redis' deprecated SETEX
+        await self._cache.multi_set([(key, tuple(kept))], ttl=self._ttl)
 
     async def invalidate(
         self, case_ids: Iterable[str], persons: Iterable[str], numbers: Iterable[str]

@@ -155,6 +155,8 @@ def create_app(
                         max_pending=settings.signals.max_pending,
                         max_attempts=settings.signals.max_attempts,
                         backoff=settings.signals.backoff_seconds,
+                        prefix=settings.signals.prefix,
+                        channel="knutpunkt_" + settings.signals.prefix.strip("_"),
                     )
                 )
             state.connectors = connectors

@@ -106,6 +106,8 @@ class SignalSettings:
     max_pending: int = 100_000
     max_attempts: int = 6
     backoff_seconds: float = 0.5
+    #: table-name prefix in the database, also names the pub/sub channel
+    prefix: str = "signal_"
 
 
 @dataclass(frozen=True, slots=True)

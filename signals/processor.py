@@ -33,8 +33,6 @@ from .model import CaseChange, ChangeNote, StoredSignal
 log = logging.getLogger("knutpunkt.signals")
 
 Listener = Callable[[CaseChange], Awaitable[None]]
-#: an event this much older than its signal's time still counts as new (clock skew)
-SKEW = timedelta(seconds=2)
 
 
 class CaseStore(Protocol):
@@ -47,15 +45,19 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def new_events(case: Case, previous: Case | None, since: datetime | None) -> list[CaseEvent]:
-    """Events of `case` the hub had not seen: not in `previous`, or (without one) not
-    older than the signal's time."""
+def new_events(
+    case: Case, previous: Case | None, since: datetime | None, *, signalled: bool = True
+) -> list[CaseEvent]:
+    """Events of `case` the hub had not seen: those not in `previous`; without a previous
+    copy, those at or after the signal's time, or (no time given) the newest one."""
     if previous is not None:
         seen = {e.id for e in previous.events}
         return [e for e in case.events if e.id not in seen]
-    if since is None:
+    if not signalled or not case.events:
         return []
-    return [e for e in case.events if e.occurred_at >= since - SKEW]
+    if since is None:
+        return [max(case.events, key=lambda e: e.occurred_at)]
+    return [e for e in case.events if e.occurred_at >= since]
 
 
 class Processor:
@@ -149,8 +151,8 @@ class Processor:
             return
         persons = {p for s in group for p in s.signal.personal_numbers}
         await source.replace(case, previous, persons)
-        times = [s.signal.time or s.received_at for s in group]
-        events = new_events(case, previous, min(times))
+        times = [s.signal.time for s in group if s.signal.time is not None]
+        events = new_events(case, previous, min(times) if times else None)
         if self.store is not None:
             await self.store.refresh_case(source, case, self._clock())
         await self._publish(first.system, case, previous, events, persons)
@@ -172,9 +174,8 @@ class Processor:
 
     async def _pulled(self, case: Case, previous: Case | None) -> None:
         """The periodic pull found a case changed (its signal was lost, or never sent)."""
-        await self._publish(
-            case.ref.system, case, previous, new_events(case, previous, None), set()
-        )
+        events = new_events(case, previous, None, signalled=False)
+        await self._publish(case.ref.system, case, previous, events, set())
 
     async def _publish(
         self,
