@@ -127,23 +127,28 @@ class SignalledSource:
 
     # --- what the signal processor uses --------------------------------------------------
 
-    async def fresh_case(self, local_id: str) -> Case | None:
-        """The case as the system has it now, past every cache."""
-        await self._delete([f"{self.system.id}:case:{local_id}"])  # the connector's own
-        found = await self.inner.cases_by_ids([local_id])
-        return found[0] if found else None
+    async def fresh_cases(self, local_ids: Sequence[str]) -> list[Case]:
+        """The cases as the system has them now, past every cache (one batched call)."""
+        await self._delete([f"{self.system.id}:case:{i}" for i in local_ids])  # the connector's
+        return await self.inner.cases_by_ids(local_ids)
 
     async def fresh_by_number(self, number: str) -> list[Case]:
         return await self.inner.cases_by_numbers([number])
 
-    async def cached_case(self, local_id: str) -> Case | None:
-        """The copy the cache holds (what readers saw last), if any."""
+    async def cached_cases(self, local_ids: Sequence[str]) -> dict[str, Case]:
+        """The copies the cache holds (what readers saw last), by local id."""
+        if not local_ids:
+            return {}
         try:
-            hit = await self._cache.get(self._p + "case:" + local_id)
+            hits = await self._cache.multi_get([self._p + "case:" + i for i in local_ids])
         except Exception:
             log.warning("signal cache unavailable for %s", self._p, exc_info=True)
-            return None
-        return hit[0] if isinstance(hit, tuple) and hit and isinstance(hit[0], Case) else None
+            return {}
+        return {
+            i: hit[0]
+            for i, hit in zip(local_ids, hits, strict=True)
+            if isinstance(hit, tuple) and hit and isinstance(hit[0], Case)
+        }
 
     async def replace(
         self, case: Case, previous: Case | None = None, persons: Iterable[str] = ()

@@ -38,7 +38,9 @@ Listener = Callable[[CaseChange], Awaitable[None]]
 class CaseStore(Protocol):
     """The hub's own store of cases (statistics, diary, overdue lists)."""
 
-    async def refresh_case(self, source: CaseSource, case: Case, now: datetime) -> None: ...
+    async def refresh_cases(
+        self, source: CaseSource, cases: Sequence[Case], now: datetime
+    ) -> None: ...
 
 
 def _utcnow() -> datetime:
@@ -118,49 +120,58 @@ class Processor:
                 self._wake.clear()
 
     async def process_once(self) -> int:
-        """Claim and apply one batch of due signals; returns how many were claimed."""
+        """Claim and apply one batch of due signals; returns how many were claimed.
+        Each system's cases are fetched in one batched call, systems in parallel."""
         claimed = await self.inbox.claim(self._clock())
-        groups: dict[tuple[str, str], list[StoredSignal]] = {}
+        by_system: dict[str, dict[str, list[StoredSignal]]] = {}
         for stored in claimed:
-            groups.setdefault((stored.signal.system, stored.signal.subject), []).append(stored)
-        await asyncio.gather(*(self._guarded(g) for g in groups.values()))
+            signal = stored.signal
+            by_system.setdefault(signal.system, {}).setdefault(signal.subject, []).append(stored)
+        await asyncio.gather(*(self._guarded(s, g) for s, g in by_system.items()))
         return len(claimed)
 
-    async def _guarded(self, group: list[StoredSignal]) -> None:
+    async def _guarded(self, system: str, groups: dict[str, list[StoredSignal]]) -> None:
         async with self._limit:
             try:
-                await self._apply(group)
+                await self._apply(system, groups)
             except Exception as exc:
                 code = exc.code if isinstance(exc, GatewayError) else "INTERNAL"
                 if not isinstance(exc, GatewayError):
-                    log.exception("applying a signal failed")
-                await self._retry(group, code)
+                    log.exception("applying signals of %s failed", system)
+                await self._retry([s for g in groups.values() for s in g], code)
 
-    async def _apply(self, group: list[StoredSignal]) -> None:
-        first = group[0].signal
-        source = self.sources.get(first.system)
+    async def _apply(self, system: str, groups: dict[str, list[StoredSignal]]) -> None:
+        source = self.sources.get(system)
         if source is None:
-            await self._retry(group, "NOT_SIGNALLING")
+            await self._retry([s for g in groups.values() for s in g], "NOT_SIGNALLING")
             return
-        previous = await source.cached_case(first.subject)
-        case = await source.fresh_case(first.subject)
-        if case is None:
-            case = await self._by_number(source, group)
-        if case is None:
-            await self._retry(group, "UNKNOWN_CASE")
+        previous = await source.cached_cases(list(groups))
+        fresh = {c.ref.local_id: c for c in await source.fresh_cases(list(groups))}
+        applied: list[tuple[Case, list[StoredSignal]]] = []
+        for subject, group in groups.items():
+            case = fresh.get(subject) or await self._by_number(source, group)
+            if case is None:
+                await self._retry(group, "UNKNOWN_CASE")
+                continue
+            persons = {p for s in group for p in s.signal.personal_numbers}
+            await source.replace(case, previous.get(subject), persons)
+            applied.append((case, group))
+        if not applied:
             return
-        persons = {p for s in group for p in s.signal.personal_numbers}
-        await source.replace(case, previous, persons)
-        times = [s.signal.time for s in group if s.signal.time is not None]
-        events = new_events(case, previous, min(times) if times else None)
         if self.store is not None:
-            await self.store.refresh_case(source, case, self._clock())
-        await self._publish(first.system, case, previous, events, persons)
+            await self.store.refresh_cases(source, [c for c, _ in applied], self._clock())
+        for case, group in applied:
+            times = [s.signal.time for s in group if s.signal.time is not None]
+            before = previous.get(group[0].signal.subject)
+            events = new_events(case, before, min(times) if times else None)
+            persons = {p for s in group for p in s.signal.personal_numbers}
+            await self._publish(system, case, before, events, persons)
         now = self._clock()
-        await self.inbox.done([s.seq for s in group], now)
-        self.metrics.applied += len(group)
-        self.metrics.coalesced += len(group) - 1
-        for stored in group:
+        done = [s for _, group in applied for s in group]
+        await self.inbox.done([s.seq for s in done], now)
+        self.metrics.applied += len(done)
+        self.metrics.coalesced += len(done) - len(applied)
+        for stored in done:
             self.metrics.observe_lag(max(0.0, (now - stored.received_at).total_seconds()))
 
     async def _by_number(
