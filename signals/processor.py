@@ -1,10 +1,12 @@
 """The signal processor: from a stored signal to a case seen fresh everywhere.
 
-    inbox.claim ─► group by case (a flood for one case is one refresh)
-                ─► the case, fetched live past every cache (else retry with backoff, then park)
-                ─► end every cache entry that could show it (this process; others via the bus)
-                ─► refresh it in the case store ─► publish a ChangeNote on the bus
-                ─► tell the listeners (e.g. notifications) ─► inbox.done
+    inbox.claim ─► group by system, then by case (a flood for one case is one refresh)
+                ─► each system's cases fetched live past every cache, in one batched call
+                   (an unknown case or a failing system: retry with backoff, then park)
+                ─► the fresh case put in place of every cached answer that showed it
+                   (this process; other processes hear the ChangeNote on the bus)
+                ─► refreshed in the case store ─► ChangeNote published on the bus
+                ─► listeners told (e.g. notifications) ─► inbox.done
 
 A group that fails (unknown case, failing system) is retried later without holding
 up the others; after `max_attempts` it is parked and counted.

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -36,15 +39,14 @@ MY_PAGES = "{ myPages { events(first: 300) { edges { node { kind summary } } } u
 CALLS = re.compile(r'^knutpunkt_upstream_calls_total\{system="(\w+)"\} (\d+)$', re.M)
 
 
-def upstream_calls(url: str) -> dict[str, int]:
-    text = httpx.get(f"{url}/metrics", timeout=10).text
+async def upstream_calls(client: httpx.AsyncClient) -> dict[str, int]:
+    text = (await client.get("/metrics")).text
     return {s: int(n) for s, n in CALLS.findall(text) if s in CASE_SYSTEMS}
 
 
-async def test_the_demo_signals_itself(tmp_path: Path) -> None:
-    import os
-    import socket
-
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], str]]:
+    """`knutpunkt serve` (the demo): its URL, the sandbox systems' URLs, Kalle's token."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -68,7 +70,6 @@ async def test_the_demo_signals_itself(tmp_path: Path) -> None:
         stderr=errors,
         text=True,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         systems: dict[str, str] = {}
         deadline = time.monotonic() + 60
@@ -85,82 +86,83 @@ async def test_the_demo_signals_itself(tmp_path: Path) -> None:
             text=True,
             timeout=60,
         ).stdout.strip()
-        headers = {"authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-
-            async def synced() -> bool:
-                body = (
-                    await client.post(
-                        "/graphql", json={"query": "{ sourceSystems { id lastSyncedAt } }"}
-                    )
-                ).json()
-                return all(
-                    s["lastSyncedAt"]
-                    for s in body["data"]["sourceSystems"]
-                    if s["id"] in CASE_SYSTEMS
-                )
-
-            for _ in range(300):
-                if await synced():
-                    break
-                await asyncio.sleep(0.1)
-
-            async def my_pages() -> dict[str, object]:
-                body = (
-                    await client.post("/graphql", json={"query": MY_PAGES}, headers=headers)
-                ).json()
-                assert "errors" not in body, body
-                page: dict[str, object] = body["data"]["myPages"]
-                return page
-
-            before = await my_pages()
-            assert before["unavailableSystems"] == []
-            calls = upstream_calls(url)
-            for _ in range(3):
-                assert await my_pages() == before
-            assert (
-                upstream_calls(url) == calls
-            )  # zero upstream calls: signalling systems are cached
-
-            async with subscriber(url, {"Authorization": f"Bearer {token}"}) as sub:
-                assert await sub.next() == {"type": "connection_ack"}
-                await sub.subscribe(
-                    "subscription { myCaseEvents { kind summary case { system { id } } } }"
-                )
-                started = time.monotonic()
-                response = await client.post(
-                    f"{systems['byggr']}/_admin/case-events",
-                    json={
-                        "caseNumber": "BN 2026/0193",
-                        "kind": "DECIDED",
-                        "summary": "Startbesked lämnat",
-                    },
-                )
-                assert response.status_code == 201, response.text
-                message = await sub.next(timeout=2.0)
-                assert message["payload"] == {
-                    "data": {
-                        "myCaseEvents": {
-                            "kind": "DECIDED",
-                            "summary": "Startbesked lämnat",
-                            "case": {"system": {"id": "byggr"}},
-                        }
-                    }
-                }
-                while True:
-                    page = await my_pages()
-                    if {"node": {"kind": "DECIDED", "summary": "Startbesked lämnat"}} in page[
-                        "events"
-                    ]["edges"]:  # type: ignore[index]
-                        break
-                    assert time.monotonic() - started < 2.0, json.dumps(page)[:300]
-                    await asyncio.sleep(0.05)
-            after = upstream_calls(url)
-            # the one call: the processor fetching the changed case
-            assert {s: after[s] - calls[s] for s in after if after[s] != calls[s]} == {"byggr": 1}
+        yield f"http://127.0.0.1:{port}", systems, token
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         proc.stdout.close()  # type: ignore[union-attr]
         errors.close()
     assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
+
+
+async def test_the_demo_signals_itself(demo: tuple[str, dict[str, str], str]) -> None:
+    url, systems, token = demo
+    headers = {"authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+
+        async def synced() -> bool:
+            body = (
+                await client.post(
+                    "/graphql", json={"query": "{ sourceSystems { id lastSyncedAt } }"}
+                )
+            ).json()
+            return all(
+                s["lastSyncedAt"] for s in body["data"]["sourceSystems"] if s["id"] in CASE_SYSTEMS
+            )
+
+        for _ in range(300):
+            if await synced():
+                break
+            await asyncio.sleep(0.1)
+
+        async def my_pages() -> dict[str, object]:
+            body = (await client.post("/graphql", json={"query": MY_PAGES}, headers=headers)).json()
+            assert "errors" not in body, body
+            page: dict[str, object] = body["data"]["myPages"]
+            return page
+
+        before = await my_pages()
+        assert before["unavailableSystems"] == []
+        calls = await upstream_calls(client)
+        for _ in range(3):
+            assert await my_pages() == before
+        assert (
+            await upstream_calls(client) == calls
+        )  # zero upstream calls: signalling systems are cached
+
+        async with subscriber(url, {"Authorization": f"Bearer {token}"}) as sub:
+            assert await sub.next() == {"type": "connection_ack"}
+            await sub.subscribe(
+                "subscription { myCaseEvents { kind summary case { system { id } } } }"
+            )
+            started = time.monotonic()
+            response = await client.post(
+                f"{systems['byggr']}/_admin/case-events",
+                json={
+                    "caseNumber": "BN 2026/0193",
+                    "kind": "DECIDED",
+                    "summary": "Startbesked lämnat",
+                },
+            )
+            assert response.status_code == 201, response.text
+            message = await sub.next(timeout=2.0)
+            assert message["payload"] == {
+                "data": {
+                    "myCaseEvents": {
+                        "kind": "DECIDED",
+                        "summary": "Startbesked lämnat",
+                        "case": {"system": {"id": "byggr"}},
+                    }
+                }
+            }
+            while True:
+                page = await my_pages()
+                if {"node": {"kind": "DECIDED", "summary": "Startbesked lämnat"}} in page["events"][
+                    "edges"
+                ]:  # type: ignore[index]
+                    break
+                assert time.monotonic() - started < 2.0, json.dumps(page)[:300]
+                await asyncio.sleep(0.05)
+        after = await upstream_calls(client)
+        # the one call: the processor fetching the changed case
+        assert {s: after[s] - calls[s] for s in after if after[s] != calls[s]} == {"byggr": 1}
