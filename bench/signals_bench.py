@@ -122,7 +122,7 @@ async def run(args: argparse.Namespace) -> None:
     sections = [
         f'[demo]\nenabled = true\nkey_file = "{tmp / "demo.jwk"}"\n',
         f'[audit]\nurl = "sqlite:///{tmp / "audit.db"}"\n',
-        f'[replica]\nurl = "sqlite:///{tmp / "replica.db"}"\nrefresh_seconds = 3600.0\n',
+        f'[casestore]\nurl = "sqlite:///{tmp / "casestore.db"}"\nrefresh_seconds = 3600.0\n',
         f'[signals]\nurl = "{inbox_url}"\n',
     ]
     for system, url in urls.items():
@@ -149,7 +149,7 @@ async def run(args: argparse.Namespace) -> None:
                 break
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
         async with httpx.AsyncClient(base_url=hub, timeout=60, limits=limits) as client:
-            # let the replica's first sync finish so that it does not compete
+            # let the case store's first sync finish so that it does not compete
             for _ in range(600):
                 body = (
                     await client.post(

@@ -24,6 +24,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from casestore import LiveCaseStore, open_case_store
 from connectors.registry import Connectors, open_connectors
 from policies.caller import Caller
 from policies.policy import load_policy
@@ -31,11 +32,10 @@ from resolvers.context import Context, Services
 from resolvers.schema import build_schema
 from signals import open_signals, wrap_sources
 
-from .audit_sink import AuditSink
+from .audit import AuditSink
 from .auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
 from .cache import open_cache
 from .limits import BodyLimit
-from .replica import open_replica
 from .settings import Settings
 from .signals_endpoint import signals_endpoint
 from .subscriptions_ws import KnutpunktTransportWS
@@ -61,7 +61,7 @@ class AppState:
     connectors: Connectors = field(default_factory=Connectors)
     ready: bool = False
     signals: Any = None  # signals.Signals when a system signals
-    extra: dict[str, Any] = field(default_factory=dict)
+    case_store: LiveCaseStore | None = None
 
 
 class KnutpunktGraphQL(GraphQL[Context, None]):
@@ -134,14 +134,14 @@ def create_app(
             sink = await stack.enter_async_context(AuditSink.open(settings.audit.url))
             await stack.enter_async_context(validator)
             signalling = settings.signalling()
-            # before the replica's first pull: signalling systems answer through their cache
+            # before the store's first pull: signalling systems answer through their cache
             signalled = wrap_sources(
                 connectors.case_sources, cache, {s: c.cache_seconds for s, c in signalling.items()}
             )
-            replica = None
-            if settings.replica.enabled:
-                replica = await stack.enter_async_context(
-                    open_replica(settings.replica, policy, connectors, state)
+            if settings.casestore.enabled:
+                store = settings.casestore
+                state.case_store = await stack.enter_async_context(
+                    open_case_store(store.url, store.refresh_seconds, policy, connectors)
                 )
             if signalling:
                 state.signals = await stack.enter_async_context(
@@ -150,7 +150,7 @@ def create_app(
                         cache_url=settings.cache.url,
                         sources=signalled,
                         secrets={s: c.signal_secret for s, c in signalling.items()},
-                        store=replica,
+                        store=state.case_store.store if state.case_store else None,
                         retention=timedelta(hours=settings.signals.retention_hours),
                         max_pending=settings.signals.max_pending,
                         max_attempts=settings.signals.max_attempts,
@@ -164,7 +164,7 @@ def create_app(
                 connectors=connectors,
                 policy=policy,
                 access_log=sink.reader,
-                replica=replica,
+                case_store=state.case_store.store if state.case_store else None,
                 deadline_seconds=gw.deadline_seconds,
                 audit_sink=sink.write,
                 signals=state.signals,

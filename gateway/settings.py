@@ -3,11 +3,13 @@
 Without a file the gateway runs in demo mode against the sandbox municipality
 (the system URLs are then filled in by `knutpunkt serve` once the sandbox listens).
 Per-system settings live in `[systems.<id>]` and are overridden by
-`KNUTPUNKT_SYSTEMS_<ID>_<KEY>`.
+`KNUTPUNKT_SYSTEMS_<ID>_<KEY>`. The case store's section was once called `[replica]`
+(`KNUTPUNKT_REPLICA_*`); those names are still read, with a warning.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -16,20 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import GatewayError
-from connectors.registry import SystemSettings
-
-SYSTEM_IDS = (
-    "diarium",
-    "byggr",
-    "procapita",
-    "ecos",
-    "teknik",
-    "edu",
-    "kontaktcenter",
-    "eservice",
-    "folkbokforing",
-    "ombud",
-)
+from connectors.registry import SYSTEM_IDS, SystemSettings
 
 
 class SettingsError(GatewayError):
@@ -90,8 +79,8 @@ class PolicySettings:
 
 
 @dataclass(frozen=True, slots=True)
-class ReplicaSettings:
-    url: str = "sqlite:///var/replica.db"
+class CaseStoreSettings:
+    url: str = "sqlite:///var/replica.db"  # the store keeps its first file name
     refresh_seconds: float = 60.0
     enabled: bool = True
 
@@ -118,7 +107,7 @@ class Settings:
     audit: AuditSettings = field(default_factory=AuditSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
-    replica: ReplicaSettings = field(default_factory=ReplicaSettings)
+    casestore: CaseStoreSettings = field(default_factory=CaseStoreSettings)
     signals: SignalSettings = field(default_factory=SignalSettings)
     systems: Mapping[str, SystemSettings] = field(default_factory=dict)
 
@@ -142,9 +131,12 @@ _SECTIONS: dict[str, type[Any]] = {
     "audit": AuditSettings,
     "cache": CacheSettings,
     "policy": PolicySettings,
-    "replica": ReplicaSettings,
+    "casestore": CaseStoreSettings,
     "signals": SignalSettings,
 }
+#: deprecated section name -> its new name (the TOML section and its env prefix)
+_RENAMED = {"replica": "casestore"}
+log = logging.getLogger("knutpunkt.settings")
 
 
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -158,6 +150,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             raise SettingsError(f"Konfigurationsfilen {path} finns inte.") from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"Konfigurationsfilen {path} är inte giltig TOML: {exc}") from None
+    raw, env = _renamed_sections(raw, env)
     unknown = set(raw) - set(_SECTIONS) - {"systems"}
     if unknown:
         raise SettingsError(f"Okänd sektion i konfigurationen: {sorted(unknown)}")
@@ -181,6 +174,33 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
                 f"[systems.{system_id}] signals = true kräver signal_secret (whsec_...)."
             )
     return Settings(systems=systems, **sections)
+
+
+def _renamed_sections(
+    raw: dict[str, Any], env: Mapping[str, str]
+) -> tuple[dict[str, Any], Mapping[str, str]]:
+    """Read a deprecated section and its env keys as the new one (the new names win)."""
+    for old, new in _RENAMED.items():
+        if old in raw:
+            if new in raw:
+                raise SettingsError(f"Ange antingen [{new}] eller [{old}], inte båda.")
+            log.warning("settings: [%s] is deprecated, rename it to [%s]", old, new)
+            raw = {(new if k == old else k): v for k, v in raw.items()}
+        old_prefix, new_prefix = f"KNUTPUNKT_{old.upper()}_", f"KNUTPUNKT_{new.upper()}_"
+        aliased = {
+            new_prefix + k.removeprefix(old_prefix): v
+            for k, v in env.items()
+            if k.startswith(old_prefix)
+        }
+        if aliased:
+            log.warning(
+                "settings: %s* is deprecated, use %s* (%s)",
+                old_prefix,
+                new_prefix,
+                ", ".join(sorted(k for k in env if k.startswith(old_prefix))),
+            )
+            env = {**aliased, **env}
+    return raw, env
 
 
 def _build(cls: type[Any], table: object, env: Mapping[str, str], prefix: str, where: str) -> Any:

@@ -1,7 +1,7 @@
 """Status callbacks pushed by the e-service platform.
 
 The platform signs each callback with the shared secret (`[gateway]
-webhook_secret`); a valid one makes the statistics replica pull that system's
+webhook_secret`); a valid one makes the case store pull that system's
 changes now instead of at its next interval and, when the e-service platform is a
 signalling system, goes into the signal inbox like any signal. The answer never says why a callback
 was refused.
@@ -40,9 +40,8 @@ async def eservice_webhook(request: Request, state: AppState) -> Response:
     except GatewayError as exc:
         log.warning("refused an e-service callback: %s", exc.code)
         return JSONResponse({"error": "refused"}, status_code=400)
-    refresh = state.extra.get("refresh_system")
-    if refresh is not None:
-        refresh(ref.system)
+    if state.case_store is not None:
+        state.case_store.refresh_system(ref.system)
     if state.signals is not None and ref.system in state.signals.processor.sources:
         # one more signal source: the callback ends the cached answers about the case
         signal_id = "callback-" + hashlib.sha256(body).hexdigest()[:32]
@@ -50,5 +49,4 @@ async def eservice_webhook(request: Request, state: AppState) -> Response:
             await state.signals.accept([Signal(ref.system, signal_id, ref.local_id)])
         except Exception:  # the pull still finds the change; the platform need not retry
             log.warning("an e-service callback could not become a signal", exc_info=True)
-    state.extra["callbacks"] = int(state.extra.get("callbacks", 0)) + 1
     return Response(status_code=204)

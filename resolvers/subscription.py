@@ -20,10 +20,7 @@ from strawberry.types import Info
 
 from connectors.domain import Case as DomainCase
 from connectors.errors import GatewayError
-from policies.caller import Role
-from policies.disclosure import delegated_units
-from policies.functions import Operation, require_role, validate_purpose
-from policies.views import CaseView
+from policies import CaseView, Operation, Role, delegated_units, require_role, validate_purpose
 from signals import ChangeNote
 from signals.hub import Hub
 
@@ -59,7 +56,7 @@ async def deliveries(
     if caller.role is not Role.CITIZEN:
         if case.unit.code not in delegated_units(caller, ctx.services.policy):
             return []
-        fresh.memo[access.PURPOSE] = purpose or ""
+        fresh.memo.purpose = purpose or ""
     view = await _disclosed(fresh, case, operation)
     if view is None:
         return []

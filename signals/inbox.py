@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from connectors.replica_sql import SqlBackend, backend_for
+from casestore import SqlBackend, backend_for
 
 from .model import Signal, StoredSignal, source_of
 

@@ -58,7 +58,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], str]]:
             "KNUTPUNKT_DEMO_SCALE": "0.05",
             "KNUTPUNKT_DEMO_BASE_PORT": "0",
             # no background pull during the measurement (the first sync still runs)
-            "KNUTPUNKT_REPLICA_REFRESH_SECONDS": "3600",
+            "KNUTPUNKT_CASESTORE_REFRESH_SECONDS": "3600",
         }
     )
     errors = (tmp_path / "stderr.txt").open("w")

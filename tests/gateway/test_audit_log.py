@@ -21,6 +21,7 @@ import pytest
 
 from connectors.errors import ValidationError
 from gateway.audit import (
+    COLUMNS,
     GENESIS_HASH,
     REASON_CHAIN,
     REASON_CHANGED,
@@ -32,7 +33,6 @@ from gateway.audit import (
     VerifyResult,
     open_audit_log,
 )
-from gateway.audit_records import COLUMNS
 from policies.caller import Role
 
 KALLE, GRETA, NILS = "195606055555", "193404124129", "201903142386"

@@ -20,9 +20,12 @@ from gateway.audit import (
     decode_cursor,
     encode_cursor,
     escape_text,
+    from_row,
     parse_audit_url,
+    seal,
+    seal_all,
+    to_row,
 )
-from gateway.audit_records import from_row, seal, seal_all, to_row
 from gateway.settings import SettingsError
 from policies.caller import Role
 

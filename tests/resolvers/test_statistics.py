@@ -1,4 +1,4 @@
-"""Statistics, overdue cases and the public diary through the whole app, over a synced replica."""
+"""Statistics, overdue cases and the public diary through the whole app, over a synced case store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from connectors.replica import utcnow
+from casestore import utcnow
 from simulators import personas
 from simulators.world import World
 
@@ -29,14 +29,14 @@ OVERDUE = """query ($filter: OverdueFilter) { overdueCases(filter: $filter, firs
 @pytest.fixture
 async def synced(make_settings: Any, start_gateway: Any, tmp_path: Path) -> AsyncIterator[Any]:
     settings = make_settings(
-        KNUTPUNKT_REPLICA_ENABLED="true",
-        KNUTPUNKT_REPLICA_URL=f"sqlite:///{tmp_path}/replica.db",
-        KNUTPUNKT_REPLICA_REFRESH_SECONDS="3600",
+        KNUTPUNKT_CASESTORE_ENABLED="true",
+        KNUTPUNKT_CASESTORE_URL=f"sqlite:///{tmp_path}/store.db",
+        KNUTPUNKT_CASESTORE_REFRESH_SECONDS="3600",
     )
     async with start_gateway(settings) as gateway:
         state = gateway.app.state.knutpunkt
-        replica = state.services.replica
-        result = await replica.sync(state.connectors.case_sources, utcnow())
+        store = state.services.case_store
+        result = await store.sync(state.connectors.case_sources, utcnow())
         assert all(s.last_error is None for s in result.values()), result
         yield gateway
 
@@ -83,8 +83,8 @@ async def test_annas_chain_has_one_a_to_o_lead_time(synced: Any, world: World) -
     flt = {"groupBy": ["UNIT", "CASE_TYPE"], "from": month_start, "to": month_start}
     body = await synced.query(STATS, {"filter": flt})
     assert "errors" not in body, body
-    replica = synced.app.state.knutpunkt.services.replica
-    rows = await replica._db.fetch(  # the stored measurement per case of the chain
+    store = synced.app.state.knutpunkt.services.case_store
+    rows = await store._db.fetch(  # the stored measurement per case of the chain
         "SELECT system, lead_days FROM replica_cases WHERE chain_key LIKE ?",
         (f"{cases[personas.ANNA_ECOS].main_number}#%",),
     )
@@ -185,7 +185,7 @@ async def test_a_system_down_during_refresh_keeps_the_last_good_data_and_turns_s
     before = await synced.query(STATS, {"filter": {"unit": "BN"}})
     await synced.faults("byggr", down=True)
     state = synced.app.state.knutpunkt
-    result = await state.services.replica.sync(state.connectors.case_sources, utcnow())
+    result = await state.services.case_store.sync(state.connectors.case_sources, utcnow())
     assert result["byggr"].last_error
     after = await synced.query(STATS, {"filter": {"unit": "BN"}})
     assert after["data"] == before["data"]

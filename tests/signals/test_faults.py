@@ -32,8 +32,8 @@ async def live(
     settings = make_settings(
         **signalling_env(
             KNUTPUNKT_SIGNALS_URL=f"sqlite:///{tmp_path}/signals.db",
-            KNUTPUNKT_REPLICA_ENABLED="true",
-            KNUTPUNKT_REPLICA_REFRESH_SECONDS="1",
+            KNUTPUNKT_CASESTORE_ENABLED="true",
+            KNUTPUNKT_CASESTORE_REFRESH_SECONDS="1",
         )
     )
     runner = start_gateway(settings)
@@ -82,6 +82,15 @@ async def test_a_lost_signal_is_caught_by_the_periodic_pull(
     case = world.cases_of("byggr", [personas.KALLE])[0]
     token = issuer.issue("citizen", personas.KALLE)
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+
+        async def synced() -> bool:
+            query = "{ sourceSystems { id lastSyncedAt } }"
+            body = (await client.post("/graphql", json={"query": query})).json()
+            return all(
+                s["lastSyncedAt"] for s in body["data"]["sourceSystems"] if s["id"] == "byggr"
+            )
+
+        await eventually(synced, timeout=30.0)  # the first full pull (three years) is done
         await summaries(client, token)  # cached now
         state = await admin(sandbox, "byggr", "PUT", "/_admin/signals", {"faults": {"lose": True}})
         assert state["faults"] == {"lose": True, "duplicate": False, "reorder": False}
@@ -91,7 +100,7 @@ async def test_a_lost_signal_is_caught_by_the_periodic_pull(
         async def shown() -> bool:
             return "Signalen försvann" in await summaries(client, token)
 
-        # the pull runs every second here; give it two intervals and the first full sync
+        # the pull runs every second here: a few intervals at most
         await eventually(shown, timeout=5.0)
         assert runner.app.state.knutpunkt.signals.metrics.received == 0
 

@@ -1,4 +1,4 @@
-"""The replica over SQLite and PostgreSQL: upserts, chains, statistics, overdue, diary."""
+"""The case store over SQLite and PostgreSQL: upserts, chains, statistics, overdue, diary."""
 
 from __future__ import annotations
 
@@ -9,6 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from casestore import (
+    CaseStore,
+    DiaryFilter,
+    Dimension,
+    OverdueFilter,
+    StatisticsFilter,
+    parse_dimensions,
+)
 from connectors.domain import (
     Case,
     CaseEvent,
@@ -24,14 +32,6 @@ from connectors.domain import (
     Unit,
 )
 from connectors.errors import ValidationError
-from connectors.replica import Replica
-from connectors.replica_model import (
-    DiaryFilter,
-    Dimension,
-    OverdueFilter,
-    StatisticsFilter,
-    parse_dimensions,
-)
 from policies.statistics import StatisticsPolicy, publish
 from policies.suppression import GroupFigures
 
@@ -99,13 +99,13 @@ def mk(
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def replica(request: pytest.FixtureRequest) -> AsyncIterator[Replica]:
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[CaseStore]:
     policy = StatisticsPolicy(PROMISES, 90)
     if request.param == "sqlite":
-        async with Replica(":memory:", policy) as rep:
+        async with CaseStore(":memory:", policy) as rep:
             yield rep
         return
-    rep = Replica(PG_URL, policy, prefix=f"t{uuid.uuid4().hex[:10]}_")
+    rep = CaseStore(PG_URL, policy, prefix=f"t{uuid.uuid4().hex[:10]}_")
     await rep.open()
     try:
         yield rep
@@ -115,7 +115,7 @@ async def replica(request: pytest.FixtureRequest) -> AsyncIterator[Replica]:
 
 
 async def figures(
-    rep: Replica, group_by: tuple[Dimension, ...], threshold: int = 5, **kw: object
+    rep: CaseStore, group_by: tuple[Dimension, ...], threshold: int = 5, **kw: object
 ) -> list[GroupFigures]:
     flt = StatisticsFilter(group_by=group_by, **kw)  # type: ignore[arg-type]
     return publish(await rep.statistics(flt, threshold, NOW), group_by, threshold)
@@ -131,10 +131,10 @@ def building_permits() -> list[Case]:
     return cases
 
 
-async def test_statistics_from_upserted_cases(replica: Replica) -> None:
+async def test_statistics_from_upserted_cases(store: CaseStore) -> None:
     litter = [mk("ecos", f"L{i}", "LITTER", "MBN", 30 + i, channel=Channel.PHONE) for i in range(5)]
-    await replica.upsert([*building_permits(), *litter], NOW)
-    assert await figures(replica, (Dimension.UNIT,)) == [
+    await store.upsert([*building_permits(), *litter], NOW)
+    assert await figures(store, (Dimension.UNIT,)) == [
         GroupFigures(
             None,
             UNITS["BN"],
@@ -162,7 +162,7 @@ async def test_statistics_from_upserted_cases(replica: Replica) -> None:
             overdue_open=5,
         ),
     ]
-    by_channel = await figures(replica, (Dimension.CHANNEL, Dimension.MONTH), unit="BN")
+    by_channel = await figures(store, (Dimension.CHANNEL, Dimension.MONTH), unit="BN")
     assert [(g.channel, g.month, g.suppressed, g.opened) for g in by_channel] == [
         (Channel.E_SERVICE, "2025-01", False, 6),
         (Channel.MAIL, "2025-01", True, None),
@@ -170,12 +170,12 @@ async def test_statistics_from_upserted_cases(replica: Replica) -> None:
 
 
 async def test_reupsert_moves_a_case_between_cells_without_double_counting(
-    replica: Replica,
+    store: CaseStore,
 ) -> None:
-    await replica.upsert(building_permits(), NOW)
+    await store.upsert(building_permits(), NOW)
     moved = mk("byggr", "0", "BYGGLOV", "BN", 40, 45)  # now opened in February
-    await replica.upsert([moved], NOW)
-    groups = await figures(replica, (Dimension.MONTH,), threshold=1)
+    await store.upsert([moved], NOW)
+    groups = await figures(store, (Dimension.MONTH,), threshold=1)
     assert [(g.month, g.opened, g.closed) for g in groups] == [("2025-01", 7, 6), ("2025-02", 1, 1)]
 
 
@@ -217,14 +217,14 @@ def anna_chain() -> list[Case]:
 
 
 async def test_anna_chain_has_one_a_to_o_lead_time_whatever_the_arrival_order(
-    replica: Replica,
+    store: CaseStore,
 ) -> None:
     teknik, ecos, eservice = anna_chain()
     for batch in ([teknik], [ecos], [eservice]):
-        await replica.upsert(batch, NOW, in_diary=False)
-    total = await figures(replica, (), threshold=1)
+        await store.upsert(batch, NOW, in_diary=False)
+    total = await figures(store, (), threshold=1)
     assert [(g.opened, g.closed, g.lead_time_days_median) for g in total] == [(3, 3, 8.0)]
-    per_unit = await figures(replica, (Dimension.UNIT,), threshold=1)
+    per_unit = await figures(store, (Dimension.UNIT,), threshold=1)
     assert {g.unit.code: g.lead_time_days_median for g in per_unit if g.unit} == {
         "KC": None,
         "MBN": 8.0,
@@ -233,35 +233,35 @@ async def test_anna_chain_has_one_a_to_o_lead_time_whatever_the_arrival_order(
     assert [g.within_service_promise_share for g in per_unit] == [None, 1.0, None]
 
 
-async def test_overdue_list_oldest_breach_first_with_pages_and_units(replica: Replica) -> None:
+async def test_overdue_list_oldest_breach_first_with_pages_and_units(store: CaseStore) -> None:
     cases = [mk("ecos", f"L{i}", "LITTER", "MBN", i) for i in range(4)]  # breach at 14 + i
     cases += [mk("teknik", f"F{i}", "FELANM", "TN", 2 * i) for i in range(3)]  # 10, 12, 14
     cases.append(mk("teknik", "done", "FELANM", "TN", 0, 30))
     cases.append(mk("teknik", "fresh", "FELANM", "TN", 140))  # not yet breached at NOW
-    await replica.upsert(cases, NOW)
-    page = await replica.overdue(OverdueFilter(), 3, None, NOW)
+    await store.upsert(cases, NOW)
+    page = await store.overdue(OverdueFilter(), 3, None, NOW)
     assert [(i.ref.local_id, i.breach_at) for i in page.items] == [
         ("F0", d(10)),
         ("F1", d(12)),
         ("L0", d(14)),
     ]
     assert (page.total_count, page.has_next_page) == (7, True)
-    rest = await replica.overdue(OverdueFilter(), 10, page.end_cursor, NOW)
+    rest = await store.overdue(OverdueFilter(), 10, page.end_cursor, NOW)
     assert [i.ref.local_id for i in rest.items] == ["F2", "L1", "L2", "L3"]
     assert not rest.has_next_page
-    mine = await replica.overdue(OverdueFilter(units_allowed=frozenset({"TN"})), 50, None, NOW)
+    mine = await store.overdue(OverdueFilter(units_allowed=frozenset({"TN"})), 50, None, NOW)
     assert [i.ref.local_id for i in mine.items] == ["F0", "F1", "F2"]
     assert mine.items[0].target_days == 10
-    typed = await replica.overdue(OverdueFilter(case_type="LITTER", unit="MBN"), 50, None, NOW)
+    typed = await store.overdue(OverdueFilter(case_type="LITTER", unit="MBN"), 50, None, NOW)
     assert typed.total_count == 4
-    nobody = await replica.overdue(OverdueFilter(units_allowed=frozenset()), 50, None, NOW)
+    nobody = await store.overdue(OverdueFilter(units_allowed=frozenset()), 50, None, NOW)
     assert (nobody.items, nobody.total_count) == ([], 0)
     with pytest.raises(ValidationError) as bad:
-        await replica.overdue(OverdueFilter(), 5, "not-a-cursor", NOW)
+        await store.overdue(OverdueFilter(), 5, "not-a-cursor", NOW)
     assert bad.value.code == "INVALID_CURSOR"
 
 
-async def test_public_diary_is_masked_filtered_and_paged(replica: Replica) -> None:
+async def test_public_diary_is_masked_filtered_and_paged(store: CaseStore) -> None:
     kalle = mk(
         "byggr",
         "193",
@@ -278,31 +278,31 @@ async def test_public_diary_is_masked_filtered_and_paged(replica: Replica) -> No
     )
     other = mk("ecos", "E1", "LITTER", "MBN", 12, title="Nedskräpning vid Storgatan 3")
     internal = mk("teknik", "X", "FELANM", "TN", 13, title="Trasig lykta")
-    await replica.upsert([kalle, secret, other], NOW, names={"195606055555": "Kalle Testson"})
-    await replica.upsert([internal], NOW, in_diary=False)
-    page = await replica.diary(DiaryFilter(), 2, None)
+    await store.upsert([kalle, secret, other], NOW, names={"195606055555": "Kalle Testson"})
+    await store.upsert([internal], NOW, in_diary=False)
+    page = await store.diary(DiaryFilter(), 2, None)
     assert [(e.case_number, e.title, e.confidential) for e in page.items] == [
         ("MBN 2025/E1", "Nedskräpning vid Storgatan 3", False),
         ("BN 2025/194", "Sekretessbelagt ärende", True),
     ]
     assert (page.total_count, page.has_next_page) == (3, True)
-    last = await replica.diary(DiaryFilter(), 2, page.end_cursor)
+    last = await store.diary(DiaryFilter(), 2, page.end_cursor)
     (entry,) = last.items
     assert entry.title == "Bygglov garage, [personuppgift] [personuppgift]"
     assert [doc.title for doc in entry.documents] == ["Ritning [personuppgift]"]
     assert entry.registered_at == d(10) and entry.unit == UNITS["BN"]
     assert not last.has_next_page
     for text in ("Testson", "5555"):
-        assert (await replica.diary(DiaryFilter(text=text), 50, None)).total_count == 0
-    found = await replica.diary(DiaryFilter(text="GARAGE"), 50, None)
+        assert (await store.diary(DiaryFilter(text=text), 50, None)).total_count == 0
+    found = await store.diary(DiaryFilter(text="GARAGE"), 50, None)
     assert [e.case_number for e in found.items] == ["BN 2025/0193"]
-    by_number = await replica.diary(DiaryFilter(text="2025/0193"), 50, None)
+    by_number = await store.diary(DiaryFilter(text="2025/0193"), 50, None)
     assert by_number.total_count == 1
-    assert (await replica.diary(DiaryFilter(text="100%"), 50, None)).total_count == 0
-    bn = await replica.diary(DiaryFilter(unit="BN"), 50, None)
+    assert (await store.diary(DiaryFilter(text="100%"), 50, None)).total_count == 0
+    bn = await store.diary(DiaryFilter(unit="BN"), 50, None)
     assert [e.case_number for e in bn.items] == ["BN 2025/194", "BN 2025/0193"]
     day = (T0 + timedelta(days=11)).date()
-    window = await replica.diary(DiaryFilter(registered_from=day, registered_to=day), 50, None)
+    window = await store.diary(DiaryFilter(registered_from=day, registered_to=day), 50, None)
     assert [e.case_number for e in window.items] == ["BN 2025/194"]
 
 
@@ -318,25 +318,25 @@ async def test_public_diary_is_masked_filtered_and_paged(replica: Replica) -> No
         (StatisticsFilter(group_by=(Dimension.UNIT, Dimension.UNIT)), "UNKNOWN_DIMENSION"),
     ],
 )
-async def test_statistics_validation(replica: Replica, flt: StatisticsFilter, code: str) -> None:
-    await replica.upsert(building_permits(), NOW)
+async def test_statistics_validation(store: CaseStore, flt: StatisticsFilter, code: str) -> None:
+    await store.upsert(building_permits(), NOW)
     with pytest.raises(ValidationError) as bad:
-        await replica.statistics(flt, 5, NOW)
+        await store.statistics(flt, 5, NOW)
     assert bad.value.code == code
 
 
-async def test_page_size_and_period_validation(replica: Replica) -> None:
+async def test_page_size_and_period_validation(store: CaseStore) -> None:
     for first in (0, 501):
         with pytest.raises(ValidationError) as bad:
-            await replica.overdue(OverdueFilter(), first, None, NOW)
+            await store.overdue(OverdueFilter(), first, None, NOW)
         assert (bad.value.code, bad.value.field) == ("INVALID_PAGE_SIZE", "first")
         with pytest.raises(ValidationError):
-            await replica.diary(DiaryFilter(), first, None)
+            await store.diary(DiaryFilter(), first, None)
     reversed_period = DiaryFilter(registered_from=date(2025, 2, 1), registered_to=date(2025, 1, 1))
     with pytest.raises(ValidationError) as bad:
-        await replica.diary(reversed_period, 10, None)
+        await store.diary(reversed_period, 10, None)
     assert bad.value.code == "INVALID_PERIOD"
-    assert (await replica.diary(DiaryFilter(), 500, None)).items == []
+    assert (await store.diary(DiaryFilter(), 500, None)).items == []
 
 
 def test_dimension_names_are_checked() -> None:
@@ -347,14 +347,14 @@ def test_dimension_names_are_checked() -> None:
         assert bad.value.code == "UNKNOWN_DIMENSION"
 
 
-async def test_pause_for_the_citizen_is_net_of_waiting_in_statistics(replica: Replica) -> None:
+async def test_pause_for_the_citizen_is_net_of_waiting_in_statistics(store: CaseStore) -> None:
     req = CaseEvent("e1", d(2), CaseEventKind.COMPLETION_REQUESTED, "")
     rec = CaseEvent("e2", d(12), CaseEventKind.COMPLETION_RECEIVED, "")
     cases = [mk("byggr", f"{i}", "BYGGLOV", "BN", 0, 30, events=(req, rec)) for i in range(5)]
-    await replica.upsert(cases, NOW)
-    (total,) = await figures(replica, ())
+    await store.upsert(cases, NOW)
+    (total,) = await figures(store, ())
     assert (total.lead_time_days_median, total.lead_time_days_p90) == (20.0, 20.0)
     reopened = [replace(c, closed_at=None, status=CaseStatus.IN_PROGRESS) for c in cases]
-    await replica.upsert(reopened, NOW)
-    (total,) = await figures(replica, ())
+    await store.upsert(reopened, NOW)
+    (total,) = await figures(store, ())
     assert (total.closed, total.lead_time_days_median, total.overdue_open) == (0, None, 5)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from resolvers.context import AccessLogPage, AccessNote, Context
 
-from .audit import AuditLog, AuditUnavailable, NewAuditRecord, Outcome, open_audit_log
+from .log import AuditLog, open_audit_log
+from .records import AuditUnavailable, NewAuditRecord, Outcome
 
 log = logging.getLogger("knutpunkt.audit")
 

@@ -1,4 +1,4 @@
-"""Replica sync: incremental windows, watermarks, failures, staleness, refresher."""
+"""CaseStore sync: incremental windows, watermarks, failures, staleness, refresher."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from casestore import CaseStore, DiaryFilter, StatisticsFilter
 from connectors.base import MAX_CASES_PER_CALL
 from connectors.domain import (
     Case,
@@ -22,8 +23,6 @@ from connectors.domain import (
     Unit,
 )
 from connectors.errors import UpstreamUnavailable
-from connectors.replica import Replica
-from connectors.replica_model import DiaryFilter, StatisticsFilter
 from policies.statistics import StatisticsPolicy, publish
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -87,7 +86,7 @@ class Register:
         return []
 
 
-async def opened_total(rep: Replica, now: datetime) -> int:
+async def opened_total(rep: CaseStore, now: datetime) -> int:
     (group,) = publish(await rep.statistics(StatisticsFilter(), 1, now), (), 1)
     assert group.opened is not None
     return group.opened
@@ -96,8 +95,8 @@ async def opened_total(rep: Replica, now: datetime) -> int:
 async def test_first_sync_reaches_back_three_years_then_goes_incremental(tmp_path: Path) -> None:
     source = ListSource("byggr")
     source.changes = [(NOW - timedelta(days=900), permit("1", NOW - timedelta(days=900)))]
-    url = f"sqlite:///{tmp_path / 'replica.db'}"
-    async with Replica(url, POLICY, chunk=timedelta(days=400)) as rep:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    async with CaseStore(url, POLICY, chunk=timedelta(days=400)) as rep:
         status = await rep.sync({"byggr": source}, NOW)
         assert status["byggr"].last_synced == NOW and not status["byggr"].stale
         assert source.calls[0][0] == NOW - timedelta(days=3 * 365 + 30)
@@ -106,7 +105,7 @@ async def test_first_sync_reaches_back_three_years_then_goes_incremental(tmp_pat
     later = NOW + timedelta(minutes=10)
     source.changes.append((later - timedelta(minutes=1), permit("2", later)))
     source.calls.clear()
-    async with Replica(url, POLICY) as rep:  # state survives a restart
+    async with CaseStore(url, POLICY) as rep:  # state survives a restart
         assert rep.last_synced("byggr") == NOW
         await rep.sync({"byggr": source}, later)
         assert source.calls == [(NOW - timedelta(minutes=5), later)]
@@ -117,7 +116,7 @@ async def test_first_sync_reaches_back_three_years_then_goes_incremental(tmp_pat
 async def test_failing_system_keeps_its_data_and_watermark() -> None:
     good, bad = ListSource("byggr"), ListSource("ecos")
     good.changes = [(NOW - timedelta(days=1), permit("1", NOW - timedelta(days=1)))]
-    async with Replica(":memory:", POLICY) as rep:
+    async with CaseStore(":memory:", POLICY) as rep:
         await rep.sync({"byggr": good, "ecos": bad}, NOW)
         good.down = True
         later = NOW + timedelta(minutes=10)
@@ -146,7 +145,7 @@ async def test_windows_that_hit_the_cap_are_split() -> None:
         (start + timedelta(seconds=i), permit(str(i), start)) for i in range(MAX_CASES_PER_CALL + 5)
     ]
     source.cap = MAX_CASES_PER_CALL
-    async with Replica(":memory:", POLICY, history=timedelta(days=11)) as rep:
+    async with CaseStore(":memory:", POLICY, history=timedelta(days=11)) as rep:
         await rep.sync({"byggr": source}, NOW)
         assert await opened_total(rep, NOW) == MAX_CASES_PER_CALL + 5
         assert len(source.calls) > 2
@@ -157,7 +156,7 @@ async def test_diary_names_come_from_the_population_register() -> None:
     kalle = permit("193", NOW - timedelta(days=2), "Bygglov Kalle Testson", "195606055555")
     source.changes = [(NOW - timedelta(days=1), kalle)]
     register = Register()
-    async with Replica(":memory:", POLICY, population=register) as rep:
+    async with CaseStore(":memory:", POLICY, population=register) as rep:
         register.down = True
         status = await rep.sync({"byggr": source}, NOW)
         assert status["byggr"].last_error == "UPSTREAM_UNAVAILABLE"
@@ -171,7 +170,7 @@ async def test_diary_names_come_from_the_population_register() -> None:
 async def test_non_registry_systems_stay_out_of_the_diary() -> None:
     portal = ListSource("eservice", SystemKind.E_SERVICE)
     portal.changes = [(NOW - timedelta(days=1), permit("9", NOW - timedelta(days=1)))]
-    async with Replica(":memory:", POLICY) as rep:
+    async with CaseStore(":memory:", POLICY) as rep:
         await rep.sync({"eservice": portal}, NOW)
         assert (await rep.diary(DiaryFilter(), 10, None)).total_count == 0
         assert await opened_total(rep, NOW) == 1
@@ -180,7 +179,7 @@ async def test_non_registry_systems_stay_out_of_the_diary() -> None:
 async def test_refresher_syncs_until_closed() -> None:
     source = ListSource("byggr")
     ticks = iter(NOW + timedelta(seconds=i) for i in range(1000))
-    rep = await Replica(":memory:", POLICY).open()
+    rep = await CaseStore(":memory:", POLICY).open()
     task = rep.start_refresher({"byggr": source}, interval=0.01, clock=lambda: next(ticks))
     for _ in range(200):
         if len(source.calls) >= 3:
@@ -193,9 +192,9 @@ async def test_refresher_syncs_until_closed() -> None:
 
 def test_bad_urls_and_prefixes_are_refused() -> None:
     with pytest.raises(ValueError):
-        Replica("mysql://x", POLICY)
+        CaseStore("mysql://x", POLICY)
     with pytest.raises(ValueError):
-        Replica(":memory:", POLICY, prefix="x; DROP TABLE y")
+        CaseStore(":memory:", POLICY, prefix="x; DROP TABLE y")
 
 
 async def test_overdue_counts_are_right_before_and_after_the_recount() -> None:
@@ -205,7 +204,7 @@ async def test_overdue_counts_are_right_before_and_after_the_recount() -> None:
         (NOW - timedelta(days=age), permit(str(age), NOW - timedelta(days=age)))
         for age in (80, 75, 65, 60)
     ]
-    async with Replica(":memory:", POLICY) as rep:
+    async with CaseStore(":memory:", POLICY) as rep:
         await rep.sync({"byggr": source}, NOW)  # recounts overdue as of NOW
         for days_later, expected in ((-6, 1), (0, 2), (5.5, 3), (10.5, 4)):
             at = NOW + timedelta(days=days_later)

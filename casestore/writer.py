@@ -1,4 +1,4 @@
-"""Writing cases into the replica: computed columns, chains, and base-cell upkeep."""
+"""Writing cases into the case store: computed columns, chains, and base-cell upkeep."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .domain import Case, CaseRef
-from .replica_model import DiaryRecord, Measurement, ReplicaPolicy, month_key
-from .replica_schema import (
+from connectors.domain import Case, CaseRef
+from policies.statistics_records import DiaryRecord, Measurement
+
+from .model import CaseStorePolicy, month_key
+from .schema import (
     CELL,
     case_from_chain_json,
     chain_json,
@@ -18,7 +20,7 @@ from .replica_schema import (
     recount_overdue,
     ts,
 )
-from .replica_sql import SqlBackend, Step
+from .sql import SqlBackend, Step
 
 TZ = ZoneInfo("Europe/Stockholm")
 CHUNK = 500
@@ -50,7 +52,7 @@ def cell_of(case: Case) -> tuple[str, str, str, str]:
 class CaseWriter:
     """Upserts batches of cases in one transaction, keeping chains and cells right."""
 
-    def __init__(self, db: SqlBackend, prefix: str, policy: ReplicaPolicy) -> None:
+    def __init__(self, db: SqlBackend, prefix: str, policy: CaseStorePolicy) -> None:
         self._db = db
         self._p = prefix
         self._policy = policy

@@ -1,7 +1,7 @@
-"""The replica: the gateway's own copy of every system's cases, for statistics,
+"""The case store: the gateway's own copy of every system's cases, for statistics,
 overdue lists and the public diary, refreshed incrementally.
 
-    sources ──changed_cases(since, until)──► Replica.sync ──► CaseWriter ──► SQL
+    sources ──changed_cases(since, until)──► CaseStore.sync ──► CaseWriter ──► SQL
                  (per system, in parallel,        (watermark per system,     (cases, cells,
                   windows of `chunk`)              only moved on success)     names)
 
@@ -19,17 +19,17 @@ import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from .base import MAX_CASES_PER_CALL, CaseSource, PopulationRegister
-from .domain import Case, CaseType, SystemKind, Unit
-from .errors import GatewayError, ValidationError
-from .replica_model import (
+from connectors.base import MAX_CASES_PER_CALL, CaseSource, PopulationRegister
+from connectors.domain import Case, CaseType, SystemKind, Unit
+from connectors.errors import GatewayError, ValidationError
+from policies.statistics_records import DiaryRecord, StatisticsData
+
+from .model import (
+    CaseStorePolicy,
     DiaryFilter,
-    DiaryRecord,
     OverdueFilter,
     OverdueItem,
     Page,
-    ReplicaPolicy,
-    StatisticsData,
     StatisticsFilter,
     SyncStatus,
     validate_first,
@@ -37,10 +37,10 @@ from .replica_model import (
     validate_statistics,
     validate_text,
 )
-from .replica_queries import diary_page, overdue_page, statistics_data
-from .replica_schema import ddl, drop, from_ts, ts
-from .replica_sql import SqlBackend, backend_for
-from .replica_store import CaseWriter
+from .queries import diary_page, overdue_page, statistics_data
+from .schema import ddl, drop, from_ts, ts
+from .sql import SqlBackend, backend_for
+from .writer import CaseWriter
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Replica:
+class CaseStore:
     """A SQLite (default) or PostgreSQL store of normalised cases, synced from sources.
 
-    `policy` computes what is stored per case (see `ReplicaPolicy`); `population`,
+    `policy` computes what is stored per case (see `CaseStorePolicy`); `population`,
     when given, supplies the names to mask in diary titles — if it cannot answer,
     the batch is not stored (fail closed) and the system is retried next time.
     """
@@ -63,9 +63,9 @@ class Replica:
     def __init__(
         self,
         url: str,
-        policy: ReplicaPolicy,
+        policy: CaseStorePolicy,
         *,
-        prefix: str = "replica_",
+        prefix: str = "replica_",  # tables keep their first name (existing stores stay valid)
         population: PopulationRegister | None = None,
         diary_systems: Collection[str] | None = None,
         history: timedelta = timedelta(days=3 * 365 + 30),
@@ -91,7 +91,7 @@ class Replica:
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    async def open(self) -> Replica:
+    async def open(self) -> CaseStore:
         await self._db.open()
         await self._db.run([(sql, ()) for sql in ddl(self._p, self._db.dialect)])
         for system, wm, synced, _attempt, error in await self._db.fetch(
@@ -109,7 +109,7 @@ class Replica:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._db.close()
 
-    async def __aenter__(self) -> Replica:
+    async def __aenter__(self) -> CaseStore:
         return await self.open()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -179,7 +179,7 @@ class Replica:
                 await self.sync(sources, clock())
                 await asyncio.sleep(interval)
 
-        task = asyncio.create_task(loop(), name="replica-refresher")
+        task = asyncio.create_task(loop(), name="casestore-refresher")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -204,7 +204,7 @@ class Replica:
                 cursor = stop
         except Exception as exc:
             if not isinstance(exc, GatewayError):
-                log.exception("replica sync of %s failed", system)
+                log.exception("case store sync of %s failed", system)
             code = exc.code if isinstance(exc, GatewayError) else "INTERNAL"
             synced = previous.last_synced if previous else None
             await self._save_state(system, watermark, synced, now, code)

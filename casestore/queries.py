@@ -1,4 +1,4 @@
-"""Reading the replica: statistics cells, the overdue list and the public diary.
+"""Reading the case store: statistics cells, the overdue list and the public diary.
 
 Everything here is a plain indexed SQL query; pages use keyset cursors (opaque
 base64 of the sort key), so deep pages cost the same as the first.
@@ -13,26 +13,22 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from .domain import CaseRef, CaseType, DocumentDirection, Unit
-from .errors import ValidationError
-from .replica_model import (
+from connectors.domain import CaseRef, CaseType, DocumentDirection, Unit
+from connectors.errors import ValidationError
+from policies.statistics_records import (
     CellCounts,
     CellKey,
     DiaryDocumentRecord,
-    DiaryFilter,
     DiaryRecord,
     Dimension,
     Histograms,
-    OverdueFilter,
-    OverdueItem,
-    Page,
     StatisticsData,
-    StatisticsFilter,
-    month_key,
 )
-from .replica_schema import HIST_COLUMNS, from_ts
-from .replica_sql import SqlBackend
-from .replica_store import TZ
+
+from .model import DiaryFilter, OverdueFilter, OverdueItem, Page, StatisticsFilter, month_key
+from .schema import HIST_COLUMNS, from_ts
+from .sql import SqlBackend
+from .writer import TZ
 
 _DIM_COLUMN = {
     Dimension.CASE_TYPE: "type_code",

@@ -1,4 +1,4 @@
-"""The replica synced from simulated systems through their real connectors (ASGI transports)."""
+"""The case store synced from simulated systems through their real connectors (ASGI transports)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
+from casestore import CaseStore, DiaryFilter, Dimension, StatisticsFilter
 from connectors.registry import SystemSettings, open_connectors
-from connectors.replica import Replica
-from connectors.replica_model import DiaryFilter, Dimension, StatisticsFilter
 from policies.statistics import StatisticsPolicy, publish
 from simulators import byggr as byggr_sim
 from simulators import ecos as ecos_sim
@@ -122,7 +121,7 @@ async def test_sync_from_three_simulators_through_their_connectors() -> None:
     async with contextlib.AsyncExitStack() as stack:
         connectors = await open_connectors(settings, stack, transports=transports)
         policy = StatisticsPolicy({"MILJO-NEDSKRAPNING": 30, "TEKNIK-STADNING": 10}, 90)
-        async with Replica(":memory:", policy, population=connectors.population) as rep:
+        async with CaseStore(":memory:", policy, population=connectors.population) as rep:
             status = await rep.sync(connectors.case_sources, NOW)
             assert {s: (v.last_synced, v.last_error) for s, v in status.items()} == {
                 "ecos": (NOW, None),

@@ -1,9 +1,9 @@
-"""Replica benchmark: cold start (full sync or bulk load), warm query times, memory.
+"""CaseStore benchmark: cold start (full sync or bulk load), warm query times, memory.
 
-    python bench/replica_bench.py --scale 1            # sync from the sandbox when its
+    python bench/casestore_bench.py --scale 1            # sync from the sandbox when its
                                                       # generator exists, else bulk load
-    python bench/replica_bench.py --scale 10 --mode direct
-    python bench/replica_bench.py --scale 1 --url postgresql://postgres@127.0.0.1:5432/test
+    python bench/casestore_bench.py --scale 10 --mode direct
+    python bench/casestore_bench.py --scale 1 --url postgresql://postgres@127.0.0.1:5432/test
 
 `sync` mode builds the sandbox (`simulators.sandbox.Sandbox.build`, no latency) and
 syncs every case system through its real connector over in-process ASGI transports.
@@ -31,6 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from casestore import (
+    CaseStore,
+    DiaryFilter,
+    Dimension,
+    OverdueFilter,
+    StatisticsFilter,
+)
 from connectors.domain import (
     Case,
     CaseEvent,
@@ -42,13 +49,6 @@ from connectors.domain import (
     Collaboration,
     CollaborationKind,
     Unit,
-)
-from connectors.replica import Replica
-from connectors.replica_model import (
-    DiaryFilter,
-    Dimension,
-    OverdueFilter,
-    StatisticsFilter,
 )
 from policies.statistics import StatisticsPolicy, publish
 
@@ -121,7 +121,7 @@ def synthetic(scale: float, seed: int = 7) -> list[list[Case]]:
     return [cases[i : i + 5000] for i in range(0, len(cases), 5000)]
 
 
-async def load_direct(rep: Replica, scale: float) -> tuple[float, int]:
+async def load_direct(rep: CaseStore, scale: float) -> tuple[float, int]:
     batches = synthetic(scale)
     started = time.perf_counter()
     for batch in batches:
@@ -130,7 +130,7 @@ async def load_direct(rep: Replica, scale: float) -> tuple[float, int]:
     return time.perf_counter() - started, sum(len(b) for b in batches)
 
 
-async def load_sync(rep: Replica, scale: float) -> tuple[float, int]:
+async def load_sync(rep: CaseStore, scale: float) -> tuple[float, int]:
     from connectors.registry import SystemSettings, open_connectors
     from simulators.sandbox import Sandbox
 
@@ -164,7 +164,7 @@ async def timed(label: str, fn: Callable[[], Awaitable[object]], runs: int = 7) 
 
 
 def stats_query(
-    rep: Replica, group_by: tuple[Dimension, ...], **kw: object
+    rep: CaseStore, group_by: tuple[Dimension, ...], **kw: object
 ) -> Callable[[], Awaitable[object]]:
     async def run() -> object:
         flt = StatisticsFilter(group_by=group_by, **kw)  # type: ignore[arg-type]
@@ -185,9 +185,9 @@ async def main() -> None:
     if mode == "auto":
         mode = "sync" if importlib.util.find_spec("simulators.generate") else "direct"
     tmp = tempfile.TemporaryDirectory()
-    url = args.url or f"sqlite:///{Path(tmp.name) / 'replica.db'}"
+    url = args.url or f"sqlite:///{Path(tmp.name) / 'casestore.db'}"
     prefix = f"bench{uuid.uuid4().hex[:6]}_"
-    rep = await Replica(url, StatisticsPolicy({}, 30), prefix=prefix).open()
+    rep = await CaseStore(url, StatisticsPolicy({}, 30), prefix=prefix).open()
     try:
         loader = load_sync if mode == "sync" else load_direct
         elapsed, count = await loader(rep, args.scale)
@@ -198,7 +198,7 @@ async def main() -> None:
         gc.collect()
         gc.freeze()
         print("warm queries:")
-        await timed("statistics, whole replica, no grouping", stats_query(rep, ()))
+        await timed("statistics, whole case store, no grouping", stats_query(rep, ()))
         await timed("statistics by UNIT", stats_query(rep, (Dimension.UNIT,)))
         await timed(
             "statistics by CASE_TYPE x MONTH",

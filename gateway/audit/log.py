@@ -1,6 +1,6 @@
 """The access log: who read whose data, when, why and with what outcome.
 
-Append-only and hash-chained (see `audit_records`), stored in SQLite by default or in
+Append-only and hash-chained (see `gateway.audit.chain`), stored in SQLite by default or in
 PostgreSQL for production, chosen by URL:
 
     sqlite:///var/audit.db          relative to the working directory
@@ -22,46 +22,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from gateway.settings import SettingsError
 
-from .audit_postgres import PostgresAuditLog
-from .audit_records import (
-    GENESIS_HASH,
-    MAX_PAGE,
-    REASON_CHAIN,
-    REASON_CHANGED,
-    AuditRecord,
-    AuditUnavailable,
-    NewAuditRecord,
-    Outcome,
-    VerifyResult,
-    chain_hash,
-    decode_cursor,
-    encode_cursor,
-    escape_text,
-)
-from .audit_sqlite import SqliteAuditLog
-
-__all__ = [
-    "GENESIS_HASH",
-    "MAX_PAGE",
-    "REASON_CHAIN",
-    "REASON_CHANGED",
-    "AuditLog",
-    "AuditRecord",
-    "AuditUnavailable",
-    "AuditUrl",
-    "NewAuditRecord",
-    "Outcome",
-    "PostgresAuditLog",
-    "SqliteAuditLog",
-    "VerifyResult",
-    "audit_verify_main",
-    "chain_hash",
-    "decode_cursor",
-    "encode_cursor",
-    "escape_text",
-    "open_audit_log",
-    "parse_audit_url",
-]
+from .records import AuditRecord, AuditUnavailable, NewAuditRecord, VerifyResult
+from .store import SqlAuditLog
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]{0,39}"
 _TABLE = re.compile(rf"(?:{_NAME}\.)?{_NAME}")
@@ -126,10 +88,9 @@ def open_audit_log(url: str, *, create: bool = True) -> AuditLog:
     location then gives `AuditUnavailable` instead of a new, empty log.
     """
     parsed = parse_audit_url(url)
-    if parsed.kind == "sqlite":
-        return SqliteAuditLog(parsed.target, table=parsed.table or "audit_log", create=create)
-    return PostgresAuditLog(
-        parsed.target, table=parsed.table or "knutpunkt_audit_log", create=create
+    default_table = "audit_log" if parsed.kind == "sqlite" else "knutpunkt_audit_log"
+    return SqlAuditLog(
+        parsed.kind, parsed.target, table=parsed.table or default_table, create=create
     )
 
 

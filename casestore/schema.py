@@ -1,4 +1,4 @@
-"""The replica's tables and how a case is written to and read back from them.
+"""the case store's tables and how a case is written to and read back from them.
 
 {p}cases      one row per (system, local_id): grouping columns, computed figures
               (lead time, promise, breach time), masked diary fields, and a
@@ -17,7 +17,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from .domain import (
+from connectors.domain import (
     Case,
     CaseEvent,
     CaseEventKind,
@@ -29,7 +29,7 @@ from .domain import (
     CollaborationKind,
     Unit,
 )
-from .replica_model import HIST_BUCKETS
+from policies.statistics_records import HIST_BUCKETS
 
 CELL = ("type_code", "unit_code", "channel", "month")
 

@@ -14,9 +14,8 @@ import itertools
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
+from casestore import CaseStore, Dimension, StatisticsFilter
 from connectors.domain import Case, CaseRef, CaseStatus, CaseType, Channel, Unit
-from connectors.replica import Replica
-from connectors.replica_model import Dimension, StatisticsFilter
 from policies.statistics import StatisticsPolicy, publish
 from policies.suppression import GroupFigures
 
@@ -95,7 +94,7 @@ DIMENSIONS = list(Dimension)
 
 async def every_answer(cases: Sequence[Case]) -> list[tuple[object, list[GroupFigures]]]:
     answers: list[tuple[object, list[GroupFigures]]] = []
-    async with Replica(":memory:", POLICY) as rep:
+    async with CaseStore(":memory:", POLICY) as rep:
         await rep.upsert(cases, NOW)
         for size in range(len(DIMENSIONS) + 1):
             for group_by in itertools.combinations(DIMENSIONS, size):
