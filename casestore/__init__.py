@@ -20,7 +20,8 @@ from .model import (
     SyncStatus,
     parse_dimensions,
 )
-from .sql import DatabaseUnavailable, SqlBackend, Tx, backend_for, quote_ident
+from .sql import DatabaseUnavailable, SqlBackend, Tx, quote_ident
+from .sql_open import backend_for
 from .sql_postgres import PostgresBackend
 from .sql_sqlite import SqliteBackend
 from .store import CaseStore, utcnow

@@ -88,17 +88,3 @@ def quote_ident(name: str) -> str:
 def to_pg(sql: str) -> str:
     """``?`` placeholders as psycopg's ``%s`` (our statements hold no literal '?')."""
     return sql.replace("%", "%%").replace("?", "%s")
-
-
-def backend_for(url: str) -> SqlBackend:
-    """`sqlite:///path`, `sqlite://:memory:`, ':memory:' or a `postgresql://` URL."""
-    from .sql_postgres import PostgresBackend
-    from .sql_sqlite import SqliteBackend
-
-    if url in (":memory:", "sqlite://:memory:", "sqlite:///:memory:"):
-        return SqliteBackend(":memory:")
-    if url.startswith("sqlite:///"):
-        return SqliteBackend(url.removeprefix("sqlite:///"))
-    if url.startswith(("postgresql://", "postgres://")):
-        return PostgresBackend(url)
-    raise ValueError("case store URL must be sqlite:///path, :memory: or postgresql://...")

@@ -39,7 +39,8 @@ from .model import (
 )
 from .queries import diary_page, overdue_page, statistics_data
 from .schema import ddl, drop, from_ts, ts
-from .sql import SqlBackend, backend_for
+from .sql import SqlBackend
+from .sql_open import backend_for
 from .writer import CaseWriter
 
 log = logging.getLogger(__name__)

@@ -35,11 +35,16 @@ from signals import open_signals, wrap_sources
 from .audit import AuditSink
 from .auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
 from .cache import open_cache
+from .cors import cors_middleware
+from .demo_personas import TOKEN_PATH, DemoTokens, persona_options
+from .graphiql import GraphiQLPage, GraphQLWithIDE
+from .issuer import DemoIssuer
 from .limits import BodyLimit
 from .settings import Settings
 from .signals_endpoint import signals_endpoint
 from .subscriptions_ws import KnutpunktTransportWS
-from .trust import build_validator
+from .trust import build_validator, claim_names
+from .trusted_documents import TrustedDocuments, TrustedDocumentsGate
 from .webhooks import eservice_webhook
 
 log = logging.getLogger("knutpunkt")
@@ -119,9 +124,9 @@ def create_app(
         max_depth=gw.max_query_depth, max_aliases=gw.max_aliases, max_tokens=gw.max_tokens
     )
     validator = build_validator(settings, jwks_transport=jwks_transport)
-    graphql = KnutpunktGraphQL(
-        state, validator, schema=schema, graphql_ide="graphiql" if gw.graphiql else None
-    )
+    graphql = KnutpunktGraphQL(state, validator, schema=schema, graphql_ide=None)
+    ide_routes, ide = _graphiql_routes(settings)
+    endpoint = TrustedDocumentsGate(graphql, TrustedDocuments.from_settings(gw))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -217,15 +222,17 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/", root),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", GraphQLWithIDE(endpoint, ide), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/signals", signals, methods=["POST"]),
+            *ide_routes,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/hooks/eservice", hook, methods=["POST"]),
         ],
         middleware=[
+            *cors_middleware(gw),
             # /signals takes up to 256 KiB and answers its own 413
             Middleware(BodyLimit, max_bytes=gw.max_body_bytes, exempt=("/signals",)),
             Middleware(
@@ -238,6 +245,22 @@ def create_app(
     )
     app.state.knutpunkt = state
     return app
+
+
+def _graphiql_routes(settings: Settings) -> tuple[list[Route], GraphiQLPage | None]:
+    """GraphiQL's assets (when `[gateway] graphiql`) and, in the demo, its persona tokens."""
+    if not settings.gateway.graphiql:
+        return [], None
+    routes: list[Route] = []
+    personas: list[tuple[str, str]] = []
+    if settings.demo.enabled:
+        issuer = DemoIssuer(settings.demo.key_file or None, claims=claim_names(settings))
+        tokens = DemoTokens(issuer)
+        routes.append(Route(TOKEN_PATH, tokens.endpoint, methods=["POST"]))
+        personas = persona_options()
+    page = GraphiQLPage(personas=personas, demo_token_url=TOKEN_PATH if personas else "")
+    routes.append(Route("/graphiql/{version}/{name}", page.asset, methods=["GET"]))
+    return routes, page
 
 
 __all__ = ["AppState", "Caller", "create_app"]

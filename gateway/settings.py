@@ -17,12 +17,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import GatewayError
+from connectors.errors import SettingsError
 from connectors.registry import SYSTEM_IDS, SystemSettings
-
-
-class SettingsError(GatewayError):
-    code = "BAD_CONFIGURATION"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +33,13 @@ class GatewaySettings:
     max_body_bytes: int = 64 * 1024
     graphiql: bool = True
     webhook_secret: str = ""
+    #: trusted documents: a JSON manifest, sha256 hex of a document → the document
+    trusted_documents: str = ""
+    #: true: the callers in `trusted_roles` may run only the manifest's documents
+    require_trusted: bool = False
+    trusted_roles: tuple[str, ...] = ("citizen", "public")
+    #: browser origins (the portals) allowed to call the API cross-origin; none by default
+    cors_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +238,8 @@ def _coerce(text: str, default: object, name: str) -> object:
             return int(text)
         if isinstance(default, float):
             return float(text)
+        if isinstance(default, tuple):  # a list: comma-separated
+            return tuple(item.strip() for item in text.split(",") if item.strip())
     except ValueError:
         raise SettingsError(f"{name} har ett ogiltigt värde.") from None
     return text
@@ -248,6 +253,9 @@ def _check_type(value: object, default: object, name: str) -> object:
         value = float(value) if ok else value  # type: ignore[arg-type]
     elif isinstance(default, int):
         ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, tuple):
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        value = tuple(value) if ok else value  # type: ignore[arg-type]
     else:
         ok = isinstance(value, str)
     if not ok:

@@ -17,7 +17,7 @@ from casestore import DiaryFilter as DiaryQuery
 from casestore import OverdueFilter as OverdueQuery
 from casestore import StatisticsFilter as StatisticsQuery
 from connectors import domain
-from connectors.errors import GatewayError, ValidationError
+from connectors.errors import StatisticsUnavailable, ValidationError
 from policies import Operation, overdue_is_impersonal, overdue_units, publish, require_role
 
 from . import access
@@ -32,10 +32,6 @@ StatisticsDimension = strawberry.enum(Dimension, name="StatisticsDimension")
 
 #: what a case officer's overdue list is for, as the access log records it
 OVERDUE_PURPOSE = "Uppföljning av ärenden som passerat servicelöftet"
-
-
-class StatisticsUnavailable(GatewayError):
-    code = "STATISTICS_UNAVAILABLE"
 
 
 @strawberry.input

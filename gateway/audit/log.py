@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, TextIO
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from gateway.settings import SettingsError
+from connectors.errors import AuditUnavailable, SettingsError
 
-from .records import AuditRecord, AuditUnavailable, NewAuditRecord, VerifyResult
+from .records import AuditRecord, NewAuditRecord, VerifyResult
 from .store import SqlAuditLog
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]{0,39}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.errors import GatewayError, ValidationError
+from connectors.errors import ValidationError
 from policies.caller import Role
 
 GENESIS_HASH = "0" * 64
@@ -46,19 +46,6 @@ class Outcome(enum.StrEnum):
     ALLOWED = "ALLOWED"
     DENIED = "DENIED"
     NOT_FOUND = "NOT_FOUND"
-
-
-class AuditUnavailable(GatewayError):
-    """The access log cannot be written or read; staff reads must then fail closed.
-
-    `detail` is for operators (logs, the CLI); the message is what a client may see.
-    """
-
-    code = "AUDIT_UNAVAILABLE"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__("Åtkomstloggen är inte tillgänglig just nu, därför visas inga uppgifter.")
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,11 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from connectors.errors import AuditUnavailable
 from resolvers.context import AccessLogPage, AccessNote, Context
 
 from .log import AuditLog, open_audit_log
-from .records import AuditUnavailable, NewAuditRecord, Outcome
+from .records import NewAuditRecord, Outcome
 
 log = logging.getLogger("knutpunkt.audit")
 

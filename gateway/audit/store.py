@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from casestore import DatabaseUnavailable, PostgresBackend, SqlBackend, SqliteBackend, Tx
+from connectors.errors import AuditUnavailable
 
 from .chain import seal_all, verify_chain
 from .records import (
     COLUMNS,
     GENESIS_HASH,
     AuditRecord,
-    AuditUnavailable,
     NewAuditRecord,
     VerifyResult,
     check_first,

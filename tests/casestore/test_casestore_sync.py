@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from kp_worlds import wait_until
 
 from casestore import CaseStore, DiaryFilter, StatisticsFilter
 from connectors.base import MAX_CASES_PER_CALL
@@ -181,10 +181,7 @@ async def test_refresher_syncs_until_closed() -> None:
     ticks = iter(NOW + timedelta(seconds=i) for i in range(1000))
     rep = await CaseStore(":memory:", POLICY).open()
     task = rep.start_refresher({"byggr": source}, interval=0.01, clock=lambda: next(ticks))
-    for _ in range(200):
-        if len(source.calls) >= 3:
-            break
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: len(source.calls) >= 3)
     assert len(source.calls) >= 3
     await rep.close()
     assert task.cancelled()

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from connectors.errors import ValidationError
+from connectors.errors import AuditUnavailable, ValidationError
 from gateway.audit import (
     COLUMNS,
     GENESIS_HASH,
@@ -27,7 +27,6 @@ from gateway.audit import (
     REASON_CHANGED,
     AuditLog,
     AuditRecord,
-    AuditUnavailable,
     NewAuditRecord,
     Outcome,
     VerifyResult,

@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from connectors.errors import ValidationError
+from connectors.errors import AuditUnavailable, SettingsError, ValidationError
 from gateway.audit import (
     GENESIS_HASH,
-    AuditUnavailable,
     AuditUrl,
     NewAuditRecord,
     Outcome,
@@ -26,7 +25,6 @@ from gateway.audit import (
     seal_all,
     to_row,
 )
-from gateway.settings import SettingsError
 from policies.caller import Role
 
 STOCKHOLM_WINTER = timezone(timedelta(hours=1))

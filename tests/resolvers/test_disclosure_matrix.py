@@ -36,6 +36,7 @@ from gateway.issuer import DemoIssuer
 from gateway.settings import AuditSettings, CaseStoreSettings, Settings, load_settings
 from resolvers.schema import build_schema
 from simulators import personas
+from simulators.generate.persona_data import persona_cases
 from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Sandbox
 from simulators.world import CASE_SYSTEMS, SYSTEMS, World
 from simulators.world import Case as WorldCase
@@ -270,7 +271,7 @@ def represented(world: World, caller: Caller, today: date) -> set[str]:
 
 def persona(key: str) -> Callable[[World, date], WorldCase]:
     def pick(world: World, today: date) -> WorldCase:
-        ref = personas.persona_cases(today)[key]
+        ref = persona_cases(today)[key]
         found = world.case(ref.system, ref.id)
         assert found is not None, key
         return found

@@ -13,6 +13,7 @@ import pytest
 
 from casestore import utcnow
 from simulators import personas
+from simulators.generate.persona_data import persona_cases
 from simulators.world import World
 
 STATS = """query ($filter: StatisticsFilter) { caseStatistics(filter: $filter) { suppressionThreshold
@@ -77,7 +78,7 @@ async def test_channel_breakdown_shows_the_cost_argument(synced: Any) -> None:
 
 
 async def test_annas_chain_has_one_a_to_o_lead_time(synced: Any, world: World) -> None:
-    cases = personas.persona_cases(date.today())
+    cases = persona_cases(date.today())
     month = world.case("ecos", cases[personas.ANNA_ECOS].id).opened_at.strftime("%Y-%m")  # type: ignore[union-attr]
     month_start = f"{month}-01"
     flt = {"groupBy": ["UNIT", "CASE_TYPE"], "from": month_start, "to": month_start}
@@ -112,7 +113,7 @@ async def test_bad_statistics_input_is_a_coded_error_without_upstream_calls(sync
 
 
 async def test_public_diary_masks_kalles_building_permit_for_anonymous_callers(synced: Any) -> None:
-    number = personas.persona_cases(date.today())[personas.KALLE_BYGGLOV].number
+    number = persona_cases(date.today())[personas.KALLE_BYGGLOV].number
     body = await synced.query(DIARY, {"filter": {"text": number}})
     assert "errors" not in body, body
     entries = [e["node"] for e in body["data"]["publicDiary"]["edges"]]

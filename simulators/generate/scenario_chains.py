@@ -6,9 +6,7 @@ directions and share one main case number (the ecos number, the KF number).
 
 from __future__ import annotations
 
-from .gen_persona_kit import Builder, link, share_main_number
-from .gen_steps import StepMaker
-from .personas import (
+from ..personas import (
     ANNA,
     ANNA_ECOS,
     ANNA_ESERVICE,
@@ -19,7 +17,9 @@ from .personas import (
     BENGT_KONTAKTCENTER,
     BENGT_KS,
 )
-from .world import Collaboration
+from ..world import Collaboration
+from .persona_kit import Builder, link, share_main_number
+from .steps import StepMaker
 
 
 def add_chain_scenarios(b: Builder) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalogue import CASE_TYPES
-from .world import UNITS
+from ..catalogue import CASE_TYPES
+from ..world import UNITS
 
 #: kinds each system also registers in the registry (diary events)
 DIARY_KINDS: dict[str, frozenset[str]] = {

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from . import names
-from .world import Custody, Mandate, Person
+from .. import names
+from ..world import Custody, Mandate, Person
 
 PERSONS_AT_SCALE_1 = 22_000
 MANDATES_AT_SCALE_1 = 320

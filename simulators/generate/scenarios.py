@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from . import names
-from .gen_persona_kit import Builder
-from .gen_steps import StepMaker
-from .personas import (
+from .. import names
+from ..personas import (
     GRETA,
     GRETA_SABO,
     KALLE,
@@ -23,6 +21,8 @@ from .personas import (
     TOLVAN_ESERVICE,
     TOLVAN_FELANMALAN,
 )
+from .persona_kit import Builder
+from .steps import StepMaker
 
 
 def add_single_scenarios(b: Builder) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import cache
 
-from .gen_profiles_services import service_profiles
-from .gen_steps import (
+from ..names import ELDERLY_HOMES
+from .profiles_services import service_profiles
+from .steps import (
     APPLY,
     INTERNAL,
     REGISTRY,
@@ -20,7 +21,6 @@ from .gen_steps import (
     Profile,
     StepMaker,
 )
-from .names import ELDERLY_HOMES
 
 #: mass cases per system at scale 1 (before cross-system counterparts are added)
 VOLUMES: dict[str, int] = {

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 
-from . import names
-from .world import Person
+from .. import names
+from ..world import Person
 
 WORDS: dict[str, tuple[str, ...]] = {
     "street": tuple(f"{s} {n}" for s in names.STREETS for n in (2, 5, 8, 12, 17, 23)),

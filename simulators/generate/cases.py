@@ -1,10 +1,10 @@
 """Mass cases: people, titles, events, documents and cross-system chains.
 
-Times are integer minutes (see `gen_timeline`) turned into aware datetimes
+Times are integer minutes (see `timeline`) turned into aware datetimes
 only once per event. A share of cases stalls before its end, which gives old
 open and overdue cases; nothing is kept after the end of the reference date.
 
-Identifiers are not set here: `gen_numbers` numbers every system in opening
+Identifiers are not set here: `numbers` numbers every system in opening
 order afterwards and then resolves the collaboration and main-number links
 recorded in `links`.
 """
@@ -15,13 +15,13 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .catalogue import CASE_TYPES
-from .gen_population import Population
-from .gen_profiles import STALL, VOLUMES, profiles
-from .gen_steps import Collab, Profile, Step, unit_name
-from .gen_timeline import DAY, WORK_SPAN, WORK_START, plan_steps, plan_times
-from .gen_titles import fill
-from .world import CASE_SYSTEMS, TZ, Case, Collaboration, Document, Event
+from ..catalogue import CASE_TYPES
+from ..world import CASE_SYSTEMS, TZ, Case, Collaboration, Document, Event
+from .population import Population
+from .profiles import STALL, VOLUMES, profiles
+from .steps import Collab, Profile, Step, unit_name
+from .timeline import DAY, WORK_SPAN, WORK_START, plan_steps, plan_times
+from .titles import fill
 
 DAYS_BACK = 3 * 365
 MAX_DEPTH = 3

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 
-from .catalogue import CASE_TYPES
-from .gen_steps import Collab, Profile, Step
+from ..catalogue import CASE_TYPES
+from .steps import Collab, Profile, Step
 
 DAY = 1440
 WORK_START = 7 * 60 + 50

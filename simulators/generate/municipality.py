@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from .catalogue import CASE_TYPES
-from .gen_cases import CaseFactory
-from .gen_numbers import number_cases
-from .gen_population import generate_population
-from .personas import PERSONAS, build_personas
-from .world import World
+from ..catalogue import CASE_TYPES
+from ..personas import PERSONAS
+from ..world import World
+from .cases import CaseFactory
+from .numbers import number_cases
+from .persona_data import build_personas
+from .population import generate_population
 
 
 def generate(seed: int = 1, *, reference_date: date, scale: float = 1.0) -> World:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .gen_steps import CENTRE, FAULTS, SCHOOL, WEB, Profile, StepMaker
-from .names import PRESCHOOLS, SCHOOLS
+from ..names import PRESCHOOLS, SCHOOLS
+from .steps import CENTRE, FAULTS, SCHOOL, WEB, Profile, StepMaker
 
 
 def service_profiles() -> list[Profile]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 
-from .gen_cases import Links
-from .world import CASE_SYSTEMS, Case
+from ..world import CASE_SYSTEMS, Case
+from .cases import Links
 
 ESERVICE_LINK = "https://etjanster.exempelby.se/arende/{id}"
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .gen_steps import Step, StepMaker
-from .personas import PersonaData
-from .world import TZ, Case, Collaboration, Document, Event
+from ..world import TZ, Case, Collaboration, Custody, Document, Event, Mandate, Person
+from .steps import Step, StepMaker
 
 Timed = tuple[Step, int, str]  # step, days before the reference date, "HH:MM"
+
+
+@dataclass
+class PersonaData:
+    """Persons, relations and cases of the personas for one reference date."""
+
+    persons: dict[str, Person]
+    custody: list[Custody]
+    mandates: list[Mandate]
+    cases: dict[str, Case] = field(default_factory=dict)  # key -> case
 
 
 class Builder:
