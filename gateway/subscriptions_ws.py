@@ -16,10 +16,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
+from connectors.errors import Unauthenticated
 from policies.caller import Caller, Role
 from resolvers.context import Context
 
-from .auth import InvalidToken, TokenValidator
+from .auth import TokenValidator
 
 log = logging.getLogger("knutpunkt.auth")
 
@@ -39,7 +40,7 @@ async def caller_from_init(payload: object, validator: TokenValidator) -> Caller
         return None
     try:
         return await validator.validate(token.strip())
-    except InvalidToken as exc:
+    except Unauthenticated as exc:
         log.info("subscription token refused: %s", exc.reason)
         return None
 
