@@ -18,6 +18,7 @@ from typing import Protocol
 
 import psycopg
 import redis.asyncio as redis
+from psycopg import sql
 
 from .model import ChangeNote
 
@@ -67,7 +68,10 @@ class Bus(Protocol):
 
 
 class _Reader:
-    """Runs one handler per note, in order, so that a slow one cannot reorder notes."""
+    """Runs one handler per note, in order, so that a slow one cannot reorder notes; a
+    lost connection is re-established in the background (notes meanwhile are missed)."""
+
+    retry_seconds = 1.0
 
     def __init__(self) -> None:
         self._handler: Handler | None = None
@@ -80,6 +84,22 @@ class _Reader:
             await self._handler(note)
         except Exception:
             log.exception("signal bus handler failed")
+
+    async def _begin(self, name: str, listen: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        """Listen in a background task; wait (briefly) until the first subscription holds."""
+        ready = asyncio.Event()
+
+        async def forever() -> None:
+            while True:
+                try:
+                    await listen(ready)
+                except Exception:
+                    log.warning("signal bus connection lost; reconnecting", exc_info=True)
+                await asyncio.sleep(self.retry_seconds)
+
+        self._task = asyncio.create_task(forever(), name=name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ready.wait(), 2.0)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -115,18 +135,19 @@ class RedisBus(_Reader):
 
     async def start(self, handler: Handler) -> None:
         self._handler = handler
-        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self._channel)
 
-        async def read() -> None:
+        async def listen(ready: asyncio.Event) -> None:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
+                await pubsub.subscribe(self._channel)
+                ready.set()
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         await self.deliver(decode(message["data"]))
             finally:
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
 
-        self._task = asyncio.create_task(read(), name="signal-bus-redis")
+        await self._begin("signal-bus-redis", listen)
 
     async def publish(self, note: ChangeNote) -> None:
         await self._client.publish(self._channel, encode(note))
@@ -145,33 +166,37 @@ class PostgresBus(_Reader):
         super().__init__()
         self._url = url
         self._channel = channel
-        self._listen: psycopg.AsyncConnection[tuple[object, ...]] | None = None
         self._send: psycopg.AsyncConnection[tuple[object, ...]] | None = None
         self._lock = asyncio.Lock()
 
     async def start(self, handler: Handler) -> None:
         self._handler = handler
-        self._listen = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
-        self._send = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
-        await self._listen.execute(f"LISTEN {self._channel}")
-        listen = self._listen
 
-        async def read() -> None:
-            async for notify in listen.notifies():
-                await self.deliver(decode(notify.payload))
+        async def listen(ready: asyncio.Event) -> None:
+            conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+            async with conn:
+                await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                ready.set()
+                async for notify in conn.notifies():
+                    await self.deliver(decode(notify.payload))
 
-        self._task = asyncio.create_task(read(), name="signal-bus-postgres")
+        await self._begin("signal-bus-postgres", listen)
 
     async def publish(self, note: ChangeNote) -> None:
-        assert self._send is not None, "bus not started"
         async with self._lock:
-            await self._send.execute("SELECT pg_notify(%s, %s)", (self._channel, encode(note)))
+            if self._send is None or self._send.closed:
+                self._send = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+            try:
+                await self._send.execute("SELECT pg_notify(%s, %s)", (self._channel, encode(note)))
+            except psycopg.Error:
+                await self._send.close()
+                self._send = None
+                raise
 
     async def close(self) -> None:
         await self.stop()
-        for conn in (self._listen, self._send):
-            if conn is not None:
-                await conn.close()
+        if self._send is not None:
+            await self._send.close()
 
 
 def bus_for(cache_url: str, inbox_url: str, channel: str = CHANNEL) -> Bus:

@@ -125,7 +125,11 @@ async def test_duplicated_signals_are_delivered_once(
         signals = runner.app.state.knutpunkt.signals
         await sandbox.pushers["byggr"].join()
         assert signals.metrics.received == 3
-        assert await signals.inbox.counts() == {"done": 2}
+
+        async def both_done() -> bool:
+            return await signals.inbox.counts() == {"done": 2}
+
+        await eventually(both_done)
 
 
 async def test_reordered_signals_all_arrive(
