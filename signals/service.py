@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,13 +40,27 @@ class Signals:
     metrics: SignalMetrics
     max_pending: int
 
+    #: (monotonic time, count) of the last look at how many signals wait
+    _pending: tuple[float, int] = (-1.0, 0)
+
     async def accept(self, signals: list[Signal]) -> None:
         """Store `signals` durably (then the caller may answer 202) and wake the processor."""
-        if await self.inbox.pending() >= self.max_pending:
+        if await self._waiting() >= self.max_pending:
             raise InboxFull()
         await self.inbox.add(signals, datetime.now(UTC))
         self.metrics.received += len(signals)
+        checked, count = self._pending
+        self._pending = (checked, count + len(signals))
         self.processor.wake()
+
+    async def _waiting(self) -> int:
+        """How many signals wait: counted at most every second, estimated in between."""
+        checked, count = self._pending
+        now = time.monotonic()
+        if now - checked >= 1.0 or checked < 0:
+            count = await self.inbox.pending()
+            self._pending = (now, count)
+        return count
 
     async def last_signal_at(self) -> dict[str, datetime]:
         return await self.inbox.last_signal_at()

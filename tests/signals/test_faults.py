@@ -101,7 +101,7 @@ async def test_a_lost_signal_is_caught_by_the_periodic_pull(
             return "Signalen försvann" in await summaries(client, token)
 
         # the pull runs every second here: a few intervals at most
-        await eventually(shown, timeout=5.0)
+        await eventually(shown, timeout=8.0)
         assert runner.app.state.knutpunkt.signals.metrics.received == 0
 
 
