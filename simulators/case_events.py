@@ -137,8 +137,8 @@ class CaseEventAdmin:
                     self.pusher.faults = SignalFaults.from_json(data["faults"])
                 except ValueError as exc:
                     raise BadBody(str(exc)) from None
-            if "url" in data:
-                url, secret = data.get("url"), data.get("secret", "")
+            if "url" in data or "secret" in data:
+                url, secret = data.get("url", self.pusher.url), data.get("secret", "")
                 if url is not None and not (
                     isinstance(url, str) and url.startswith(("http://", "https://"))
                 ):
