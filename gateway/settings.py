@@ -115,6 +115,20 @@ class CaseStoreSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalSettings:
+    """The signal inbox (`POST /signals`); opened when a system has `signals = true`."""
+
+    url: str = "sqlite:///var/signals.db"
+    retention_hours: float = 72.0
+    #: more signals waiting than this: 429 with Retry-After
+    max_pending: int = 100_000
+    max_attempts: int = 6
+    backoff_seconds: float = 0.5
+    #: table-name prefix in the database, also names the pub/sub channel
+    prefix: str = "signal_"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     oidc: OidcSettings = field(default_factory=OidcSettings)
@@ -123,7 +137,14 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     casestore: CaseStoreSettings = field(default_factory=CaseStoreSettings)
+    signals: SignalSettings = field(default_factory=SignalSettings)
     systems: Mapping[str, SystemSettings] = field(default_factory=dict)
+
+    def signalling(self) -> dict[str, SystemSettings]:
+        """The systems that push signals (and so are cached long)."""
+        return {
+            s: c for s, c in self.systems.items() if c.enabled and c.signals and c.signal_secret
+        }
 
     def with_system_urls(self, urls: Mapping[str, str]) -> Settings:
         systems = dict(self.systems)
@@ -140,6 +161,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "cache": CacheSettings,
     "policy": PolicySettings,
     "casestore": CaseStoreSettings,
+    "signals": SignalSettings,
 }
 #: deprecated section name -> its new name (the TOML section and its env prefix)
 _RENAMED = {"replica": "casestore"}
@@ -174,6 +196,11 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         if section or any(k.startswith(prefix) for k in env):
             systems[system_id] = _build(
                 SystemSettings, section, env, prefix, f"systems.{system_id}"
+            )
+    for system_id, conf in systems.items():
+        if conf.signals and not conf.signal_secret.startswith("whsec_"):
+            raise SettingsError(
+                f"[systems.{system_id}] signals = true kräver signal_secret (whsec_...)."
             )
     return Settings(systems=systems, **sections)
 

@@ -15,7 +15,7 @@ from .case_view import (
     overdue_is_impersonal,
     overdue_units,
 )
-from .disclosure import may_see_cases
+from .disclosure import delegated_units, may_see_cases
 from .errors import PolicyError
 from .functions import Operation, require_role, validate_purpose
 from .levels import Disclosure
@@ -46,6 +46,7 @@ __all__ = [
     "Role",
     "StatisticsPolicy",
     "case_view",
+    "delegated_units",
     "impersonal_view",
     "is_open",
     "load_policy",

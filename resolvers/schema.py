@@ -25,6 +25,7 @@ from .context import Context
 from .cost import QueryCostLimit, root_field_limit
 from .guards import IntrospectionGate, without_suggestion
 from .query import Query
+from .subscription import Subscription
 
 log = logging.getLogger("knutpunkt.graphql")
 
@@ -146,6 +147,7 @@ def build_schema(
     demo mode; production passes the roles that may introspect and no suggestions."""
     return KnutpunktSchema(
         query=Query,
+        subscription=Subscription,
         # factories: every request gets fresh extension instances
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
