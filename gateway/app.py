@@ -23,6 +23,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from connectors.registry import Connectors, open_connectors
+from notify import open_notifications
 from policies.caller import Caller
 from policies.policy import load_policy
 from resolvers.context import Context, Services
@@ -128,6 +129,17 @@ def create_app(
                 replica = await stack.enter_async_context(
                     open_replica(settings.replica, policy, connectors, state)
                 )
+            notifications = None
+            if settings.notify.enabled:
+                notifications = await stack.enter_async_context(
+                    open_notifications(
+                        settings.notify,
+                        policy,
+                        connectors,
+                        sms_transport=(transports or {}).get("sms"),
+                    )
+                )
+            state.extra["notifications"] = notifications
             state.connectors = connectors
             state.services = Services(
                 connectors=connectors,
@@ -136,6 +148,7 @@ def create_app(
                 replica=replica,
                 deadline_seconds=gw.deadline_seconds,
                 audit_sink=sink.write,
+                notifications=notifications.preferences if notifications else None,
             )
             state.ready = True
             try:
@@ -169,6 +182,9 @@ def create_app(
             f'knutpunkt_upstream_healthy{{system="{s}"}} {int(state.connectors.healthy(s))}'
             for s in sorted(calls)
         ]
+        notifications = state.extra.get("notifications")
+        if notifications is not None:
+            lines += await notifications.outbox.prometheus()
         return PlainTextResponse("\n".join(lines) + "\n")
 
     async def root(request: Request) -> Response:

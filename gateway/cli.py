@@ -183,6 +183,15 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, lis
         client_id=DEMO_CLIENT_ID,
         client_secret=DEMO_CLIENT_SECRET,
     )
+    notify = settings.notify
+    if not notify.smtp_url and not notify.sms_url:  # the demo's notifications go to the sinks
+        notify = replace(
+            notify,
+            smtp_url=box.sink_urls["mail-smtp"],
+            sms_url=f"{box.sink_urls['sms']}/v1/messages",
+            portal_url=f"http://{gw.host}:{gw.port}/graphql",
+        )
+    settings = replace(settings, notify=notify)
     return replace(settings, systems=systems, gateway=replace(gw, webhook_secret=secret)), servers
 
 
@@ -194,7 +203,7 @@ def _settle(box: object) -> None:
 
 
 def _ensure_sqlite_dirs(settings: Settings) -> None:
-    for url in (settings.audit.url, settings.replica.url):
+    for url in (settings.audit.url, settings.replica.url, settings.notify.url):
         if url.startswith("sqlite:///") and ":memory:" not in url:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from connectors.errors import GatewayError
 from connectors.registry import SystemSettings
+from notify.settings import NotifySettings
 
 SYSTEM_IDS = (
     "diarium",
@@ -105,6 +106,7 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     replica: ReplicaSettings = field(default_factory=ReplicaSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     systems: Mapping[str, SystemSettings] = field(default_factory=dict)
 
     def with_system_urls(self, urls: Mapping[str, str]) -> Settings:
@@ -122,6 +124,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "cache": CacheSettings,
     "policy": PolicySettings,
     "replica": ReplicaSettings,
+    "notify": NotifySettings,
 }
 
 

@@ -30,6 +30,7 @@ class Operation(enum.Enum):
     OVERDUE = "OVERDUE"
     STATISTICS = "STATISTICS"
     PUBLIC_DIARY = "PUBLIC_DIARY"
+    NOTIFICATION_SETTINGS = "NOTIFICATION_SETTINGS"
 
 
 ALLOWED: Mapping[Operation, frozenset[Role]] = MappingProxyType(
@@ -40,6 +41,7 @@ ALLOWED: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.OVERDUE: frozenset({Role.CASE_OFFICER, Role.ANALYST}),
         Operation.STATISTICS: frozenset(Role),
         Operation.PUBLIC_DIARY: frozenset(Role),
+        Operation.NOTIFICATION_SETTINGS: frozenset({Role.CITIZEN}),
     }
 )
 

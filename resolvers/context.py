@@ -48,6 +48,7 @@ class Services:
     #: writes the request's access notes to the audit log; raising fails the request closed
     audit_sink: Callable[[Context], Awaitable[None]] | None = None
     deadline_seconds: float = 3.0
+    notifications: Any = None  # notify.PreferenceService; None with [notify] enabled = false
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
 
 

@@ -17,11 +17,13 @@ from strawberry.extensions import (
 )
 from strawberry.extensions import max_aliases as alias_limit
 from strawberry.extensions import query_depth_limiter as depth_limit
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from connectors.errors import GatewayError
 
 from .context import Context
+from .notifications import Mutation, NotificationQuery
 from .query import Query
 
 log = logging.getLogger("knutpunkt.graphql")
@@ -112,7 +114,8 @@ def build_schema(
     *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 2000
 ) -> strawberry.Schema:
     return KnutpunktSchema(
-        query=Query,
+        query=merge_types("Query", (Query, NotificationQuery)),
+        mutation=Mutation,
         # factories: every request gets fresh extension instances
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
