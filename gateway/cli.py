@@ -78,6 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--config", type=Path, default=None, help="TOML configuration file")
     verify.set_defaults(func=_audit_verify)
+
+    notify = sub.add_parser("notify", help="notifications to citizens")
+    notify_sub = notify.add_subparsers(dest="notify_command", required=True)
+    outbox = notify_sub.add_parser(
+        "outbox", help="list the outbox (newest first; addresses masked)"
+    )
+    outbox.add_argument("--parked", action="store_true", help="only messages given up on")
+    outbox.add_argument("--limit", type=int, default=200, help="at most this many (default 200)")
+    outbox.add_argument("--config", type=Path, default=None, help="TOML configuration file")
+    outbox.set_defaults(func=_notify_outbox)
     return parser
 
 
@@ -227,6 +237,17 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     return audit_verify_main(settings.audit.url, sys.stdout)
+
+
+def _notify_outbox(args: argparse.Namespace) -> int:
+    from notify.cli import outbox_listing
+
+    settings = load_settings(args.config)
+    _ensure_sqlite_dirs(settings)
+    asyncio.run(
+        outbox_listing(settings.notify.url, sys.stdout, parked=args.parked, limit=args.limit)
+    )
+    return 0
 
 
 if __name__ == "__main__":

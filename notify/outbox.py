@@ -172,4 +172,3 @@ class Outbox:
             for state in MessageState
         ]
         return lines
-

@@ -47,7 +47,9 @@ class SmtpTarget:
     def parse(cls, url: str) -> SmtpTarget:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("smtp_url must be smtp://[user:pass@]host[:port][?starttls=true|false]")
+            raise ValueError(
+                "smtp_url must be smtp://[user:pass@]host[:port][?starttls=true|false]"
+            )
         query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
         unknown = set(query) - {"starttls"}
         if unknown:

@@ -5,27 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from notify_testing import Clock
 
 if TYPE_CHECKING:
     from simulators.sandbox import Sandbox
-
-
-class Clock:
-    """A clock the tests move by hand (injected, never patched)."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
 
 
 @pytest.fixture
@@ -63,12 +51,12 @@ class Sinks:
 
     async def faults(self, name: str, **faults: Any) -> None:
         async with self._client(name) as c:
-            r = await (c.put("/_admin/faults", json=faults) if faults else c.delete("/_admin/faults"))
+            r = await (
+                c.put("/_admin/faults", json=faults) if faults else c.delete("/_admin/faults")
+            )
             assert r.status_code == 200, r.text
 
-    async def wait_for(
-        self, name: str, count: int, within: float = 10.0
-    ) -> list[dict[str, Any]]:
+    async def wait_for(self, name: str, count: int, within: float = 10.0) -> list[dict[str, Any]]:
         """The messages once at least `count` arrived (gives up after `within` seconds)."""
         deadline = asyncio.get_running_loop().time() + within
         while True:

@@ -141,8 +141,10 @@ async def test_bad_input_gets_a_code_and_stores_and_sends_nothing(
 async def test_only_citizens_have_notification_settings(
     notify_gateway: Any, role: str | None, pnr: str | None, code: str
 ) -> None:
-    token = notify_gateway.token(role, pnr, units=["BN"]) if role == "case_officer" else (
-        notify_gateway.token(role, pnr) if role else None
+    token = (
+        notify_gateway.token(role, pnr, units=["BN"])
+        if role == "case_officer"
+        else (notify_gateway.token(role, pnr) if role else None)
     )
     for query, variables in (
         (MY, {}),
@@ -161,8 +163,16 @@ async def test_wrong_codes_lock_the_channel_and_expired_codes_are_refused(
     )
     right = code_in((await sinks.wait_for("mail", 1))[0]["body"])
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
-    assert error_code(await notify_gateway.query(VERIFY, {"channel": "EMAIL", "code": "12ab56"}, token)) == "INVALID_CODE"
-    assert error_code(await notify_gateway.query(VERIFY, {"channel": "SMS", "code": right}, token)) == "CODE_NOT_REQUESTED"
+    assert (
+        error_code(
+            await notify_gateway.query(VERIFY, {"channel": "EMAIL", "code": "12ab56"}, token)
+        )
+        == "INVALID_CODE"
+    )
+    assert (
+        error_code(await notify_gateway.query(VERIFY, {"channel": "SMS", "code": right}, token))
+        == "CODE_NOT_REQUESTED"
+    )
     for _ in range(4):
         body = await notify_gateway.query(VERIFY, {"channel": "EMAIL", "code": wrong}, token)
         assert error_code(body) == "WRONG_CODE"
