@@ -132,7 +132,9 @@ class Sandbox:
 
         smtp_host, smtp_port = await self.mail.start(host, first_port)
         self.sink_urls["mail-smtp"] = f"smtp://{smtp_host}:{smtp_port}"
-        servers = []
+        smtp = self.mail.serving()
+        self._tasks.append(smtp.task)
+        servers: list[Any] = [smtp]
         for offset, (name, app) in enumerate((("mail", self.mail.app), ("sms", self.sms.app))):
             port = first_port + 1 + offset if first_port else 0
             config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")

@@ -146,6 +146,30 @@ class MailSink:
             await self._server.wait_closed()
             self._server = None
 
+    def serving(self) -> SmtpServing:
+        """A handle like uvicorn's: set `should_exit` and await `task` to stop listening."""
+        return SmtpServing(self)
+
+
+class SmtpServing:
+    def __init__(self, sink: MailSink) -> None:
+        self._sink = sink
+        self._exit = asyncio.Event()
+        self.task = asyncio.create_task(self._run())
+
+    @property
+    def should_exit(self) -> bool:
+        return self._exit.is_set()
+
+    @should_exit.setter
+    def should_exit(self, value: bool) -> None:
+        if value:
+            self._exit.set()
+
+    async def _run(self) -> None:
+        await self._exit.wait()
+        await self._sink.stop()
+
 
 class SmsGateway:
     """An HTTP SMS gateway: `POST /v1/messages` JSON {"to", "from", "message"}."""
