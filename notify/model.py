@@ -80,4 +80,6 @@ def mask_address(address: str) -> str:
     if "@" in address:
         local, _, domain = address.partition("@")
         return f"{local[:1]}***@{domain}"
-    return address[:5] + "*" * max(0, len(address) - 7) + address[-2:]
+    if len(address) < 9:
+        return "***"
+    return address[:5] + "*" * (len(address) - 7) + address[-2:]

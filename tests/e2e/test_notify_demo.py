@@ -38,6 +38,7 @@ def _free_port() -> int:
         port: int = sock.getsockname()[1]
         return port
 
+
 SET = """mutation { setNotificationSettings(input: {email: "kalle@exempel.se", channels: [EMAIL]})
   { email emailVerified channels } }"""
 VERIFY = """mutation ($code: String!) { verifyNotificationChannel(channel: EMAIL, code: $code)

@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from notify_testing import Clock
+from notify_testing import Clock, Rig
+
+from notify import Channel, Notifier, NotifySettings, NotifyStore, Outbox
+from notify.senders import Sender, SmsSender, SmtpSender
+from policies.policy import load_policy
 
 if TYPE_CHECKING:
     from simulators.sandbox import Sandbox
@@ -90,3 +95,27 @@ async def notify_gateway(
 ) -> AsyncIterator[Any]:
     async with start_gateway(make_settings(**notify_env)) as gw:
         yield gw
+
+
+@pytest.fixture
+async def rig(
+    notify_gateway: Any, tmp_path: Path, clock: Clock, smtp_url: str, sandbox: Any
+) -> AsyncIterator[Rig]:
+    settings = NotifySettings(
+        url=f"sqlite:///{tmp_path}/planner.db",
+        smtp_url=smtp_url,
+        sms_url="http://sms.sandbox/v1/messages",
+        digest_minutes=15,
+        quiet_hours="21:00-08:00",
+    )
+    store = await NotifyStore.open(settings.url)
+    connectors = notify_gateway.app.state.knutpunkt.connectors
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.sms.app)) as http:
+        senders: dict[Channel, Sender] = {
+            Channel.EMAIL: SmtpSender(smtp_url, settings.sender),
+            Channel.SMS: SmsSender(http, settings.sms_url, "Exempelby"),
+        }
+        outbox = Outbox(store, senders, settings, clock)
+        notifier = Notifier(settings, load_policy(), connectors, store, clock)
+        yield Rig(notify_gateway, store, notifier, outbox, clock)
+    await store.close()

@@ -7,92 +7,17 @@ mail sink over loopback SMTP and to the SMS gateway over its ASGI transport.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
-from notify_testing import Clock
+from notify_testing import Clock, Rig
 
-from connectors.domain import Case, CaseEvent, CaseEventKind
-from notify import Channel, Notifier, NotifySettings, NotifyStore, Outbox, Preferences
-from notify.senders import SmsSender, SmtpSender
-from policies.policy import load_policy
+from connectors.domain import CaseEventKind
+from notify import Channel
 from simulators import personas
 
 NEWS_SUBJECT = "Det finns nyheter på Mina sidor"
-
-
-class Rig:
-    def __init__(
-        self, gw: Any, store: NotifyStore, notifier: Notifier, outbox: Outbox, clock: Clock
-    ) -> None:
-        self.gw = gw
-        self.store = store
-        self.notifier = notifier
-        self.outbox = outbox
-        self.clock = clock
-        self._n = 0
-
-    async def opt_in(self, pnr: str, *channels: Channel, include_represented: bool = True) -> None:
-        prefs = Preferences(
-            pnr,
-            email=f"p{pnr}@exempel.se",
-            email_verified=True,
-            phone="+46701234567",
-            phone_verified=True,
-            channels=frozenset(channels),
-            include_represented=include_represented,
-        )
-        await self.store.run([NotifyStore.save_preferences_step(prefs, self.clock().timestamp())])
-
-    async def case_of(self, system: str, pnr: str, type_prefix: str = "") -> Case:
-        source = self.gw.app.state.knutpunkt.connectors.case_sources[system]
-        cases = [c for c in await source.cases_for_persons([pnr]) if c.subject == pnr]
-        cases = [c for c in cases if c.type.code.startswith(type_prefix)]
-        assert cases, (system, pnr)
-        return sorted(cases, key=lambda c: c.ref.local_id)[0]
-
-    def event(self, kind: CaseEventKind, *, internal: bool = False) -> CaseEvent:
-        self._n += 1
-        return CaseEvent(
-            id=f"test-{self._n}",
-            occurred_at=self.clock(),
-            kind=kind,
-            summary="Beslut om bygglov för Storgatan 1",
-            internal=internal,
-        )
-
-    async def drain_at(self, **delta: float) -> None:
-        self.clock.advance(**delta)
-        await self.outbox.drain()
-
-
-@pytest.fixture
-async def rig(
-    notify_gateway: Any, tmp_path: Path, clock: Clock, smtp_url: str, sandbox: Any
-) -> AsyncIterator[Rig]:
-    settings = NotifySettings(
-        url=f"sqlite:///{tmp_path}/planner.db",
-        smtp_url=smtp_url,
-        sms_url="http://sms.sandbox/v1/messages",
-        digest_minutes=15,
-        quiet_hours="21:00-08:00",
-    )
-    store = await NotifyStore.open(settings.url)
-    connectors = notify_gateway.app.state.knutpunkt.connectors
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.sms.app)) as http:
-        senders = {
-            Channel.EMAIL: SmtpSender(smtp_url, settings.sender),
-            Channel.SMS: SmsSender(http, settings.sms_url, "Exempelby"),
-        }
-        outbox = Outbox(store, senders, settings, clock)
-        notifier = Notifier(settings, load_policy(), connectors, store, clock)
-        yield Rig(notify_gateway, store, notifier, outbox, clock)
-    await store.close()
 
 
 async def test_three_events_in_a_window_give_one_message_at_its_end(rig: Rig, sinks: Any) -> None:
