@@ -282,10 +282,12 @@ class NotifyStore:
 
     async def claim(self, now: float, lease_until: float, limit: int) -> list[tuple[Message, int]]:
         """Take up to `limit` due messages for sending (each by one worker only)."""
+        # PostgreSQL: replicas claiming at once skip each other's rows instead of waiting
+        skip = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "postgres" else ""
         rows = await self._db.fetch(
             "UPDATE notify_outbox SET next_attempt_at = ?"
             " WHERE id IN (SELECT id FROM notify_outbox WHERE state = 'PENDING'"
-            " AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)"
+            f" AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?{skip})"
             " AND state = 'PENDING' AND next_attempt_at <= ?"
             " RETURNING id, kind, channel, address, subject, body, attempts",
             (lease_until, now, limit, now),

@@ -125,7 +125,7 @@ class MailSink:
             str(mail.get("Message-ID") or "") or None,
             ", ".join(envelope.rcpt_tos),
             str(mail.get("Subject") or ""),
-            str(body),
+            str(body).replace("\r\n", "\n"),
         )
         return "250 OK: queued"
 
