@@ -69,6 +69,8 @@ class Outbox:
     async def run(self) -> None:
         """Until `stop()`: flush due digests, send due messages, sleep until woken or polled."""
         while not self._stopping:
+            # cleared before the pass: a wake-up during the pass makes the next one immediate
+            self._wakeup.clear()
             try:
                 busy = await self.drain()
             except Exception:  # the store was briefly unreachable: keep the loop alive
@@ -76,7 +78,6 @@ class Outbox:
                 busy = 0
             if busy or self._stopping:
                 continue
-            self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._settings.poll_seconds)
 
@@ -91,10 +92,14 @@ class Outbox:
         now = self._clock().timestamp()
         await self.flush_digests(now)
         claimed = await self._store.claim(now, now + self._settings.lease_seconds, BATCH)
-        for message, attempts in claimed:
-            if self._stopping:
-                break  # its lease runs out and the next worker takes it
-            await self._send(message, attempts)
+        gate = asyncio.Semaphore(max(1, self._settings.send_concurrency))
+
+        async def one(message: Message, attempts: int) -> None:
+            async with gate:
+                if not self._stopping:  # else its lease runs out and the next worker takes it
+                    await self._send(message, attempts)
+
+        await asyncio.gather(*(one(m, a) for m, a in claimed))
         return len(claimed)
 
     async def flush_digests(self, now: float) -> None:

@@ -41,3 +41,5 @@ class NotifySettings:
     #: a claimed message is retried by anyone after this long (a worker died mid-send)
     lease_seconds: float = 120.0
     send_timeout_seconds: float = 10.0
+    #: messages of one batch sent at the same time (connections to the relay)
+    send_concurrency: int = 8
