@@ -18,6 +18,7 @@ from typing import Any
 from connectors.errors import GatewayError
 from connectors.registry import SystemSettings
 from notify.settings import NotifySettings
+from notify.settings import validate as validate_notify
 
 SYSTEM_IDS = (
     "diarium",
@@ -156,6 +157,10 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             systems[system_id] = _build(
                 SystemSettings, section, env, prefix, f"systems.{system_id}"
             )
+    try:
+        validate_notify(sections["notify"])
+    except ValueError as exc:
+        raise SettingsError(f"[notify] {exc}") from None
     return Settings(systems=systems, **sections)
 
 

@@ -43,3 +43,31 @@ class NotifySettings:
     send_timeout_seconds: float = 10.0
     #: messages of one batch sent at the same time (connections to the relay)
     send_concurrency: int = 8
+
+
+def validate(settings: NotifySettings) -> None:
+    """Raise ValueError naming the key when `[notify]` cannot work (checked at start-up)."""
+    from .planner import QuietHours
+    from .senders import SmtpTarget
+
+    if settings.smtp_url:
+        try:
+            SmtpTarget.parse(settings.smtp_url)
+        except ValueError as exc:
+            raise ValueError(f"smtp_url: {exc}") from None
+    if settings.sms_url and not settings.sms_url.startswith(("https://", "http://")):
+        raise ValueError("sms_url must be an http(s) URL")
+    if not settings.portal_url.startswith(("https://", "http://")):
+        raise ValueError("portal_url must be an http(s) URL")
+    try:
+        QuietHours.parse(settings.quiet_hours, settings.timezone)
+    except (ValueError, KeyError) as exc:
+        raise ValueError(f"quiet_hours/timezone: {exc}") from None
+    for name in ("digest_minutes", "retry_base_seconds", "lease_seconds", "poll_seconds"):
+        if getattr(settings, name) < 0:
+            raise ValueError(f"{name} must not be negative")
+    for name in ("code_attempts", "max_attempts", "send_concurrency"):
+        if getattr(settings, name) < 1:
+            raise ValueError(f"{name} must be at least 1")
+    if not 0 < settings.code_minutes <= 60:
+        raise ValueError("code_minutes must be more than 0 and at most 60")

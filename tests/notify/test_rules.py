@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -180,3 +181,37 @@ def test_a_wrong_notifications_section_stops_the_gateway(section: str, key: str)
     with pytest.raises(PolicyError) as exc:
         policy_from_toml(without_notifications(SHIPPED) + "[notifications]\n" + section + "\n")
     assert exc.value.key == key
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"KNUTPUNKT_NOTIFY_SMTP_URL": "http://relay"}, "[notify] smtp_url: "),
+        ({"KNUTPUNKT_NOTIFY_QUIET_HOURS": "21-8"}, "[notify] quiet_hours/timezone: "),
+        ({"KNUTPUNKT_NOTIFY_TIMEZONE": "Mars/Olympus"}, "[notify] quiet_hours/timezone: "),
+        ({"KNUTPUNKT_NOTIFY_CODE_ATTEMPTS": "0"}, "[notify] code_attempts must be at least 1"),
+        ({"KNUTPUNKT_NOTIFY_PORTAL_URL": "minasidor"}, "[notify] portal_url must be"),
+    ],
+)
+def test_a_notify_section_that_cannot_work_stops_the_gateway(
+    env: dict[str, str], message: str
+) -> None:
+    from gateway.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as exc:
+        load_settings(None, env=env)
+    assert exc.value.message.startswith(message) and exc.value.code == "BAD_CONFIGURATION"
+
+
+def test_the_notify_section_reads_file_and_environment(tmp_path: Path) -> None:
+    from gateway.settings import load_settings
+
+    config = tmp_path / "k.toml"
+    config.write_text('[notify]\nsmtp_url = "smtp://relay:25"\ndigest_minutes = 5\n')
+    notify = load_settings(config, env={"KNUTPUNKT_NOTIFY_QUIET_HOURS": ""}).notify
+    assert (notify.smtp_url, notify.digest_minutes, notify.quiet_hours) == (
+        "smtp://relay:25",
+        5.0,
+        "",
+    )
+    assert load_settings(None, env={}).notify.url == "sqlite:///var/notify.db"
