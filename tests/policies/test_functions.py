@@ -23,6 +23,7 @@ ALLOWED = {
     Operation.OVERDUE: {Role.CASE_OFFICER, Role.ANALYST},
     Operation.STATISTICS: set(Role),
     Operation.PUBLIC_DIARY: set(Role),
+    Operation.NOTIFICATION_SETTINGS: {Role.CITIZEN},
 }
 
 
