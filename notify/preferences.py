@@ -55,11 +55,13 @@ class PreferenceService:
         settings: NotifySettings,
         clock: Callable[[], datetime],
         wake: Callable[[], None] = lambda: None,
+        available: frozenset[Channel] = frozenset(Channel),
     ) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
         self._wake = wake
+        self._available = available  # the channels the municipality can send on
 
     async def get(self, pnr: str) -> Preferences:
         return await self._store.preferences(pnr) or Preferences(pnr)
@@ -83,6 +85,15 @@ class PreferenceService:
                 updated = replace(updated, phone=phone, phone_verified=False)
                 if phone:
                     new_addresses[Channel.SMS] = phone
+        for channel in sorted({*change.channels, *new_addresses}, key=lambda c: c.value):
+            if channel not in self._available:
+                raise ValidationError(
+                    "Kommunen skickar inte e-post just nu."
+                    if channel is Channel.EMAIL
+                    else "Kommunen skickar inte sms just nu.",
+                    code="CHANNEL_UNAVAILABLE",
+                    field="channels",
+                )
         for channel in sorted(change.channels, key=lambda c: c.value):
             if _address(updated, channel) is None:
                 raise ValidationError(

@@ -71,7 +71,9 @@ async def open_notifications(
         outbox = Outbox(store, senders, settings, clock)
         notifications = Notifications(
             store=store,
-            preferences=PreferenceService(store, settings, clock, wake=outbox.wake),
+            preferences=PreferenceService(
+                store, settings, clock, wake=outbox.wake, available=frozenset(senders)
+            ),
             notifier=Notifier(settings, policy, connectors, store, clock, wake=outbox.wake),
             outbox=outbox,
         )

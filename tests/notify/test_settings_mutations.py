@@ -201,3 +201,49 @@ async def test_an_expired_code_is_refused(
         await asyncio.sleep(0.1)
         body = await gw.query(VERIFY, {"channel": "EMAIL", "code": code}, token)
         assert error_code(body) == "CODE_EXPIRED"
+
+
+async def test_a_channel_the_municipality_cannot_send_on_is_refused(
+    make_settings: Any, start_gateway: Any, notify_env: dict[str, str], sinks: Any
+) -> None:
+    settings = make_settings(**{**notify_env, "KNUTPUNKT_NOTIFY_SMS_URL": ""})
+    async with start_gateway(settings) as gw:
+        token = gw.token("citizen", personas.KALLE)
+        for given in (
+            {"phone": "0701234567", "channels": []},
+            {"email": "kalle@exempel.se", "phone": "0701234567", "channels": ["EMAIL"]},
+        ):
+            body = await gw.query(SET, {"input": given}, token)
+            assert error_code(body) == "CHANNEL_UNAVAILABLE"
+        assert await gw.query(MY, token=token) == {"data": {"myNotificationSettings": EMPTY}}
+        body = await gw.query(
+            SET, {"input": {"email": "kalle@exempel.se", "channels": ["EMAIL"]}}, token
+        )
+        assert body["data"]["setNotificationSettings"]["email"] == "kalle@exempel.se"
+
+
+async def test_a_gateway_restart_neither_loses_nor_doubles_pending_messages(
+    make_settings: Any, start_gateway: Any, notify_env: dict[str, str], sinks: Any
+) -> None:
+    """Codes asked for while the relay is down wait in the outbox across a restart of the
+    gateway (same store) and arrive once when the relay is back."""
+    settings = make_settings(**notify_env)
+    await sinks.faults("mail", down=True)
+    async with start_gateway(settings) as gw:
+        for pnr in (personas.KALLE, personas.ANNA, personas.BENGT):
+            body = await gw.query(
+                SET,
+                {"input": {"email": f"n{pnr}@exempel.se", "channels": ["EMAIL"]}},
+                gw.token("citizen", pnr),
+            )
+            assert "errors" not in body, body
+        await asyncio.sleep(0.3)  # tried and failed meanwhile
+    assert await sinks.messages("mail") == []
+    await sinks.faults("mail")
+    async with start_gateway(settings):
+        mails = await sinks.wait_for("mail", 3)
+        await asyncio.sleep(0.5)
+        assert sorted(m["to"] for m in await sinks.messages("mail")) == sorted(
+            f"n{pnr}@exempel.se" for pnr in (personas.KALLE, personas.ANNA, personas.BENGT)
+        )
+        assert len(mails) == 3
