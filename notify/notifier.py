@@ -12,6 +12,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from connectors.domain import Case, CaseEvent, Custody, Mandate, Person
 from connectors.errors import UpstreamError
@@ -23,6 +24,16 @@ from .settings import NotifySettings
 from .store import NotifyStore
 
 log = logging.getLogger("knutpunkt.notify")
+
+
+class ChangedCase(Protocol):
+    """What the signal processor hands its listeners (`signals.CaseChange`)."""
+
+    @property
+    def case(self) -> Case: ...
+
+    @property
+    def new_events(self) -> Sequence[CaseEvent]: ...
 
 
 class Notifier:
@@ -45,6 +56,10 @@ class Notifier:
         self._wake = wake
         self._digest = timedelta(minutes=settings.digest_minutes)
         self._quiet = QuietHours.parse(settings.quiet_hours, settings.timezone)
+
+    async def on_case_change(self, change: ChangedCase) -> None:
+        """A listener for the signal processor: `processor.add_listener(n.on_case_change)`."""
+        await self.case_changed(change.case, change.new_events)
 
     async def case_changed(self, case: Case, new_events: Sequence[CaseEvent]) -> None:
         """Plan and enqueue what `new_events` of the refreshed `case` should tell whom."""

@@ -7,13 +7,13 @@ mail sink over loopback SMTP and to the SMS gateway over its ASGI transport.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from notify_testing import Clock, Rig
 
-from connectors.domain import CaseEventKind
+from connectors.domain import Case, CaseEvent, CaseEventKind
 from notify import Channel
 from simulators import personas
 
@@ -159,3 +159,19 @@ async def test_custody_counts_only_while_the_population_register_can_confirm_it(
     assert await rig.store.digest_count() == 1
     await rig.drain_at(minutes=15)
     assert len(await sinks.messages("mail")) == 1
+
+
+async def test_the_signal_processor_can_hand_its_case_change_as_it_is(rig: Rig, sinks: Any) -> None:
+    @dataclass(frozen=True)
+    class CaseChange:  # the shape `signals.CaseChange` has
+        system: str
+        case: Case
+        new_events: list[CaseEvent]
+        personal_numbers: frozenset[str]
+
+    await rig.opt_in(personas.KALLE, Channel.EMAIL)
+    case = await rig.case_of("byggr", personas.KALLE)
+    change = CaseChange("byggr", case, [rig.event(CaseEventKind.DECIDED)], case.persons)
+    await rig.notifier.on_case_change(change)
+    await rig.drain_at(minutes=15)
+    assert [m["to"] for m in await sinks.messages("mail")] == [f"p{personas.KALLE}@exempel.se"]
