@@ -1,9 +1,9 @@
 """The notifier: the signal processor tells it about new events; it plans and enqueues.
 
 `case_changed(case, new_events)` finds who may be told (the case's persons, their
-custodians, and those holding a power of attorney who asked to hear about the
-persons they represent), asks the planner, and counts the events into each
-recipient's digest per channel. The outbox worker sends the digest when due.
+custodians from the population register, and the holders of their powers of
+attorney from the mandate register), asks the planner, and counts the events into
+each recipient's digest per channel. The outbox worker sends the digest when due.
 """
 
 from __future__ import annotations
@@ -68,16 +68,15 @@ class Notifier:
             return
         people = sorted(case.persons)
         custody, answered = await self._custody(people)
+        mandates = await self._mandates(people)
         custodians = {c.custodian for c in custody if c.child in case.persons}
-        candidates = await self._store.preferences_of([*people, *custodians])
-        for prefs in await self._store.representatives():
-            candidates.setdefault(prefs.personal_number, prefs)
+        grantees = {m.grantee for m in mandates}
+        candidates = await self._store.preferences_of([*people, *custodians, *grantees])
         candidates = {p: c for p, c in candidates.items() if c.active_channels}
         if not candidates:
             return
         more, more_answered = await self._custody(sorted(set(candidates) - set(people)))
         persons, persons_answered = await self._persons(people)
-        mandates = await self._mandates(sorted(candidates))
         now = self._clock()
         chosen = recipients(
             case,
@@ -120,12 +119,14 @@ class Notifier:
         except UpstreamError:
             return {}, False  # protection unknown: shielded cases stay shielded
 
-    async def _mandates(self, grantees: Sequence[str]) -> list[Mandate]:
+    async def _mandates(self, grantors: Sequence[str]) -> list[Mandate]:
+        """Who holds a power of attorney from the case's persons (the planner checks
+        validity and scope)."""
         register = self._connectors.mandates
-        if register is None or not grantees:
+        if register is None or not grantors:
             return []
         try:
-            return await register.mandates_for_grantees(grantees)
+            return await register.mandates_for_grantors(grantors)
         except UpstreamError:
             log.warning("mandate register down: principals' news not planned")
             return []

@@ -116,14 +116,6 @@ class NotifyStore:
             found.update((row[0], _preferences(row)) for row in rows)
         return found
 
-    async def representatives(self) -> list[Preferences]:
-        """Everyone who wants news about the persons they represent and can get it."""
-        rows = await self._db.fetch(
-            f"SELECT {_SETTINGS_COLUMNS} FROM notify_settings WHERE include_represented = 1"
-            " AND channels <> '' AND (email_verified = 1 OR phone_verified = 1)"
-        )
-        return [p for p in map(_preferences, rows) if p.active_channels]
-
     @staticmethod
     def save_preferences_step(p: Preferences, now: float) -> Step:
         return (

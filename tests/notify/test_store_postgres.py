@@ -55,7 +55,9 @@ async def test_settings_codes_digests_and_claims_on_postgres(pg_url: str, clock:
         code = next(w for w in claimed[0][0].body.split() if w.isdigit() and len(w) == 6)
         verified = await service.verify("195606055555", Channel.EMAIL, code)
         assert verified.email_verified and verified.address(Channel.EMAIL) == "kalle@exempel.se"
-        assert await store.representatives() == [verified]
+        assert await store.preferences_of(["195606055555", "191212121212"]) == {
+            "195606055555": verified
+        }
 
         now = clock().timestamp()
         await store.note_events("195606055555", ["e1", "e2"], [(Channel.EMAIL, now + 900)], now)
