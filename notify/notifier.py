@@ -75,17 +75,18 @@ class Notifier:
         candidates = {p: c for p, c in candidates.items() if c.active_channels}
         if not candidates:
             return
-        more, more_answered = await self._custody(sorted(set(candidates) - set(people)))
+        # the custody and mandate records naming the case's persons are all the planner
+        # needs: a candidate's other children and principals do not bear on this case
         persons, persons_answered = await self._persons(people)
         now = self._clock()
         chosen = recipients(
             case,
             candidates,
             self._policy,
-            custody=[*custody, *more],
+            custody=custody,
             mandates=mandates,
             persons=persons,
-            register_answered=answered and more_answered and persons_answered,
+            register_answered=answered and persons_answered,
             today=now.date(),
         )
         for prefs in chosen:
