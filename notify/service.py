@@ -54,9 +54,14 @@ async def open_notifications(
         stack.push_async_callback(store.close)
         senders: dict[Channel, Sender] = {}
         if settings.smtp_url:
-            senders[Channel.EMAIL] = SmtpSender(
-                settings.smtp_url, settings.sender, timeout=settings.send_timeout_seconds
+            smtp = SmtpSender(
+                settings.smtp_url,
+                settings.sender,
+                timeout=settings.send_timeout_seconds,
+                pool=settings.send_concurrency,
             )
+            stack.push_async_callback(smtp.close)  # after the worker has stopped
+            senders[Channel.EMAIL] = smtp
         if settings.sms_url:
             http = await stack.enter_async_context(
                 httpx.AsyncClient(

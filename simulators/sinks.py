@@ -17,6 +17,7 @@ import email
 import email.policy
 import re
 import uuid
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,6 +96,7 @@ class MailSink:
         self.faults = FaultInjector(Starlette())
         self.app = _Split(self.faults, Starlette(routes=_inspection_routes(self.inbox)))
         self._server: asyncio.Server | None = None
+        self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -132,15 +134,22 @@ class MailSink:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
         """Listen for SMTP; returns the bound (host, port)."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="mail-sink.sandbox", ident="Exempelby mail sink"),
-            host,
-            port,
-        )
+
+        def session() -> SMTP:
+            smtp = SMTP(self, hostname="mail-sink.sandbox", ident="Exempelby mail sink")
+            self._sessions.add(smtp)
+            return smtp
+
+        self._server = await loop.create_server(session, host, port)
         bound = self._server.sockets[0].getsockname()
         return str(bound[0]), int(bound[1])
 
     async def stop(self) -> None:
+        """Stop listening and hang up on every connected client (as a relay going down)."""
+        for smtp in list(self._sessions):
+            if smtp.transport is not None:
+                smtp.transport.close()
+        self._sessions.clear()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()

@@ -72,6 +72,20 @@ class Sinks:
 
 
 @pytest.fixture
+async def smtp_sender(smtp_url: str) -> AsyncIterator[Callable[..., SmtpSender]]:
+    """`smtp_sender()`: a sender to the loopback sink, its connections closed at the end."""
+    made: list[SmtpSender] = []
+
+    def make(sender: str = "Exempelby kommun <noreply@exempelby.se>") -> SmtpSender:
+        made.append(SmtpSender(smtp_url, sender))
+        return made[-1]
+
+    yield make
+    for sender in made:
+        await sender.close()
+
+
+@pytest.fixture
 def sinks(sandbox: Sandbox) -> Sinks:
     return Sinks(sandbox)
 
@@ -99,7 +113,12 @@ async def notify_gateway(
 
 @pytest.fixture
 async def rig(
-    notify_gateway: Any, tmp_path: Path, clock: Clock, smtp_url: str, sandbox: Any
+    notify_gateway: Any,
+    tmp_path: Path,
+    clock: Clock,
+    smtp_url: str,
+    sandbox: Any,
+    smtp_sender: Callable[..., SmtpSender],
 ) -> AsyncIterator[Rig]:
     settings = NotifySettings(
         url=f"sqlite:///{tmp_path}/planner.db",
@@ -112,7 +131,7 @@ async def rig(
     connectors = notify_gateway.app.state.knutpunkt.connectors
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.sms.app)) as http:
         senders: dict[Channel, Sender] = {
-            Channel.EMAIL: SmtpSender(smtp_url, settings.sender),
+            Channel.EMAIL: smtp_sender(settings.sender),
             Channel.SMS: SmsSender(http, settings.sms_url, "Exempelby"),
         }
         outbox = Outbox(store, senders, settings, clock)

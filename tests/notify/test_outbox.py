@@ -45,11 +45,11 @@ async def enqueue(store: NotifyStore, clock: Clock, *messages: Message) -> None:
 
 
 async def test_a_relay_down_for_a_while_delays_but_loses_nothing(
-    tmp_path: Path, smtp_url: str, sinks: Any, clock: Clock
+    tmp_path: Path, smtp_url: str, sinks: Any, clock: Clock, smtp_sender: Any
 ) -> None:
     settings = settings_for(tmp_path, smtp_url)
     store = await NotifyStore.open(settings.url)
-    outbox = Outbox(store, {Channel.EMAIL: SmtpSender(smtp_url, settings.sender)}, settings, clock)
+    outbox = Outbox(store, {Channel.EMAIL: smtp_sender()}, settings, clock)
     await enqueue(store, clock, *(mail(n) for n in range(5)))
     await sinks.faults("mail", down=True)
     assert await outbox.drain() == 5
@@ -76,10 +76,10 @@ async def test_a_relay_down_for_a_while_delays_but_loses_nothing(
 
 
 async def test_a_restart_neither_loses_nor_doubles(
-    tmp_path: Path, smtp_url: str, sinks: Any, clock: Clock
+    tmp_path: Path, smtp_url: str, sinks: Any, clock: Clock, smtp_sender: Any
 ) -> None:
     settings = settings_for(tmp_path, smtp_url)
-    sender = SmtpSender(smtp_url, settings.sender)
+    sender = smtp_sender()
     first = await NotifyStore.open(settings.url)
     await enqueue(first, clock, *(mail(n) for n in range(6)))
     outbox = Outbox(first, {Channel.EMAIL: sender}, settings, clock)
@@ -106,10 +106,10 @@ async def test_a_restart_neither_loses_nor_doubles(
     await second.close()
 
 
-async def test_a_message_sent_twice_reaches_the_sink_once(smtp_url: str, sinks: Any) -> None:
+async def test_a_message_sent_twice_reaches_the_sink_once(sinks: Any, smtp_sender: Any) -> None:
     """The idempotency key travels as Message-ID: a relay that deduplicates (the sink
     does) delivers a retry of a message it already took once."""
-    sender = SmtpSender(smtp_url, "Exempelby kommun <noreply@exempelby.se>")
+    sender = smtp_sender()
     await sender.send(mail(1))
     await sender.send(mail(1))
     await sender.send(mail(2))
@@ -120,13 +120,18 @@ async def test_a_message_sent_twice_reaches_the_sink_once(smtp_url: str, sinks: 
 
 
 async def test_messages_that_keep_failing_are_parked_and_listed(
-    tmp_path: Path, smtp_url: str, sinks: Any, clock: Clock, sandbox: Any
+    tmp_path: Path,
+    smtp_url: str,
+    sinks: Any,
+    clock: Clock,
+    sandbox: Any,
+    smtp_sender: Any,
 ) -> None:
     settings = settings_for(tmp_path, smtp_url, max_attempts=3)
     store = await NotifyStore.open(settings.url)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.sms.app)) as http:
         senders: dict[Channel, Sender] = {
-            Channel.EMAIL: SmtpSender(smtp_url, settings.sender),
+            Channel.EMAIL: smtp_sender(),
             Channel.SMS: SmsSender(http, "http://sms.sandbox/v1/messages", "Exempelby"),
         }
         outbox = Outbox(store, senders, settings, clock)
@@ -200,3 +205,45 @@ def test_a_bad_smtp_url_is_refused(url: str) -> None:
 
     with pytest.raises(ValueError):
         SmtpTarget.parse(url)
+
+
+async def test_kept_open_connections_are_reused_and_renewed_when_the_relay_drops_them(
+    sandbox: Any, sinks: Any
+) -> None:
+    host, port = await sandbox.mail.start("127.0.0.1", 0)
+    sender = SmtpSender(f"smtp://{host}:{port}", "Exempelby kommun <noreply@exempelby.se>")
+    try:
+        await sender.send(mail(1))
+        await sender.send(mail(2))  # on the same connection
+        await sandbox.mail.stop()  # the relay restarts: the kept connection is gone
+        await sandbox.mail.start(host, port)
+        await sender.send(mail(3))
+    finally:
+        await sender.close()
+        await sandbox.mail.stop()
+    assert [m["to"] for m in await sinks.messages("mail")] == [
+        "person1@exempel.se",
+        "person2@exempel.se",
+        "person3@exempel.se",
+    ]
+
+
+def test_the_mail_carries_its_idempotency_key_and_nothing_else_of_the_outbox() -> None:
+    import email
+    import email.policy
+
+    sender = SmtpSender("smtp://relay", "Malmö stad <noreply@malmo.se>")
+    raw = sender.build(mail(7)).as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert {k: str(v) for k, v in parsed.items() if k != "Date"} == {
+        "Content-Type": 'text/plain; charset="utf-8"',
+        "MIME-Version": "1.0",
+        "Content-Transfer-Encoding": "base64",
+        "From": "Malmö stad <noreply@malmo.se>",
+        "To": "person7@exempel.se",
+        "Subject": "Det finns nyheter på Mina sidor",
+        "Message-ID": "<msg0007@malmo.se>",
+        "Auto-Submitted": "auto-generated",
+    }
+    assert parsed.get_content() == "Meddelande 7\n"
+    assert all(ord(ch) < 128 for ch in raw.decode("ascii"))
