@@ -26,6 +26,10 @@ same municipality every time (persons, cases, events). The personas of DESIGN.md
 --scale grows the mass data (1 = about 20,000 persons and 60,000 cases over three
 years; 10 = ten times that, for benchmarks). Every system has fault injection at
 PUT/DELETE /_admin/faults.
+
+On the next three ports run where notifications arrive: a mail sink (an SMTP server,
+"mail-smtp smtp://...", and its HTTP side "mail http://...") and an SMS gateway
+("sms http://..."); GET <url>/messages lists what arrived, DELETE clears it.
 """
 
 
