@@ -153,7 +153,7 @@ async def latency(events: int, smtp_url: str, http_url: str, tmp: Path) -> None:
     transports = {s: httpx.ASGITransport(app=box.apps[s]) for s in SYSTEMS}
     app = create_app(settings, transports=transports)
     async with LifespanManager(app), httpx.AsyncClient(base_url=http_url) as sink:
-        notifications = app.state.knutpunkt.extra["notifications"]
+        notifications = app.state.knutpunkt.notifications
         store = notifications.store
         prefs = Preferences(
             KALLE,

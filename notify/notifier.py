@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -66,6 +67,9 @@ class Notifier:
         events = news_events(self._policy, case, new_events)
         if not events or not case.persons:
             return
+        known = {e.id for e in case.events}
+        if any(e.id not in known for e in events):  # the case as it is now holds its news
+            case = replace(case, events=(*case.events, *(e for e in events if e.id not in known)))
         people = sorted(case.persons)
         custody, answered = await self._custody(people)
         mandates = await self._mandates(people)
@@ -81,6 +85,7 @@ class Notifier:
         now = self._clock()
         chosen = recipients(
             case,
+            events,
             candidates,
             self._policy,
             custody=custody,
@@ -89,9 +94,9 @@ class Notifier:
             register_answered=answered and persons_answered,
             today=now.date(),
         )
-        for prefs in chosen:
+        for prefs, news in chosen:
             pnr = prefs.personal_number
-            keys = [_event_key(pnr, case, e) for e in events]
+            keys = [_event_key(pnr, case, e) for e in news]
             windows = [
                 (c, due_at(now, c, self._digest, self._quiet).timestamp())
                 for c in prefs.active_channels

@@ -1,11 +1,11 @@
 """The planner's rules as pure functions: who is told about new events, and when.
 
-A person is told about an event only if the policy says its kind notifies for the
-case type, the person may see the case (the same disclosure decision as Mina
-Sidor: relation, level, protected identity), and — for a case of someone they
-represent — the relation holds today and they chose `includeRepresented`. A
-message is due at the end of the digest window; an SMS that would fall into the
-quiet hours waits until they end.
+Whether a person is told about an event is the policy's decision (`policies.news_for`:
+the kind notifies for the case type, the person may see the event on Mina Sidor,
+and for a case of someone they represent the relation holds today and they chose
+`includeRepresented`); here the relations are gathered for it. A message is due at
+the end of the digest window; an SMS that would fall into the quiet hours waits
+until they end.
 """
 
 from __future__ import annotations
@@ -17,12 +17,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from connectors.domain import Case, CaseEvent, Custody, Mandate, Person
-from policies.caller import Caller, Role
-from policies.disclosure import Disclosure, level
-from policies.notifications import notifies
-from policies.persons import shields_case
-from policies.policy import Policy
-from policies.relations import Relation, relation_to, representations
+from policies import CallerRelations, Policy, news_for, notifies, representations
 
 from .model import Channel, Preferences
 
@@ -74,12 +69,13 @@ def due_at(
 
 
 def news_events(policy: Policy, case: Case, events: Iterable[CaseEvent]) -> list[CaseEvent]:
-    """The events citizens are told about, by policy (never internal ones)."""
+    """The events anyone could be told about, by policy (never internal ones)."""
     return [e for e in events if notifies(policy.notifications, case.type.code, e)]
 
 
 def recipients(
     case: Case,
+    events: Sequence[CaseEvent],
     candidates: Mapping[str, Preferences],
     policy: Policy,
     *,
@@ -88,22 +84,24 @@ def recipients(
     persons: Mapping[str, Person],
     register_answered: bool,
     today: date,
-) -> list[Preferences]:
-    """The candidates who are told about news in `case`, in personal-number order."""
+) -> list[tuple[Preferences, list[CaseEvent]]]:
+    """Who among the candidates is told, and of which events, in personal-number order."""
     chosen = []
     for pnr in sorted(candidates):
         prefs = candidates[pnr]
         if not prefs.active_channels:
             continue
-        caller = Caller(role=Role.CITIZEN, subject=pnr, personal_number=pnr)
         reps = representations(pnr, custody, mandates, today)
-        relation = relation_to(caller, case, reps)
-        if relation is not Relation.OWN and not prefs.include_represented:
-            continue
-        if level(caller, relation, case, policy) is Disclosure.NONE:
-            continue
-        represented = frozenset(r.personal_number for r in reps)
-        if shields_case(caller, case, persons, represented, register_answered=register_answered):
-            continue
-        chosen.append(prefs)
+        relations = CallerRelations.of(reps, register_answered=register_answered)
+        news = news_for(
+            pnr,
+            case,
+            events,
+            relations,
+            persons,
+            policy,
+            include_represented=prefs.include_represented,
+        )
+        if news:
+            chosen.append((prefs, news))
     return chosen

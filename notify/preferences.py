@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from casestore.sql import Step
 from connectors.errors import ValidationError
-from connectors.replica_sql import Step
 
 from .addresses import normalise_email, normalise_phone
 from .model import Channel, Message, MessageKind, Preferences

@@ -1,8 +1,8 @@
 """The hub's notification store: settings, one-time codes, digests and the outbox.
 
-One SQL layer for SQLite (default) and PostgreSQL: the replica's backends
-(`connectors.replica_sql`), which run a list of statements in one transaction and
-fetch rows. Every change that must not happen half (settings + codes + the code
+One SQL layer for SQLite (default) and PostgreSQL: the hub's shared backends
+(`casestore.sql`, also behind the case store and the access log), which run a list
+of statements in one transaction and fetch rows. Every change that must not happen half (settings + codes + the code
 messages; a digest turning into a message) is one transaction; the claims that
 must not be taken twice are single `UPDATE ... RETURNING` statements.
 """
@@ -14,7 +14,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from connectors.replica_sql import SqlBackend, Step, backend_for
+from casestore.sql import SqlBackend, Step
+from casestore.sql_open import backend_for
 
 from .model import Channel, Message, MessageKind, MessageState, OutboxEntry, Preferences
 

@@ -1,52 +1,42 @@
-"""Which case events tell a citizen by e-mail or SMS that there is news (policy data).
+"""Who is told that there is news: the notification decision over the disclosure one.
 
-The pre-study: do not send signals that mean nothing to the citizen. The policy
-file's `[notifications]` names the event kinds that notify, and may replace them
-per case type (an exact code or a prefix ending in `*`; the most specific wins).
-Internal events never notify: citizens never see them.
+A citizen hears of an event only if they may see it on Mina Sidor (`case_view`:
+relation, level, protected identity, internal events left out), the policy says its
+kind notifies for the case type, and — for a case of someone they represent (a
+child, a principal) — they chose to hear about those too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
-from connectors.domain import CaseEvent, CaseEventKind
+from connectors.domain import Case, CaseEvent, Person
 
-#: decisions, requests for completion, messages: what a citizen should act on or read
-DEFAULT_KINDS = frozenset(
-    {CaseEventKind.DECIDED, CaseEventKind.COMPLETION_REQUESTED, CaseEventKind.NOTICE}
-)
-
-
-def _matches(pattern: str, code: str) -> bool:
-    return code.startswith(pattern[:-1]) if pattern.endswith("*") else code == pattern
+from .caller import Caller, Role
+from .case_view import CallerRelations, case_view
+from .notification_rules import notifies
+from .policy import Policy
+from .relations import Relation, relation_to
 
 
-def _specificity(pattern: str) -> tuple[int, int]:
-    return (0 if pattern.endswith("*") else 1, len(pattern))
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationRules:
-    kinds: frozenset[CaseEventKind] = DEFAULT_KINDS
-    #: (pattern, kinds), most specific pattern first
-    by_case_type: tuple[tuple[str, frozenset[CaseEventKind]], ...] = ()
-
-    @classmethod
-    def of(
-        cls, kinds: frozenset[CaseEventKind], by_case_type: Mapping[str, frozenset[CaseEventKind]]
-    ) -> NotificationRules:
-        ordered = sorted(by_case_type.items(), key=lambda item: _specificity(item[0]), reverse=True)
-        return cls(kinds=kinds, by_case_type=tuple(ordered))
-
-    def kinds_for(self, case_type: str) -> frozenset[CaseEventKind]:
-        for pattern, kinds in self.by_case_type:
-            if _matches(pattern, case_type):
-                return kinds
-        return self.kinds
-
-
-def notifies(rules: NotificationRules, case_type: str, event: CaseEvent) -> bool:
-    """True when `event` in a case of `case_type` is news a citizen is told about."""
-    return not event.internal and event.kind in rules.kinds_for(case_type)
+def news_for(
+    citizen: str,
+    case: Case,
+    events: Sequence[CaseEvent],
+    relations: CallerRelations,
+    persons: Mapping[str, Person],
+    policy: Policy,
+    *,
+    include_represented: bool,
+) -> list[CaseEvent]:
+    """The `events` of `case` the citizen with personal number `citizen` is told about."""
+    caller = Caller(role=Role.CITIZEN, subject=citizen, personal_number=citizen)
+    own = relation_to(caller, case, relations.representations) is Relation.OWN
+    if not (own or include_represented):
+        return []
+    view = case_view(caller, case, relations, persons, policy)
+    if view is None:
+        return []
+    visible = {e.id for e in view.events}
+    rules = policy.notifications
+    return [e for e in events if e.id in visible and notifies(rules, case.type.code, e)]

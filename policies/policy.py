@@ -19,7 +19,7 @@ from connectors.domain import CaseType, Unit
 
 from .errors import PolicyError
 from .levels import Disclosure, Situation
-from .notifications import NotificationRules
+from .notification_rules import NotificationRules
 from .policy_file import PolicyReader
 
 DEFAULT_POLICY = "default_policy.toml"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from connectors.errors import GatewayError
+from connectors.errors import NotificationsDisabled
 from notify import Change, Channel, Preferences, PreferenceService
 from policies.functions import Operation, require_role
 
@@ -57,7 +57,7 @@ def _service(ctx: Context) -> tuple[PreferenceService, str]:
     assert ctx.caller.personal_number is not None
     service: PreferenceService | None = ctx.services.notifications
     if service is None:
-        raise NotificationsOff()
+        raise NotificationsDisabled()
     return service, ctx.caller.personal_number
 
 
@@ -100,12 +100,3 @@ class Mutation:
     ) -> NotificationSettings:
         service, pnr = _service(info.context)
         return NotificationSettings.of(await service.verify(pnr, channel, code))
-
-
-class NotificationsOff(GatewayError):
-    """The gateway runs with `[notify] enabled = false`."""
-
-    code = "NOTIFICATIONS_DISABLED"
-
-    def __init__(self) -> None:
-        super().__init__("Aviseringar är inte påslagna i den här kommunen.")

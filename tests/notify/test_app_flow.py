@@ -46,7 +46,7 @@ async def test_a_decision_reaches_the_sink_as_one_message_within_the_window(
     settings = make_settings(**notify_env, KNUTPUNKT_NOTIFY_DIGEST_MINUTES="0.01")  # 0.6 s
     async with start_gateway(settings) as gw:
         await kalle_with_verified_email(gw, sinks)
-        notifier = gw.app.state.knutpunkt.extra["notifications"].notifier
+        notifier = gw.app.state.knutpunkt.notifications.notifier
         case = await kalles_building_permit(gw)
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -68,7 +68,7 @@ async def test_a_sink_down_for_a_while_delays_the_message_but_loses_nothing(
     settings = make_settings(**notify_env, KNUTPUNKT_NOTIFY_DIGEST_MINUTES="0")
     async with start_gateway(settings) as gw:
         await kalle_with_verified_email(gw, sinks)
-        notifier = gw.app.state.knutpunkt.extra["notifications"].notifier
+        notifier = gw.app.state.knutpunkt.notifications.notifier
         case = await kalles_building_permit(gw)
         await sinks.faults("mail", down=True)
         await notifier.case_changed(case, [decision(1, case)])

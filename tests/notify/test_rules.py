@@ -14,7 +14,7 @@ from notify.addresses import normalise_email, normalise_phone
 from notify.model import Channel, mask_address
 from notify.planner import QuietHours, due_at
 from policies.errors import PolicyError
-from policies.notifications import DEFAULT_KINDS, notifies
+from policies.notification_rules import DEFAULT_KINDS, notifies
 from policies.policy import (
     DEFAULT_POLICY,
     load_policy,

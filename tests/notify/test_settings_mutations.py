@@ -124,7 +124,7 @@ async def test_bad_input_gets_a_code_and_stores_and_sends_nothing(
     assert await notify_gateway.query(MY, token=token) == {
         "data": {"myNotificationSettings": EMPTY}
     }
-    outbox = notify_gateway.app.state.knutpunkt.extra["notifications"].store
+    outbox = notify_gateway.app.state.knutpunkt.notifications.store
     assert await outbox.entries() == []
     assert await sinks.messages("mail") == [] and await sinks.messages("sms") == []
 
@@ -247,3 +247,13 @@ async def test_a_gateway_restart_neither_loses_nor_doubles_pending_messages(
             f"n{pnr}@exempel.se" for pnr in (personas.KALLE, personas.ANNA, personas.BENGT)
         )
         assert len(mails) == 3
+
+
+async def test_with_notifications_turned_off_the_settings_say_so(
+    make_settings: Any, start_gateway: Any
+) -> None:
+    async with start_gateway(make_settings(KNUTPUNKT_NOTIFY_ENABLED="false")) as gw:
+        body = await gw.query(MY, token=gw.token("citizen", personas.KALLE))
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"] == {"code": "NOTIFICATIONS_DISABLED"}
+        assert body["errors"][0]["message"] == "Aviseringar är inte påslagna i den här kommunen."
