@@ -1,10 +1,11 @@
 """The hub's notification store: settings, one-time codes, digests and the outbox.
 
 One SQL layer for SQLite (default) and PostgreSQL: the hub's shared backends
-(`casestore.sql`, also behind the case store and the access log), which run a list
-of statements in one transaction and fetch rows. Every change that must not happen half (settings + codes + the code
-messages; a digest turning into a message) is one transaction; the claims that
-must not be taken twice are single `UPDATE ... RETURNING` statements.
+(`casestore.sql`, also behind the case store and the access log), which run a
+list of statements in one transaction and fetch rows. Every change that must not
+happen half (settings + codes + the code messages; a digest turning into a
+message) is one transaction; the claims that must not be taken twice are single
+`UPDATE ... RETURNING` statements.
 """
 
 from __future__ import annotations
