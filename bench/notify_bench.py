@@ -133,7 +133,7 @@ async def latency(events: int, smtp_url: str, http_url: str, tmp: Path) -> None:
         settings,
         demo=replace(settings.demo, enabled=True, key_file=str(DemoIssuer(tmp / "k.jwk").key_file)),
         audit=replace(settings.audit, url=f"sqlite:///{tmp}/audit.db"),
-        replica=replace(settings.replica, enabled=False),
+        casestore=replace(settings.casestore, enabled=False),
         notify=replace(
             settings.notify,
             url=f"sqlite:///{tmp}/bench-notify.db",
