@@ -78,7 +78,7 @@ class Proc:
             self.errors.flush()
         return Path(self.errors.name).read_text()
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:  # noqa: ASYNC109
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         """Send `sig` (SIGTERM: a graceful stop) and wait for the exit; returns its code
         (uvicorn re-raises SIGTERM once it has shut down: -15 is a clean stop too)."""
         if self.popen.poll() is None:
@@ -120,7 +120,7 @@ def outbox_listing(cwd: Path, env: dict[str, str]) -> list[str]:
     return done.stdout.splitlines()
 
 
-def wait_until_up(url: str, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+def wait_until_up(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

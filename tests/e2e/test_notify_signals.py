@@ -114,7 +114,7 @@ class Hub:
         assert response.status_code == 201, response.text
         wait_for(lambda: self.applied() > before, 5.0, "signal applied")
 
-    def wait_mails(self, count: int, timeout: float) -> list[dict[str, str]]:  # noqa: ASYNC109
+    def wait_mails(self, count: int, timeout: float) -> list[dict[str, str]]:
         wait_for(lambda: len(self.mails()) >= count, timeout, f"{count} mail(s) in the sink")
         return self.mails()
 
@@ -141,7 +141,7 @@ class Hub:
         self.clear_mails()
 
 
-def wait_for(check: Any, timeout: float, what: str) -> float:  # noqa: ASYNC109
+def wait_for(check: Any, timeout: float, what: str) -> float:
     started = time.monotonic()
     while not check():
         if time.monotonic() - started > timeout:
