@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from kp_procs import Proc, base_env, citizen_token, free_port, outbox_listing, wait_until_up
+from kp_demo_procs import Proc, base_env, citizen_token, free_port, outbox_listing, wait_until_up
 from kp_signals import SECRET, signalling_env
 
 from simulators import personas

@@ -1,4 +1,4 @@
-"""`knutpunkt` as subprocesses on free loopback ports: the demo (`serve` without a
+"""`knutpunkt` as subprocesses on free loopback ports for the notification e2e tests: the demo (`serve` without a config, sandbox inside), or a separate `sandbox` and a `serve` configured to it by
 config, sandbox inside), or a separate `sandbox` and a `serve` configured to it by
 environment (so the gateway can be restarted while the sandbox keeps its sinks)."""
 
