@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -86,7 +86,7 @@ def knutpunkt(args: list[str], workdir: Path, name: str, **env: str) -> Iterator
 
 
 @contextmanager
-def served_json(path: str, document: dict[str, Any]) -> Iterator[str]:
+def served_json(path: str, document: Mapping[str, object]) -> Iterator[str]:
     """`document` at GET `path` on a loopback port (a thread); yields the full URL."""
     body = json.dumps(document).encode()
 

@@ -52,7 +52,13 @@ class Gateways:
 
 
 def gateway_config(
-    workdir: Path, name: str, systems: dict[str, str], jwks_url: str, secret: str, prefix: str
+    workdir: Path,
+    name: str,
+    systems: dict[str, str],
+    jwks_url: str,
+    secret: str,
+    prefix: str,
+    cache_url: str,
 ) -> Path:
     """Gateway `name`'s TOML: production mode, the sandbox's systems (case systems
     signalling), the test IdP, Redis and the PostgreSQL inbox shared, its own SQLite files."""
@@ -61,7 +67,7 @@ def gateway_config(
         "oidc": {"issuer": ISSUER, "audience": AUDIENCE, "jwks_url": jwks_url},
         "demo": {"enabled": False},
         "audit": {"url": f"sqlite:///{workdir}/{name}-audit.db"},
-        "cache": {"url": f"redis://127.0.0.1:6379/{REDIS_DB}"},
+        "cache": {"url": cache_url},
         # one pull at start-up, then none during the test (signals do the rest)
         "casestore": {"url": f"sqlite:///{workdir}/{name}-casestore.db", "refresh_seconds": 3600},
         "signals": {"url": PG, "prefix": prefix},
@@ -91,7 +97,7 @@ async def flush_redis() -> None:
 
 @contextmanager
 def processes(
-    workdir: Path, prefix: str, idp: FakeIdp
+    workdir: Path, prefix: str, idp: FakeIdp, cache_url: str
 ) -> Iterator[tuple[dict[str, str], str, str]]:
     """The sandbox (signalling A) and gateways A and B as processes, stopped at the end:
     the systems' URLs, A's URL and B's URL."""
@@ -121,7 +127,7 @@ def processes(
         systems = sandbox.read_until("sms")
         urls = []
         for name, port in (("a", port_a), ("b", port_b)):
-            config = gateway_config(workdir, name, systems, jwks_url, secret, prefix)
+            config = gateway_config(workdir, name, systems, jwks_url, secret, prefix, cache_url)
             gateway = stack.enter_context(
                 knutpunkt(
                     ["serve", "--config", str(config), "--port", str(port)],
@@ -135,13 +141,16 @@ def processes(
         yield systems, urls[0], urls[1]
 
 
-@pytest.fixture
-async def gateways(tmp_path: Path) -> AsyncIterator[Gateways]:
+@pytest.fixture(params=["redis", "memory"])
+async def gateways(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Gateways]:
+    """redis: one cache for both (and the Redis bus); memory: a cache per process, so B
+    hears of the signal only over the bus (PostgreSQL LISTEN/NOTIFY)."""
+    cache_url = f"redis://127.0.0.1:6379/{REDIS_DB}" if request.param == "redis" else "memory://"
     prefix = f"e2e2p{uuid.uuid4().hex[:10]}_"
     idp = FakeIdp()
     await flush_redis()
     try:
-        with processes(tmp_path, prefix, idp) as (systems, url_a, url_b):
+        with processes(tmp_path, prefix, idp, cache_url) as (systems, url_a, url_b):
             async with (
                 httpx.AsyncClient(base_url=url_a, timeout=30) as a,
                 httpx.AsyncClient(base_url=url_b, timeout=30) as b,
