@@ -64,8 +64,8 @@ class Proc:
 
 @contextmanager
 def knutpunkt(args: list[str], workdir: Path, name: str, **env: str) -> Iterator[Proc]:
-    """`knutpunkt ARGS` in `workdir` (its stderr in `<name>.stderr`), stopped at the end;
-    fails if it wrote a traceback."""
+    """`knutpunkt ARGS` in `workdir` (its stderr in `<name>.stderr`), stopped with SIGTERM
+    at the end; fails if it wrote a traceback, had to be killed or exited with an error."""
     environ = {**os.environ, "PYTHONPATH": str(ROOT), **env}
     stderr = workdir / f"{name}.stderr"
     with stderr.open("w") as errors:
@@ -81,8 +81,10 @@ def knutpunkt(args: list[str], workdir: Path, name: str, **env: str) -> Iterator
         try:
             yield proc
         finally:
-            proc.stop()
+            code = proc.stop()
     assert "Traceback" not in proc.errors(), f"{name}:\n{proc.errors()}"
+    # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully
+    assert code in (0, -signal.SIGTERM), f"{name} exited with {code}:\n{proc.errors()}"
 
 
 @contextmanager
