@@ -1,7 +1,9 @@
 """Two gateway processes in production mode (`knutpunkt serve --config`) sharing Redis and
 PostgreSQL, behind `knutpunkt sandbox` whose systems signal gateway A: an event recorded
 in ByggR shows in Kalle's Mina Sidor on gateway B within two seconds, although B's view
-was cached (its warm reads made no call to ByggR)."""
+was cached (its warm reads made no call to ByggR). Once with one Redis cache for both
+(and the Redis bus), once with a cache per process, where only the bus (PostgreSQL
+LISTEN/NOTIFY over the shared inbox's database) can tell B."""
 
 from __future__ import annotations
 
