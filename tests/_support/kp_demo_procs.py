@@ -1,6 +1,7 @@
-"""`knutpunkt` as subprocesses on free loopback ports for the notification e2e tests: the demo (`serve` without a config, sandbox inside), or a separate `sandbox` and a `serve` configured to it by
-config, sandbox inside), or a separate `sandbox` and a `serve` configured to it by
-environment (so the gateway can be restarted while the sandbox keeps its sinks)."""
+"""`knutpunkt` as subprocesses on free loopback ports, for the notification e2e tests:
+the demo (`serve` without a config, sandbox inside), or a separate `sandbox` and a
+`serve` configured to it by environment (so the gateway can be restarted while the
+sandbox keeps its sinks). See also `kp_procs` (processes sharing Redis/PostgreSQL)."""
 
 from __future__ import annotations
 
