@@ -8,18 +8,18 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from casestore import LiveCaseStore, open_case_store
@@ -31,16 +31,27 @@ from resolvers.schema import build_schema
 
 from .audit import AuditSink
 from .auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
-from .cache import open_cache
+from .cache import LookupCounter, open_cache
 from .cors import cors_middleware
 from .demo_personas import TOKEN_PATH, DemoTokens, persona_options
 from .graphiql import GraphiQLPage, GraphQLWithIDE
 from .issuer import DemoIssuer
 from .limits import BodyLimit
 from .settings import Settings
+from .telemetry import (
+    MetricsEndpoint,
+    RequestTelemetry,
+    Telemetry,
+    current_request_id,
+    note_operation,
+    note_result,
+)
 from .trust import build_validator, claim_names
 from .trusted_documents import TrustedDocuments, TrustedDocumentsGate
 from .webhooks import eservice_webhook
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 log = logging.getLogger("knutpunkt")
 
@@ -61,6 +72,7 @@ class AppState:
     connectors: Connectors = field(default_factory=Connectors)
     ready: bool = False
     case_store: LiveCaseStore | None = None
+    telemetry: Telemetry | None = None
 
 
 class KnutpunktGraphQL(GraphQL[Context, None]):
@@ -88,12 +100,22 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
             if "code" not in extensions:
                 syntax = str(error.get("message", "")).startswith("Syntax Error")
                 extensions["code"] = PARSE_FAILED if syntax else VALIDATION_FAILED
+        note_result(response)  # type: ignore[arg-type]
         return response
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        parsed = await super().parse_http_body(request)
+        if self._state.telemetry is not None:
+            first = parsed[0] if isinstance(parsed, list) else parsed
+            name = "_batch" if isinstance(parsed, list) else first.operation_name
+            note_operation(first.query, name, self._state.telemetry.operations)
+        return parsed
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         services = self._state.services
         assert services is not None, "the lifespan has not run"
-        request_id = request.headers.get("x-request-id", "")
+        # the telemetry middleware fixed it for the logs; its rule, again, without it
+        request_id = current_request_id() or request.headers.get("x-request-id", "")
         if not (0 < len(request_id) <= 64 and request_id.isprintable()):
             request_id = uuid.uuid4().hex
         if response is not None:
@@ -106,9 +128,13 @@ def create_app(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     *,
     jwks_transport: httpx.AsyncBaseTransport | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> Starlette:
-    """Build the gateway. `transports` replaces the network per system (tests)."""
-    state = AppState(settings=settings)
+    """Build the gateway. `transports` replaces the network per system (tests),
+    `span_exporter` the OTLP exporter when tracing is on (tests: an in-memory one)."""
+    telemetry = Telemetry.create(settings, span_exporter)
+    state = AppState(settings=settings, telemetry=telemetry)
+    telemetry.metrics.watch_connectors(lambda: state.connectors)
     gw = settings.gateway
     schema = build_schema(
         max_depth=gw.max_query_depth, max_aliases=gw.max_aliases, max_tokens=gw.max_tokens
@@ -121,9 +147,16 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            cache = await stack.enter_async_context(open_cache(settings.cache.url))
+            stack.callback(telemetry.tracing.shutdown)
+            cache = await stack.enter_async_context(
+                open_cache(settings.cache.url, [LookupCounter(telemetry.count_cache)])
+            )
             connectors = await open_connectors(
-                settings.systems, stack, transports=transports, cache=cache
+                settings.systems,
+                stack,
+                transports=transports,
+                cache=cache,
+                observer=telemetry.upstream,
             )
             policy = load_policy(Path(settings.policy.file) if settings.policy.file else None)
             sink = await stack.enter_async_context(AuditSink.open(settings.audit.url))
@@ -140,7 +173,7 @@ def create_app(
                 access_log=sink.reader,
                 case_store=state.case_store.store if state.case_store else None,
                 deadline_seconds=gw.deadline_seconds,
-                audit_sink=sink.write,
+                audit_sink=telemetry.metrics.timed_access_log(sink.write),
             )
             state.ready = True
             try:
@@ -157,25 +190,6 @@ def create_app(
         systems = {s.id: state.connectors.healthy(s.id) for s in state.connectors.systems}
         return JSONResponse({"status": "ready", "systems": systems})
 
-    async def metrics(request: Request) -> Response:
-        lines = [
-            "# HELP knutpunkt_upstream_calls_total HTTP requests sent to each source system.",
-            "# TYPE knutpunkt_upstream_calls_total counter",
-        ]
-        calls = state.connectors.upstream_calls()
-        lines += [
-            f'knutpunkt_upstream_calls_total{{system="{s}"}} {n}' for s, n in sorted(calls.items())
-        ]
-        lines += [
-            "# HELP knutpunkt_upstream_healthy 1 while the system's circuit is closed.",
-            "# TYPE knutpunkt_upstream_healthy gauge",
-        ]
-        lines += [
-            f'knutpunkt_upstream_healthy{{system="{s}"}} {int(state.connectors.healthy(s))}'
-            for s in sorted(calls)
-        ]
-        return PlainTextResponse("\n".join(lines) + "\n")
-
     async def root(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
@@ -189,10 +203,15 @@ def create_app(
             *ide_routes,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics),
             Route("/hooks/eservice", hook, methods=["POST"]),
         ],
         middleware=[
+            Middleware(
+                RequestTelemetry,
+                metrics=telemetry.metrics,
+                tracing=telemetry.tracing,
+                metrics_endpoint=_metrics_on_gateway_port(settings, telemetry),
+            ),
             *cors_middleware(gw),
             Middleware(BodyLimit, max_bytes=gw.max_body_bytes),
             Middleware(
@@ -205,6 +224,14 @@ def create_app(
     )
     app.state.knutpunkt = state
     return app
+
+
+def _metrics_on_gateway_port(settings: Settings, telemetry: Telemetry) -> ASGIApp | None:
+    """`/metrics` on the gateway's port, unless `[metrics] port` gives it one of its own."""
+    if settings.metrics.port:
+        return None
+    endpoint = MetricsEndpoint.for_settings(telemetry.metrics, settings, own_port=False)
+    return request_response(endpoint.respond)
 
 
 def _graphiql_routes(settings: Settings) -> tuple[list[Route], GraphiQLPage | None]:

@@ -89,6 +89,34 @@ class CaseStoreSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """`/metrics`: on a port of its own (same process) and/or behind a bearer token."""
+
+    #: 0: served on the gateway's port; else its own port (open unless `token` is set)
+    port: int = 0
+    #: the listen address of that port; empty: the gateway's host
+    host: str = ""
+    #: the bearer token scrapers send; empty: open in the demo, 401 on the gateway's port
+    token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TracingSettings:
+    """OpenTelemetry; the exporter and sampler read the standard `OTEL_*` variables."""
+
+    enabled: bool = False
+    #: unless OTEL_SERVICE_NAME says otherwise
+    service_name: str = "knutpunkt"
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    #: "json" (one object per line) or "text"; empty: json in production, text in the demo
+    format: str = ""
+    level: str = "INFO"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     oidc: OidcSettings = field(default_factory=OidcSettings)
@@ -97,6 +125,9 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     casestore: CaseStoreSettings = field(default_factory=CaseStoreSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     systems: Mapping[str, SystemSettings] = field(default_factory=dict)
 
     def with_system_urls(self, urls: Mapping[str, str]) -> Settings:
@@ -114,6 +145,9 @@ _SECTIONS: dict[str, type[Any]] = {
     "cache": CacheSettings,
     "policy": PolicySettings,
     "casestore": CaseStoreSettings,
+    "metrics": MetricsSettings,
+    "tracing": TracingSettings,
+    "logging": LoggingSettings,
 }
 #: deprecated section name -> its new name (the TOML section and its env prefix)
 _RENAMED = {"replica": "casestore"}
