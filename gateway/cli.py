@@ -162,9 +162,12 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
         task.result()
         return
     print(f"GraphiQL http://{gw.host}:{gw.port}/graphql", file=out, flush=True)
+    metrics_server = await _start_metrics_server(settings, app, out)
     try:
         await task
     finally:
+        if metrics_server is not None:
+            metrics_server.should_exit = True
         # the gateway is down (its background sync stopped): now let the sandbox finish
         # what it was answering, instead of cancelling it mid-request
         for sim in sandbox_servers:
@@ -173,6 +176,29 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
             *(t for t in asyncio.all_tasks() if t is not asyncio.current_task()),
             return_exceptions=True,
         )
+
+
+async def _start_metrics_server(settings: Settings, app: Any, out: TextIO) -> Any:
+    """`/metrics` on `[metrics] port`, in this process, from the app's own registry."""
+    if not settings.metrics.port:
+        return None
+    import uvicorn
+
+    from .telemetry import metrics_app
+
+    host = settings.metrics.host or settings.gateway.host
+    metrics = metrics_app(app.state.knutpunkt.telemetry.metrics, settings)
+    config = uvicorn.Config(
+        metrics, host=host, port=settings.metrics.port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():  # noqa: ASYNC110 - as above
+        await asyncio.sleep(0.02)
+    if task.done():
+        task.result()
+    print(f"metrics http://{host}:{settings.metrics.port}/metrics", file=out, flush=True)
+    return server
 
 
 async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, list[Any]]:
