@@ -146,14 +146,19 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
     import uvicorn
 
     from .app import create_app
+    from .telemetry.logs import configure_logging
 
+    configure_logging(settings.logging, demo=settings.demo.enabled)
     sandbox_servers: list[Any] = []
     if settings.demo.enabled and not any(s.url for s in settings.systems.values()):
         settings, sandbox_servers = await _start_sandbox(settings, out)
+        # the sandbox's uvicorn servers installed their own log handlers: ours again
+        configure_logging(settings.logging, demo=True)
     _ensure_sqlite_dirs(settings)
     app = create_app(settings)
     gw = settings.gateway
-    config = uvicorn.Config(app, host=gw.host, port=gw.port, log_level="warning")
+    # log_config=None: uvicorn's records go through our (scrubbing, JSON) root handler
+    config = uvicorn.Config(app, host=gw.host, port=gw.port, log_level="warning", log_config=None)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn has no started event
@@ -189,7 +194,12 @@ async def _start_metrics_server(settings: Settings, app: Any, out: TextIO) -> An
     host = settings.metrics.host or settings.gateway.host
     metrics = metrics_app(app.state.knutpunkt.telemetry.metrics, settings)
     config = uvicorn.Config(
-        metrics, host=host, port=settings.metrics.port, log_level="warning", lifespan="off"
+        metrics,
+        host=host,
+        port=settings.metrics.port,
+        log_level="warning",
+        log_config=None,
+        lifespan="off",
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -113,7 +113,8 @@ class TracingSettings:
 class LoggingSettings:
     #: "json" (one object per line) or "text"; empty: json in production, text in the demo
     format: str = ""
-    level: str = "INFO"
+    #: empty: KNUTPUNKT_LOG_LEVEL, else INFO
+    level: str = ""
 
 
 @dataclass(frozen=True, slots=True)
