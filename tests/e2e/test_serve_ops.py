@@ -107,5 +107,5 @@ def test_serve_logs_json_and_serves_metrics_on_its_own_port(tmp_path: Path) -> N
     records = [json.loads(line) for line in text.splitlines() if line.strip()]
     assert records and all(set(r) - {"exception"} == KEYS for r in records), text
     refusals = [r for r in records if r["logger"] == "knutpunkt.auth"]
-    assert [(r["level"], r["request_id"]) for r in refusals] == [("INFO", "ops-e2e-1")]
+    assert [(r["level"], r["request_id"]) for r in refusals] == [("WARNING", "ops-e2e-1")]
     assert not any(form in text for form in persona_forms()) and token[:20] not in text

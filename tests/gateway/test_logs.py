@@ -81,7 +81,7 @@ async def test_a_log_line_carries_request_and_trace_ids_and_no_token(
     line = lines[0]
     assert line.pop("time").endswith("Z")
     assert line == {
-        "level": "INFO",
+        "level": "WARNING",  # a refused token is logged at WARNING (with its reason)
         "logger": "knutpunkt.auth",
         "message": line["message"],
         "request_id": "req-4711",
