@@ -27,7 +27,7 @@ from .ecos import EcosConnector
 from .edu import EduConnector
 from .eservice import EserviceConnector
 from .folkbokforing import FolkbokforingConnector
-from .http import CircuitBreaker, RetryPolicy, UpstreamClient
+from .http import CallObserver, CircuitBreaker, RetryPolicy, UpstreamClient
 from .kontaktcenter import KontaktcenterConnector
 from .ombud import OmbudConnector
 from .procapita import ProcapitaConnector
@@ -145,8 +145,12 @@ async def open_connectors(
     *,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     cache: BaseCache | None = None,
+    observer: CallObserver | None = None,
 ) -> Connectors:
-    """Open a client per enabled system (closed with `stack`) and build its connector."""
+    """Open a client per enabled system (closed with `stack`) and build its connector.
+
+    `observer` is told of every upstream attempt (the gateway's metrics and tracing).
+    """
     transports = transports or {}
     found = Connectors()
     for system_id, conf in systems.items():
@@ -158,6 +162,7 @@ async def open_connectors(
             http,
             retry=RetryPolicy(attempts=conf.retries),
             breaker=CircuitBreaker(),
+            observer=observer,
         )
         found.clients[system_id] = client
         kind = CONNECTOR_CLASSES.get(system_id)
