@@ -20,6 +20,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from .base import CaseSource, MandateRegister, PopulationRegister
 from .domain import SystemInfo
 from .http import CircuitBreaker, RetryPolicy, UpstreamClient
+from .transport import AiohttpTransport
 
 CASE_SYSTEMS = (
     "diarium",
@@ -169,8 +170,8 @@ def _http_client(
         ),
         "headers": {"user-agent": "knutpunkt/0.1"},
     }
-    if system_id in transports:
-        kwargs["transport"] = transports[system_id]
+    # aiohttp underneath (C parser, lean pool) unless a test injects its own transport
+    kwargs["transport"] = transports.get(system_id) or AiohttpTransport(kwargs["limits"])
     if conf.token_url:
         oauth: httpx.AsyncClient = AsyncOAuth2Client(
             client_id=conf.client_id,
