@@ -34,6 +34,7 @@ from .cache import open_cache
 from .limits import BodyLimit
 from .replica import open_replica
 from .settings import Settings
+from .token_cache import VerifiedTokens
 from .trust import build_validator
 from .webhooks import eservice_webhook
 
@@ -190,7 +191,7 @@ def create_app(
             Middleware(BodyLimit, max_bytes=gw.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware,
-                backend=KnutpunktAuthBackend(validator),
+                backend=KnutpunktAuthBackend(VerifiedTokens(validator)),
                 on_error=auth_error_response,
             ),
         ],

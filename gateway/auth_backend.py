@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from policies.caller import Caller, Role
 
 from .auth import InvalidToken, TokenValidator
+from .token_cache import VerifiedTokens
 
 logger = logging.getLogger("knutpunkt.auth")
 
@@ -49,7 +50,7 @@ def caller_of(conn: HTTPConnection) -> Caller:
 class KnutpunktAuthBackend(AuthenticationBackend):
     """Authorization: Bearer <JWT> → `CallerUser`; no header → anonymous."""
 
-    def __init__(self, validator: TokenValidator) -> None:
+    def __init__(self, validator: TokenValidator | VerifiedTokens) -> None:
         self._validator = validator
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser]:
