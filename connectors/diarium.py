@@ -40,7 +40,7 @@ from .domain import (
     Unit,
 )
 from .errors import UpstreamRejected, UpstreamUnavailable
-from .http import contract_errors
+from .http import contract_errors, read_json
 
 INFO = SystemInfo("diarium", "Diarium", SystemKind.REGISTRY)
 PATH = "/rpc"
@@ -163,7 +163,7 @@ class DiariumConnector(BatchedCaseSource):
         body = {"jsonrpc": "2.0", "method": method, "params": params, "id": call_id}
         response = await self._client.request("POST", PATH, json=body)
         with contract_errors(self.system.id):
-            answer = j.as_object(response.json())
+            answer = j.as_object(read_json(response))
             if answer.get("jsonrpc") != "2.0" or answer.get("id") != call_id:
                 raise ValueError("not the answer to our call")
             error = j.opt_object(answer, "error")
