@@ -248,14 +248,14 @@ class UpstreamClient:
 
 def _plain_and_within(response: httpx.Response, max_body: int) -> bool:
     """An unencoded body whose Content-Length is at most `max_body`: read it as it is."""
-    length = response.headers.get("content-length")
-    encoding = response.headers.get("content-encoding", "identity")
-    return (
-        length is not None
-        and length.isdigit()
-        and int(length) <= max_body
-        and encoding.strip().lower() == "identity"
-    )
+    length: bytes | None = None
+    for name, value in response.headers.raw:  # one pass, no decoding of every header
+        name = name.lower()
+        if name == b"content-length":
+            length = value if length is None else b"-"  # several: not plain
+        elif name == b"content-encoding" and value.strip().lower() != b"identity":
+            return False
+    return length is not None and length.isdigit() and int(length) <= max_body
 
 
 def read_json(response: httpx.Response) -> Any:

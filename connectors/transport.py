@@ -58,7 +58,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             response = await session.request(
                 request.method,
                 str(request.url),
-                headers=request.headers.multi_items(),
+                headers=_headers(request.headers),
                 data=body,
                 allow_redirects=False,  # httpx follows redirects when asked
                 timeout=aiohttp.ClientTimeout(
@@ -82,6 +82,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+def _headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    # straight from the raw bytes: httpx's multi_items() first guesses an encoding
+    try:
+        return [(k.decode("ascii"), v.decode("ascii")) for k, v in headers.raw]
+    except UnicodeDecodeError:
+        return headers.multi_items()
 
 
 class _ResponseStream(httpx.AsyncByteStream):
