@@ -9,13 +9,16 @@ is unchanged.
 
 aiohttp's errors are mapped to the httpx error that httpcore raises for the same
 failure, so `upstream_errors` keeps classifying them the same way (timeouts as
-timeouts, everything else as the system being unavailable). Cookies are never kept:
-the session's jar is a dummy, so nothing one answer sets reaches another request.
+timeouts, everything else as the system being unavailable). aiohttp keeps no cookies
+of its own (httpx's jar handles them as before), and TLS trusts what httpx would
+(`httpx.create_ssl_context()`: certifi, or SSL_CERT_FILE/SSL_CERT_DIR).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import ssl
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
@@ -38,6 +41,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         connector = aiohttp.TCPConnector(
             limit=limits.max_connections or 0,
             keepalive_timeout=limits.keepalive_expiry or KEEPALIVE_EXPIRY,
+            ssl=_tls(),
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -82,6 +86,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # the certificates httpx itself would trust (certifi, or SSL_CERT_FILE/SSL_CERT_DIR)
+    return httpx.create_ssl_context()
 
 
 def _headers(headers: httpx.Headers) -> list[tuple[str, str]]:
