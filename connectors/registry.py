@@ -3,7 +3,8 @@
 `open_connectors` is called from the app's lifespan. It opens one
 `httpx.AsyncClient` per system (base URL, timeouts, pool limits, an injected
 transport in tests, an OAuth2 client-credentials client where configured) and
-builds the matching connector.
+builds the matching connector from `CONNECTOR_CLASSES`, the one table of source
+systems (the settings and everything else derive the system ids from it).
 """
 
 from __future__ import annotations
@@ -11,27 +12,29 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from aiocache.base import BaseCache
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from .base import CaseSource, MandateRegister, PopulationRegister
+from .byggr import ByggrConnector
+from .diarium import DiariumConnector
 from .domain import SystemInfo
+from .ecos import EcosConnector
+from .edu import EduConnector
+from .eservice import EserviceConnector
+from .folkbokforing import FolkbokforingConnector
 from .http import CircuitBreaker, RetryPolicy, UpstreamClient
+from .kontaktcenter import KontaktcenterConnector
+from .ombud import OmbudConnector
+from .procapita import ProcapitaConnector
+from .teknik import TeknikConnector
 from .transport import AiohttpTransport
 
-CASE_SYSTEMS = (
-    "diarium",
-    "byggr",
-    "procapita",
-    "ecos",
-    "teknik",
-    "edu",
-    "kontaktcenter",
-    "eservice",
-)
+T_co = TypeVar("T_co", covariant=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,49 +54,53 @@ class SystemSettings:
     scope: str = ""
 
 
-def _connector_class(system_id: str) -> Any:
-    # explicit table, imported on use so that a deployment without a system pays nothing
-    if system_id == "diarium":
-        from .diarium import DiariumConnector
+class Builds(Protocol[T_co]):
+    """A connector class: built from the system's HTTP client and the shared cache."""
 
-        return DiariumConnector
-    if system_id == "byggr":
-        from .byggr import ByggrConnector
+    def __call__(self, client: UpstreamClient, *, cache: BaseCache | None = None) -> T_co: ...
 
-        return ByggrConnector
-    if system_id == "procapita":
-        from .procapita import ProcapitaConnector
 
-        return ProcapitaConnector
-    if system_id == "ecos":
-        from .ecos import EcosConnector
+@dataclass(frozen=True, slots=True)
+class CaseSystem:
+    """A system that holds cases (registry, business system, e-service, contact centre)."""
 
-        return EcosConnector
-    if system_id == "teknik":
-        from .teknik import TeknikConnector
+    connector: Builds[CaseSource]
 
-        return TeknikConnector
-    if system_id == "edu":
-        from .edu import EduConnector
 
-        return EduConnector
-    if system_id == "kontaktcenter":
-        from .kontaktcenter import KontaktcenterConnector
+@dataclass(frozen=True, slots=True)
+class PopulationSystem:
+    connector: Builds[PopulationRegister]
 
-        return KontaktcenterConnector
-    if system_id == "eservice":
-        from .eservice import EserviceConnector
 
-        return EserviceConnector
-    if system_id == "folkbokforing":
-        from .folkbokforing import FolkbokforingConnector
+@dataclass(frozen=True, slots=True)
+class MandateSystem:
+    connector: Builds[MandateRegister]
 
-        return FolkbokforingConnector
-    if system_id == "ombud":
-        from .ombud import OmbudConnector
 
-        return OmbudConnector
-    raise KeyError(system_id)
+ConnectorClass = CaseSystem | PopulationSystem | MandateSystem
+
+#: every source system the gateway can connect to, by system id: the one table
+CONNECTOR_CLASSES: Mapping[str, ConnectorClass] = MappingProxyType(
+    {
+        "diarium": CaseSystem(DiariumConnector),
+        "byggr": CaseSystem(ByggrConnector),
+        "procapita": CaseSystem(ProcapitaConnector),
+        "ecos": CaseSystem(EcosConnector),
+        "teknik": CaseSystem(TeknikConnector),
+        "edu": CaseSystem(EduConnector),
+        "kontaktcenter": CaseSystem(KontaktcenterConnector),
+        "eservice": CaseSystem(EserviceConnector),
+        "folkbokforing": PopulationSystem(FolkbokforingConnector),
+        "ombud": MandateSystem(OmbudConnector),
+    }
+)
+#: every known system id, in the table's order
+SYSTEM_IDS: tuple[str, ...] = tuple(CONNECTOR_CLASSES)
+#: the systems that hold cases (the rest are the population and mandate registers)
+CASE_SYSTEMS: tuple[str, ...] = tuple(
+    i for i, c in CONNECTOR_CLASSES.items() if isinstance(c, CaseSystem)
+)
+REGISTERS: tuple[str, ...] = tuple(i for i in SYSTEM_IDS if i not in CASE_SYSTEMS)
 
 
 @dataclass
@@ -149,13 +156,15 @@ async def open_connectors(
             breaker=CircuitBreaker(),
         )
         found.clients[system_id] = client
-        connector = _connector_class(system_id)(client, cache=cache)
-        if system_id == "folkbokforing":
-            found.population = connector
-        elif system_id == "ombud":
-            found.mandates = connector
+        kind = CONNECTOR_CLASSES.get(system_id)
+        if kind is None:
+            raise KeyError(system_id)
+        if isinstance(kind, PopulationSystem):
+            found.population = kind.connector(client, cache=cache)
+        elif isinstance(kind, MandateSystem):
+            found.mandates = kind.connector(client, cache=cache)
         else:
-            found.case_sources[system_id] = connector
+            found.case_sources[system_id] = kind.connector(client, cache=cache)
     return found
 
 

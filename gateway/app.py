@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,8 @@ class AppState:
     services: Services | None = None
     connectors: Connectors = field(default_factory=Connectors)
     ready: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: pulls one system's changes into the case store now (set while the store runs)
+    refresh_system: Callable[[str], None] | None = None
 
 
 class KnutpunktGraphQL(GraphQL[Context, None]):

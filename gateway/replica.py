@@ -43,8 +43,7 @@ async def open_replica(
         pending.add(task)
         task.add_done_callback(pending.discard)
 
-    state.extra["refresh_system"] = refresh_system
-    state.extra["replica"] = replica
+    state.refresh_system = refresh_system
     try:
         yield replica
     finally:

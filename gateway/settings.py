@@ -16,20 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import GatewayError
-from connectors.registry import SystemSettings
-
-SYSTEM_IDS = (
-    "diarium",
-    "byggr",
-    "procapita",
-    "ecos",
-    "teknik",
-    "edu",
-    "kontaktcenter",
-    "eservice",
-    "folkbokforing",
-    "ombud",
-)
+from connectors.registry import SYSTEM_IDS, SystemSettings
 
 
 class SettingsError(GatewayError):

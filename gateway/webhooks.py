@@ -37,8 +37,6 @@ async def eservice_webhook(request: Request, state: AppState) -> Response:
     except GatewayError as exc:
         log.warning("refused an e-service callback: %s", exc.code)
         return JSONResponse({"error": "refused"}, status_code=400)
-    refresh = state.extra.get("refresh_system")
-    if refresh is not None:
-        refresh(ref.system)
-    state.extra["callbacks"] = int(state.extra.get("callbacks", 0)) + 1
+    if state.refresh_system is not None:
+        state.refresh_system(ref.system)
     return Response(status_code=204)

@@ -8,35 +8,35 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from connectors.domain import Case
-from policies.caller import Role
-from policies.disclosure import Disclosure, level
-from policies.persons import shields_case
-from policies.promises import PromiseState, service_promise
-from policies.redact import redact_case
-from policies.relations import Representation, relation_to, representations
-from policies.views import CaseView
+from policies import (
+    CallerRelations,
+    CaseView,
+    PromiseState,
+    Representation,
+    Role,
+    case_view,
+    impersonal_view,
+    representations,
+    service_promise,
+)
 
 from .common import SourceSystem
 from .context import AccessNote, Context
 from .ids import case_id
 
-REPRESENTATIONS = "representations"
-PURPOSE = "purpose"
-PROMISES = "promises"
 #: staff roles whose reads of person-level data go to the access log (analysts get none)
 STAFF_READERS = frozenset({Role.CONTACT_CENTRE, Role.CASE_OFFICER})
 
 
 async def caller_representations(ctx: Context) -> list[Representation]:
     """The persons a citizen caller may act for (memoised for the request)."""
-    if REPRESENTATIONS in ctx.memo:
-        found: list[Representation] = ctx.memo[REPRESENTATIONS]
-        return found
+    if ctx.memo.representations is not None:
+        return ctx.memo.representations
     pnr = ctx.caller.personal_number
     reps: list[Representation] = []
     if ctx.caller.role is Role.CITIZEN and pnr:
         reps = await representations_of(ctx, pnr)
-    ctx.memo[REPRESENTATIONS] = reps
+    ctx.memo.representations = reps
     return reps
 
 
@@ -48,29 +48,19 @@ async def representations_of(ctx: Context, pnr: str) -> list[Representation]:
 
 
 async def views_of(ctx: Context, cases: Iterable[Case], *, operation: str) -> list[CaseView]:
-    """The cases as the caller may see them; invisible ones are dropped."""
+    """The cases as the caller may see them (`policies.case_view`); invisible ones
+    are dropped. Every look, denied ones too, is noted for the access log."""
     cases = list(cases)
     if not cases:
         return []
     reps = await caller_representations(ctx)
-    policy = ctx.services.policy
     persons = await ctx.loaders.persons(p for case in cases for p in case.persons)
-    represented = frozenset(r.personal_number for r in reps)
+    relations = CallerRelations.of(reps, register_answered=not _register_failed(ctx))
+    policy = ctx.services.policy
     views: list[CaseView] = []
-    register_answered = not _register_failed(ctx)
     for case in cases:
-        relation = relation_to(ctx.caller, case, reps)
-        disclosure = level(ctx.caller, relation, case, policy)
-        if disclosure is not Disclosure.NONE and shields_case(
-            ctx.caller, case, persons, represented, register_answered=register_answered
-        ):
-            disclosure = Disclosure.NONE
-        view = (
-            redact_case(case, disclosure, ctx.caller, persons, policy, represented=represented)
-            if disclosure is not Disclosure.NONE
-            else None
-        )
-        _note(ctx, case, disclosure, operation)
+        view = case_view(ctx.caller, case, relations, persons, policy)
+        _note(ctx, case, view, operation)
         if view is not None:
             views.append(view)
             _remember_promise(ctx, case)
@@ -83,13 +73,11 @@ def _register_failed(ctx: Context) -> bool:
 
 
 def impersonal_views(ctx: Context, cases: Iterable[Case]) -> list[CaseView]:
-    """Cases with no personal data at all (analysts' overdue list): the existence level,
-    where subject, titles, texts and documents are withheld. Not a read of anyone's data,
-    so nothing goes to the access log."""
-    policy = ctx.services.policy
+    """Cases with no personal data at all (`policies.impersonal_view`). Not a read of
+    anyone's data, so nothing goes to the access log."""
     views = []
     for case in cases:
-        view = redact_case(case, Disclosure.EXISTENCE, ctx.caller, {}, policy)
+        view = impersonal_view(ctx.caller, case, ctx.services.policy)
         if view is not None:
             views.append(view)
             _remember_promise(ctx, case)
@@ -99,7 +87,7 @@ def impersonal_views(ctx: Context, cases: Iterable[Case]) -> list[CaseView]:
 def _remember_promise(ctx: Context, case: Case) -> None:
     # measured on the unredacted case (pauses may sit in events the caller can't see);
     # only the figures leave, and only for cases the caller may see
-    promises: dict[object, PromiseState] = ctx.memo.setdefault(PROMISES, {})
+    promises = ctx.memo.promises
     if case.ref not in promises:
         policy = ctx.services.policy
         promises[case.ref] = service_promise(
@@ -108,8 +96,7 @@ def _remember_promise(ctx: Context, case: Case) -> None:
 
 
 def promise_of(ctx: Context, view: CaseView) -> PromiseState | None:
-    promises: dict[object, PromiseState] = ctx.memo.get(PROMISES, {})
-    return promises.get(view.ref)
+    return ctx.memo.promises.get(view.ref)
 
 
 async def view_of(ctx: Context, case: Case | None, *, operation: str) -> CaseView | None:
@@ -119,17 +106,17 @@ async def view_of(ctx: Context, case: Case | None, *, operation: str) -> CaseVie
     return found[0] if found else None
 
 
-def _note(ctx: Context, case: Case, disclosure: Disclosure, operation: str) -> None:
+def _note(ctx: Context, case: Case, view: CaseView | None, operation: str) -> None:
     """Staff reads of a person's case data go to the access log, denied ones too:
     one note for every person the case is about (subject and parties)."""
     if ctx.caller.role not in STAFF_READERS:
         return
-    purpose = str(ctx.memo.get(PURPOSE, ""))
+    purpose = ctx.memo.purpose or ""
     for person in sorted(case.persons):
-        if disclosure is Disclosure.NONE:
+        if view is None:
             ctx.note_access(AccessNote(person, operation, purpose, "DENIED"))
         else:
-            disclosed = ((case_id(case.ref), disclosure.name),)
+            disclosed = ((case_id(case.ref), view.level.name),)
             ctx.note_access(AccessNote(person, operation, purpose, "ALLOWED", disclosed))
 
 
@@ -137,7 +124,7 @@ def note_people(ctx: Context, people: Iterable[str], operation: str) -> None:
     """Staff saw these persons' names or numbers outside any case (e.g. `represents`)."""
     if ctx.caller.role not in STAFF_READERS:
         return
-    purpose = str(ctx.memo.get(PURPOSE, ""))
+    purpose = ctx.memo.purpose or ""
     for person in people:
         ctx.note_access(AccessNote(person, operation, purpose, "ALLOWED"))
 

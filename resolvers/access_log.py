@@ -7,8 +7,8 @@ import enum
 import strawberry
 
 from connectors.errors import GatewayError
-from policies.caller import Role as RoleEnum
-from policies.functions import Operation, require_role
+from policies import Operation, require_role
+from policies import Role as RoleEnum
 
 from .common import DateTime, PageInfo, Role, Unit
 from .context import Context

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from connectors import domain
-from policies.views import CaseView, CollaborationView, DocumentView, EventView, PersonView
+from policies import CaseView, CollaborationView, DocumentView, EventView, PersonView
 
 from . import access
 from .common import (

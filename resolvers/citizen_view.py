@@ -10,9 +10,8 @@ from strawberry.types import Info
 
 from connectors import domain
 from connectors.errors import ValidationError
-from policies.redact import person_view
-from policies.relations import Representation as RepresentationData
-from policies.views import CaseView, PersonView
+from policies import CaseView, PersonView, is_open, person_view
+from policies import Representation as RepresentationData
 
 from . import access
 from .case import CaseConnection, CaseEventConnection, newest_first, source_system
@@ -26,14 +25,6 @@ class CaseFilter:
     status: list[CaseStatus] | None = None
     open_only: bool | None = None
     case_type: str | None = None
-
-
-OPEN = {
-    domain.CaseStatus.RECEIVED,
-    domain.CaseStatus.IN_PROGRESS,
-    domain.CaseStatus.WAITING_FOR_CITIZEN,
-    domain.CaseStatus.WAITING_FOR_OTHER_PARTY,
-}
 
 
 @strawberry.type
@@ -86,7 +77,7 @@ class CitizenView:
                 wanted = set(filter.status)
                 views = [v for v in views if v.status in wanted]
             if filter.open_only:
-                views = [v for v in views if v.status in OPEN]
+                views = [v for v in views if is_open(v.status)]
             if filter.case_type:
                 views = [v for v in views if v.type.code == filter.case_type]
         return CaseConnection.of(views, first, after)

@@ -6,15 +6,15 @@ from datetime import date, datetime
 
 import strawberry
 
+import policies
 from connectors import domain
-from policies import caller
 
 # strawberry's built-in scalars for `datetime` and `date` are named DateTime and Date,
 # as in the contract, and serialise to ISO-8601 (with the offset, our datetimes are aware)
 DateTime = datetime
 Date = date
 
-Role = strawberry.enum(caller.Role)
+Role = strawberry.enum(policies.Role)
 CaseStatus = strawberry.enum(domain.CaseStatus)
 CaseEventKind = strawberry.enum(domain.CaseEventKind)
 Channel = strawberry.enum(domain.Channel)

@@ -6,12 +6,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from connectors.domain import CaseRef
 from connectors.registry import Connectors
-from policies.caller import Caller
+from policies import Caller, Policy, PromiseState, Representation
 
 from .loaders import Failures, Loaders
+
+if TYPE_CHECKING:
+    from connectors.replica import Replica
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +46,26 @@ class Services:
     """Long-lived collaborators, built once by the app factory."""
 
     connectors: Connectors
-    policy: Any  # policies.policy.Policy
+    policy: Policy
     access_log: AccessLogReader | None = None
-    replica: Any = None  # connectors.replica.Replica
+    #: the hub's store of case metadata (statistics, public diary, overdue lists)
+    replica: Replica | None = None
     #: writes the request's access notes to the audit log; raising fails the request closed
     audit_sink: Callable[[Context], Awaitable[None]] | None = None
     deadline_seconds: float = 3.0
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
+
+
+@dataclass
+class RequestMemo:
+    """What one request works out once and reuses across its resolvers."""
+
+    #: whom a citizen caller may act for; None until first asked
+    representations: list[Representation] | None = None
+    #: why staff read personal data, as the access log records it; None until stated
+    purpose: str | None = None
+    #: service-promise figures of the cases shown, measured on the unredacted case
+    promises: dict[CaseRef, PromiseState] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,7 +76,7 @@ class Context:
     failures: Failures
     loaders: Loaders
     access_notes: list[AccessNote] = field(default_factory=list)
-    memo: dict[str, Any] = field(default_factory=dict)
+    memo: RequestMemo = field(default_factory=RequestMemo)
 
     @classmethod
     def create(cls, caller: Caller, services: Services, request_id: str) -> Context:

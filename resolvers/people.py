@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from policies import relations
-from policies.views import PersonView
+import policies
+from policies import PersonView
 
 from .common import Date, Role, Unit
 
-RepresentationBasis = strawberry.enum(relations.RepresentationBasis)
+RepresentationBasis = strawberry.enum(policies.RepresentationBasis)
 
 
 @strawberry.type

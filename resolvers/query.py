@@ -9,9 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from connectors.personal_number import parse_personal_number
-from policies.caller import Role
-from policies.functions import Operation, require_role, validate_purpose
-from policies.redact import staff_may_find_person
+from policies import Operation, Role, require_role, staff_may_find_person, validate_purpose
 
 from . import access
 from .access_log import AccessLogConnection, my_access_log
@@ -46,7 +44,7 @@ PurposeArg = Annotated[
 def _staff_purpose(ctx: Context, purpose: str | None) -> None:
     """Staff who may read personal data say why, as in Dina Sidor; it goes to the access log."""
     if ctx.caller.role in (Role.CONTACT_CENTRE, Role.CASE_OFFICER):
-        ctx.memo[access.PURPOSE] = validate_purpose(purpose or "")
+        ctx.memo.purpose = validate_purpose(purpose or "")
 
 
 @strawberry.type
@@ -82,7 +80,7 @@ class Query:
         ctx = info.context
         require_role(ctx.caller, Operation.CITIZEN_LOOKUP)
         pnr = parse_personal_number(personal_number)
-        ctx.memo[access.PURPOSE] = validate_purpose(purpose)
+        stated = ctx.memo.purpose = validate_purpose(purpose)
         # cases first, then everyone they name in one register call: sibling look-ups of
         # one query (aliases) stay in step and share each upstream call
         cases = await ctx.loaders.cases_for_persons([pnr])
@@ -91,7 +89,7 @@ class Query:
         owning = frozenset(c.unit.code for c in cases if c.subject == pnr)
         if person is None or not staff_may_find_person(ctx.caller, person, owning):
             outcome = "NOT_FOUND" if person is None else "DENIED"
-            ctx.note_access(AccessNote(pnr, "citizen", ctx.memo[access.PURPOSE], outcome))
+            ctx.note_access(AccessNote(pnr, "citizen", stated, outcome))
             return None
         view = await build_view(ctx, pnr, None, operation="citizen", cases=cases)
         access.note_people(ctx, [pnr], "citizen")  # the name and number shown, cases or not

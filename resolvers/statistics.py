@@ -19,9 +19,7 @@ from connectors.replica_model import DiaryFilter as DiaryQuery
 from connectors.replica_model import Dimension
 from connectors.replica_model import OverdueFilter as OverdueQuery
 from connectors.replica_model import StatisticsFilter as StatisticsQuery
-from policies.caller import Role as RoleEnum
-from policies.functions import Operation, require_role
-from policies.statistics import publish
+from policies import Operation, overdue_is_impersonal, overdue_units, publish, require_role
 
 from . import access
 from .case import Case, CaseConnection, CaseEdge, case_type
@@ -130,7 +128,7 @@ class CaseStatistics:
 
 
 def _replica(ctx: Context) -> Replica:
-    replica: Replica | None = ctx.services.replica
+    replica = ctx.services.replica
     if replica is None:
         raise StatisticsUnavailable("Statistiken är inte tillgänglig just nu.")
     return replica
@@ -223,21 +221,21 @@ async def overdue_cases(
     require_role(caller, Operation.OVERDUE)
     size = check_first(first)
     replica = _replica(ctx)
-    allowed = frozenset(caller.units) if caller.role is RoleEnum.CASE_OFFICER else None
     query = OverdueQuery(
         unit=flt.unit if flt else None,
         case_type=flt.case_type if flt else None,
-        units_allowed=allowed,
+        units_allowed=overdue_units(caller),
     )
     page = await replica.overdue(query, size, after, ctx.services.clock())
     found = await asyncio.gather(
         *(ctx.loaders.case(i.ref.system, i.ref.local_id) for i in page.items)
     )
     cases: list[domain.Case] = [c for c in found if c is not None]
-    if caller.role is RoleEnum.ANALYST:
+    if overdue_is_impersonal(caller):
         views = access.impersonal_views(ctx, cases)
     else:
-        ctx.memo.setdefault(access.PURPOSE, OVERDUE_PURPOSE)
+        if ctx.memo.purpose is None:
+            ctx.memo.purpose = OVERDUE_PURPOSE
         views = await access.views_of(ctx, cases, operation="overdueCases")
     by_ref = {v.ref: v for v in views}
     ordered = [
