@@ -101,7 +101,7 @@ async def run(args: argparse.Namespace) -> None:
         "KNUTPUNKT_DEMO_KEY_FILE": str(tmp / "demo.jwk"),
         "KNUTPUNKT_DEMO_SCALE": str(args.scale),
         "KNUTPUNKT_DEMO_BASE_PORT": str(args.base_port),
-        "KNUTPUNKT_REPLICA_ENABLED": "false",
+        "KNUTPUNKT_CASESTORE_ENABLED": "false",
         "PYTHONPATH": str(ROOT),
     }
     issuer = DemoIssuer(tmp / "demo.jwk")
@@ -133,7 +133,7 @@ async def run(args: argparse.Namespace) -> None:
     sections = [
         f'[demo]\nenabled = true\nkey_file = "{tmp / "demo.jwk"}"\n',
         f'[audit]\nurl = "sqlite:///{tmp / "audit.db"}"\n',
-        "[replica]\nenabled = false\n",
+        "[casestore]\nenabled = false\n",
     ]
     for system, url in urls.items():
         section = f'[systems.{system}]\nurl = "{url}"\n'

@@ -7,10 +7,17 @@
     │   ├── UpstreamUnavailable    refused, reset, down, 5xx, open circuit
     │   ├── UpstreamRejected       a 4xx other than 404: we asked wrongly or were denied
     │   └── UpstreamContractError  the answer is not what the system promised
-    └── (gateway-level errors such as Forbidden live in gateway/ and policies/)
+    ├── Forbidden                  signed in, but the role may not use this function
+    ├── Unauthenticated            no signed-in caller, or a bearer token we refuse
+    ├── JwksError                  no usable keys of an identity provider
+    ├── SettingsError              the settings (file, environment, demo key) are wrong
+    ├── AuditUnavailable           the access log cannot be written or read
+    └── StatisticsUnavailable      the case store behind statistics is not there
 
-Every error carries a stable `code` that clients see as `extensions.code`.
-Messages are safe to show: they never contain an upstream URL or body.
+Every error of Knutpunkt lives here, whichever layer raises it, so that each
+`code` (what clients see as `extensions.code`) is defined once; a test checks
+that no two classes declare the same code. Messages are safe to show: they
+never contain an upstream URL or body; `reason`/`detail` are for the logs only.
 """
 
 from __future__ import annotations
@@ -87,3 +94,79 @@ class UpstreamContractError(UpstreamError):
 
     def __init__(self, system: str) -> None:
         super().__init__(system, f"Källsystemet {system} gav ett svar som inte går att tolka.")
+
+
+class Forbidden(GatewayError):
+    """The caller is signed in but their role may not use this function."""
+
+    code = "FORBIDDEN"
+
+    def __init__(
+        self, message: str = "Du har inte behörighet att använda den här funktionen."
+    ) -> None:
+        super().__init__(message)
+
+
+class Unauthenticated(GatewayError):
+    """No signed-in caller: none was given where one is needed, or the token is refused.
+
+    `reason` is for the logs only (why a token was refused); the message is safe to show.
+    """
+
+    code = "UNAUTHENTICATED"
+
+    def __init__(
+        self,
+        message: str = "Du behöver logga in för att använda den här funktionen.",
+        *,
+        reason: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    @classmethod
+    def invalid_token(cls, reason: str) -> Unauthenticated:
+        """The bearer token cannot be accepted."""
+        return cls("Ogiltig eller utgången inloggning.", reason=reason)
+
+
+class JwksError(GatewayError):
+    """No usable keys: the JWKS endpoint failed, or what it served is refused.
+
+    `reason` is for the logs only; the message is safe to show.
+    """
+
+    code = "JWKS_UNAVAILABLE"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("Inloggningstjänstens nycklar kunde inte hämtas.")
+        self.reason = reason
+
+
+class SettingsError(GatewayError):
+    """The settings cannot be used; the message names what is wrong."""
+
+    code = "BAD_CONFIGURATION"
+
+
+class AuditUnavailable(GatewayError):
+    """The access log cannot be written or read; staff reads must then fail closed.
+
+    `detail` is for operators (logs, the CLI); the message is what a client may see.
+    """
+
+    code = "AUDIT_UNAVAILABLE"
+
+    def __init__(
+        self,
+        detail: str,
+        message: str = "Åtkomstloggen är inte tillgänglig just nu, därför visas inga uppgifter.",
+    ) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class StatisticsUnavailable(GatewayError):
+    """Statistics, the public diary or overdue lists were asked for without a case store."""
+
+    code = "STATISTICS_UNAVAILABLE"

@@ -6,7 +6,7 @@ at most 200; offset paging with a total), and the event log
 strictly increasing `seq` and whose pages end with `nextWatermark`/`hasMore`.
 Times are local ISO-8601 with offset. The mapping tables below are the contract.
 
-`changed_cases` is the replica's sync path and the one operation that costs two
+`changed_cases` is the case store's sync path and the one operation that costs two
 kinds of call: the event log for the window (all pages), then the affected cases
 in one batch by id (chunked above 200 ids).
 """

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 #: Pages followed for a look-up by persons, ids or numbers.
 MAX_PAGES = 50
-#: Pages followed for a change window: the replica's sync needs every case of the window.
+#: Pages followed for a change window: the case store's sync needs every case of the window.
 MAX_SYNC_PAGES = 2000
 #: Keys per upstream request (the REST systems accept at most 200).
 BATCH_LIMIT = 200

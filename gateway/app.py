@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,20 +23,25 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from casestore import LiveCaseStore, open_case_store
 from connectors.registry import Connectors, open_connectors
 from policies.caller import Caller
 from policies.policy import load_policy
 from resolvers.context import Context, Services
 from resolvers.schema import build_schema
 
-from .audit_sink import AuditSink
+from .audit import AuditSink
 from .auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
 from .cache import open_cache
+from .cors import cors_middleware
+from .demo_personas import TOKEN_PATH, DemoTokens, persona_options
+from .graphiql import GraphiQLPage, GraphQLWithIDE
+from .issuer import DemoIssuer
 from .limits import BodyLimit
-from .replica import open_replica
 from .settings import Settings
 from .token_cache import VerifiedTokens
-from .trust import build_validator
+from .trust import build_validator, claim_names
+from .trusted_documents import TrustedDocuments, TrustedDocumentsGate
 from .webhooks import eservice_webhook
 
 log = logging.getLogger("knutpunkt")
@@ -57,8 +62,7 @@ class AppState:
     services: Services | None = None
     connectors: Connectors = field(default_factory=Connectors)
     ready: bool = False
-    #: pulls one system's changes into the case store now (set while the store runs)
-    refresh_system: Callable[[str], None] | None = None
+    case_store: LiveCaseStore | None = None
 
 
 class KnutpunktGraphQL(GraphQL[Context, None]):
@@ -116,9 +120,9 @@ def create_app(
     schema = build_schema(
         max_depth=gw.max_query_depth, max_aliases=gw.max_aliases, max_tokens=gw.max_tokens
     )
-    graphql = KnutpunktGraphQL(
-        state, schema=schema, graphql_ide="graphiql" if gw.graphiql else None
-    )
+    graphql = KnutpunktGraphQL(state, schema=schema, graphql_ide=None)
+    ide_routes, ide = _graphiql_routes(settings)
+    endpoint = TrustedDocumentsGate(graphql, TrustedDocuments.from_settings(gw))
     validator = build_validator(settings, jwks_transport=jwks_transport)
 
     @contextlib.asynccontextmanager
@@ -131,17 +135,17 @@ def create_app(
             policy = load_policy(Path(settings.policy.file) if settings.policy.file else None)
             sink = await stack.enter_async_context(AuditSink.open(settings.audit.url))
             await stack.enter_async_context(validator)
-            replica = None
-            if settings.replica.enabled:
-                replica = await stack.enter_async_context(
-                    open_replica(settings.replica, policy, connectors, state)
+            if settings.casestore.enabled:
+                store = settings.casestore
+                state.case_store = await stack.enter_async_context(
+                    open_case_store(store.url, store.refresh_seconds, policy, connectors)
                 )
             state.connectors = connectors
             state.services = Services(
                 connectors=connectors,
                 policy=policy,
                 access_log=sink.reader,
-                replica=replica,
+                case_store=state.case_store.store if state.case_store else None,
                 deadline_seconds=gw.deadline_seconds,
                 audit_sink=sink.write,
             )
@@ -188,13 +192,15 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/", root),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", GraphQLWithIDE(endpoint, ide), methods=["GET", "POST"]),
+            *ide_routes,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/hooks/eservice", hook, methods=["POST"]),
         ],
         middleware=[
+            *cors_middleware(gw),
             Middleware(BodyLimit, max_bytes=gw.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware,
@@ -206,6 +212,22 @@ def create_app(
     )
     app.state.knutpunkt = state
     return app
+
+
+def _graphiql_routes(settings: Settings) -> tuple[list[Route], GraphiQLPage | None]:
+    """GraphiQL's assets (when `[gateway] graphiql`) and, in the demo, its persona tokens."""
+    if not settings.gateway.graphiql:
+        return [], None
+    routes: list[Route] = []
+    personas: list[tuple[str, str]] = []
+    if settings.demo.enabled:
+        issuer = DemoIssuer(settings.demo.key_file or None, claims=claim_names(settings))
+        tokens = DemoTokens(issuer)
+        routes.append(Route(TOKEN_PATH, tokens.endpoint, methods=["POST"]))
+        personas = persona_options()
+    page = GraphiQLPage(personas=personas, demo_token_url=TOKEN_PATH if personas else "")
+    routes.append(Route("/graphiql/{version}/{name}", page.asset, methods=["GET"]))
+    return routes, page
 
 
 __all__ = ["AppState", "Caller", "create_app"]

@@ -31,11 +31,11 @@ from joserfc.errors import ClaimError, JoseError, SecurityWarning
 from joserfc.jwk import Key, KeySet
 from joserfc.jws import JWSRegistry
 
-from connectors.errors import GatewayError, ValidationError
+from connectors.errors import JwksError, Unauthenticated, ValidationError
 from connectors.personal_number import parse_personal_number
 from policies.caller import Caller, Role
 
-from .jwks import ALG_KEY_TYPES, JwksCache, JwksError, JwksSettings, find_key
+from .jwks import ALG_KEY_TYPES, JwksCache, JwksSettings, find_key
 
 logger = logging.getLogger("knutpunkt.auth")
 
@@ -59,16 +59,6 @@ COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 #: change how the token is read (`crit` extensions, unencoded payloads): all refused
 REFUSED_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit", "b64"})
 MAX_KID = 256
-
-
-class InvalidToken(GatewayError):
-    """The bearer token cannot be accepted. `reason` is for the logs only."""
-
-    code = "UNAUTHENTICATED"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__("Ogiltig eller utgången inloggning.")
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +139,7 @@ class TokenValidator:
         self._caches: dict[str, JwksCache] = {}
 
     async def validate(self, token: str) -> Caller:
-        """The caller a token stands for; raises `InvalidToken`."""
+        """The caller a token stands for; raises `Unauthenticated`."""
         parts = parse_compact(token)
         issuer = self._issuer_for(parts)
         key = await self._key_for(issuer, parts)
@@ -179,21 +169,25 @@ class TokenValidator:
         iss = parts.claims.get("iss")
         issuer = self._issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
-            raise InvalidToken(f"untrusted issuer {str(iss)[:80]!r}")
+            raise Unauthenticated.invalid_token(f"untrusted issuer {str(iss)[:80]!r}")
         if parts.alg not in issuer.algorithms:
-            raise InvalidToken(f"algorithm {parts.alg} not allowed for {issuer.issuer}")
+            raise Unauthenticated.invalid_token(
+                f"algorithm {parts.alg} not allowed for {issuer.issuer}"
+            )
         return issuer
 
     async def _key_for(self, issuer: TrustedIssuer, parts: TokenParts) -> Key:
         if issuer.keys is not None:
             key = find_key(issuer.keys, parts.kid, parts.alg)
             if key is None:
-                raise InvalidToken(f"no key of {issuer.issuer} for the token's kid")
+                raise Unauthenticated.invalid_token(
+                    f"no key of {issuer.issuer} for the token's kid"
+                )
             return key
         try:
             return await self._cache_for(issuer).key(parts.kid, parts.alg)
         except JwksError as exc:
-            raise InvalidToken(f"{issuer.issuer}: {exc.reason}") from exc
+            raise Unauthenticated.invalid_token(f"{issuer.issuer}: {exc.reason}") from exc
 
     def _cache_for(self, issuer: TrustedIssuer) -> JwksCache:
         cache = self._caches.get(issuer.issuer)
@@ -216,14 +210,14 @@ class TokenValidator:
     def _caller(self, claims: Mapping[str, Any], issuer: TrustedIssuer) -> Caller:
         subject = claims["sub"]
         if len(subject) > MAX_SUBJECT:
-            raise InvalidToken("sub too long")
+            raise Unauthenticated.invalid_token("sub too long")
         raw_role = claims.get(self._claims.role)
         role = ROLE_CLAIM_VALUES.get(raw_role) if isinstance(raw_role, str) else None
         if role is None:
-            raise InvalidToken("missing or unknown role")
+            raise Unauthenticated.invalid_token("missing or unknown role")
         name = claims.get(self._claims.name)
         if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
-            raise InvalidToken("malformed name")
+            raise Unauthenticated.invalid_token("malformed name")
         if role is Role.CITIZEN:
             return Caller(
                 role=role,
@@ -243,11 +237,13 @@ class TokenValidator:
     def _personal_number(self, claims: Mapping[str, Any]) -> str:
         raw = claims.get(self._claims.personal_number)
         if not isinstance(raw, str):
-            raise InvalidToken("citizen token without a personal number")
+            raise Unauthenticated.invalid_token("citizen token without a personal number")
         try:
             return parse_personal_number(raw)
         except ValidationError as exc:
-            raise InvalidToken("citizen token with an invalid personal number") from exc
+            raise Unauthenticated.invalid_token(
+                "citizen token with an invalid personal number"
+            ) from exc
 
     def _units(self, claims: Mapping[str, Any], role: Role) -> frozenset[str]:
         raw = claims.get(self._claims.units)
@@ -259,7 +255,7 @@ class TokenValidator:
             or not least <= len(raw) <= MAX_UNITS
             or not all(isinstance(unit, str) and UNIT_CODE.match(unit) for unit in raw)
         ):
-            raise InvalidToken("staff token without a list of unit codes")
+            raise Unauthenticated.invalid_token("staff token without a list of unit codes")
         return frozenset(raw)
 
 
@@ -275,25 +271,25 @@ class TokenParts:
 def parse_compact(token: str) -> TokenParts:
     """Read header and claims unverified, refusing what must never reach a key."""
     if len(token) > MAX_TOKEN_CHARS:
-        raise InvalidToken("token too long")
+        raise Unauthenticated.invalid_token("token too long")
     if not COMPACT_JWS.match(token):
-        raise InvalidToken("not a compact JWS")
+        raise Unauthenticated.invalid_token("not a compact JWS")
     encoded_header, encoded_claims, _ = token.split(".")
     header = _json_object(encoded_header, "header")
     claims = _json_object(encoded_claims, "claims")
     alg = header.get("alg")
     if not isinstance(alg, str):
-        raise InvalidToken("no alg")
+        raise Unauthenticated.invalid_token("no alg")
     if alg.lower() == "none" or alg.upper().startswith("HS"):
-        raise InvalidToken(f"refused algorithm {alg[:10]!r}")
+        raise Unauthenticated.invalid_token(f"refused algorithm {alg[:10]!r}")
     if alg not in ALG_KEY_TYPES:
-        raise InvalidToken(f"unsupported algorithm {alg[:10]!r}")
+        raise Unauthenticated.invalid_token(f"unsupported algorithm {alg[:10]!r}")
     refused = REFUSED_HEADERS & set(header)
     if refused:
-        raise InvalidToken(f"refused header members {sorted(refused)}")
+        raise Unauthenticated.invalid_token(f"refused header members {sorted(refused)}")
     kid = header.get("kid")
     if kid is not None and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID):
-        raise InvalidToken("malformed kid")
+        raise Unauthenticated.invalid_token("malformed kid")
     return TokenParts(alg=alg, kid=kid, claims=claims)
 
 
@@ -302,9 +298,9 @@ def _json_object(segment: str, what: str) -> dict[str, Any]:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         value = json.loads(raw)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidToken(f"{what} is not base64url JSON") from exc
+        raise Unauthenticated.invalid_token(f"{what} is not base64url JSON") from exc
     if not isinstance(value, dict):
-        raise InvalidToken(f"{what} is not a JSON object")
+        raise Unauthenticated.invalid_token(f"{what} is not a JSON object")
     return value
 
 
@@ -327,9 +323,11 @@ def verify_signature_and_claims(
             sub={"essential": True},
         ).validate(claims)
     except ClaimError as exc:
-        raise InvalidToken(f"{exc.error}({exc.claim}): {exc.description}") from exc
+        raise Unauthenticated.invalid_token(f"{exc.error}({exc.claim}): {exc.description}") from exc
     except JoseError as exc:
-        raise InvalidToken(f"{exc.error or type(exc).__name__}: {exc.description}") from exc
+        raise Unauthenticated.invalid_token(
+            f"{exc.error or type(exc).__name__}: {exc.description}"
+        ) from exc
     except (ValueError, TypeError) as exc:
-        raise InvalidToken(f"unverifiable token ({type(exc).__name__})") from exc
+        raise Unauthenticated.invalid_token(f"unverifiable token ({type(exc).__name__})") from exc
     return claims

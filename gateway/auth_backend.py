@@ -14,9 +14,10 @@ from starlette.authentication import (
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
+from connectors.errors import Unauthenticated
 from policies.caller import Caller, Role
 
-from .auth import InvalidToken, TokenValidator
+from .auth import TokenValidator
 from .token_cache import VerifiedTokens
 
 logger = logging.getLogger("knutpunkt.auth")
@@ -64,7 +65,7 @@ class KnutpunktAuthBackend(AuthenticationBackend):
             raise _refused("not a Bearer Authorization header")
         try:
             caller = await self._validator.validate(token.strip())
-        except InvalidToken as exc:
+        except Unauthenticated as exc:
             raise _refused(exc.reason) from exc
         scopes = ["authenticated", caller.role.value.lower()]
         return AuthCredentials(scopes), CallerUser(caller)

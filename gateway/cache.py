@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from aiocache import RedisCache, SimpleMemoryCache
 from aiocache.base import BaseCache
 
+from connectors.errors import SettingsError
+
 from .cache_codec import DomainSerializer
-from .settings import SettingsError
 
 NAMESPACE = "knutpunkt"
 

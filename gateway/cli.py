@@ -16,7 +16,9 @@ from typing import Any, TextIO
 
 import uvloop
 
-from .settings import Settings, SettingsError, load_settings
+from connectors.errors import SettingsError
+
+from .settings import Settings, load_settings
 
 SANDBOX_HELP = """\
 Runs the ten simulated systems of the sandbox municipality "Exempelby kommun" on
@@ -72,6 +74,20 @@ def _parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export-schema", help="print the GraphQL SDL (equal to schema.graphql)")
     export.set_defaults(func=_export_schema)
+
+    documents = sub.add_parser(
+        "export-documents", help="build a trusted-documents manifest from .graphql files"
+    )
+    documents.add_argument("directory", type=Path, metavar="DIR", help="folder of .graphql files")
+    documents.add_argument("--out", type=Path, default=None, help="write here (default stdout)")
+    documents.set_defaults(func=_export_documents)
+
+    check = sub.add_parser(
+        "check-config",
+        help="validate the configuration and reach every system, the IdP and the databases",
+    )
+    check.add_argument("--config", type=Path, default=None, help="TOML configuration file")
+    check.set_defaults(func=_check_config)
 
     audit = sub.add_parser("audit", help="the access log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -199,7 +215,7 @@ def _settle(box: object) -> None:
 
 
 def _ensure_sqlite_dirs(settings: Settings) -> None:
-    for url in (settings.audit.url, settings.replica.url):
+    for url in (settings.audit.url, settings.casestore.url):
         if url.startswith("sqlite:///") and ":memory:" not in url:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
@@ -216,6 +232,18 @@ def _export_schema(args: argparse.Namespace) -> int:
 
     print(build_schema().as_str())
     return 0
+
+
+def _export_documents(args: argparse.Namespace) -> int:
+    from .trusted_documents import export_documents_main
+
+    return export_documents_main(args.directory, args.out, sys.stdout, sys.stderr)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from .check_config import check_config_main
+
+    return check_config_main(args.config, sys.stdout)
 
 
 def _audit_verify(args: argparse.Namespace) -> int:

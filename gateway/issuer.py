@@ -26,12 +26,11 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
-from connectors.errors import ValidationError
+from connectors.errors import SettingsError, ValidationError
 from connectors.personal_number import parse_personal_number
 from policies.caller import Role
 
 from .auth import ROLE_CLAIM_VALUES, ROLES_NEEDING_UNITS, UNIT_CODE, ClaimNames, TrustedIssuer
-from .settings import SettingsError
 
 DEMO_ISSUER = "urn:knutpunkt:demo"
 DEMO_AUDIENCE = "knutpunkt"

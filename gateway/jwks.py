@@ -26,7 +26,7 @@ import httpx
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 
-from connectors.errors import GatewayError
+from connectors.errors import JwksError
 
 #: JWK members that only private (or symmetric) keys carry (RFC 7518 section 6).
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
@@ -42,19 +42,6 @@ ALG_KEY_TYPES: Mapping[str, str] = {
 }
 
 logger = logging.getLogger("knutpunkt.auth")
-
-
-class JwksError(GatewayError):
-    """No usable keys: the JWKS endpoint failed, or what it served is refused.
-
-    `reason` is for the logs only; the message is safe to show.
-    """
-
-    code = "JWKS_UNAVAILABLE"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__("Inloggningstjänstens nycklar kunde inte hämtas.")
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,13 @@
 Without a file the gateway runs in demo mode against the sandbox municipality
 (the system URLs are then filled in by `knutpunkt serve` once the sandbox listens).
 Per-system settings live in `[systems.<id>]` and are overridden by
-`KNUTPUNKT_SYSTEMS_<ID>_<KEY>`.
+`KNUTPUNKT_SYSTEMS_<ID>_<KEY>`. The case store's section was once called `[replica]`
+(`KNUTPUNKT_REPLICA_*`); those names are still read, with a warning.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -15,12 +17,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import GatewayError
+from connectors.errors import SettingsError
 from connectors.registry import SYSTEM_IDS, SystemSettings
-
-
-class SettingsError(GatewayError):
-    code = "BAD_CONFIGURATION"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +33,13 @@ class GatewaySettings:
     max_body_bytes: int = 64 * 1024
     graphiql: bool = True
     webhook_secret: str = ""
+    #: trusted documents: a JSON manifest, sha256 hex of a document → the document
+    trusted_documents: str = ""
+    #: true: the callers in `trusted_roles` may run only the manifest's documents
+    require_trusted: bool = False
+    trusted_roles: tuple[str, ...] = ("citizen", "public")
+    #: browser origins (the portals) allowed to call the API cross-origin; none by default
+    cors_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +82,8 @@ class PolicySettings:
 
 
 @dataclass(frozen=True, slots=True)
-class ReplicaSettings:
-    url: str = "sqlite:///var/replica.db"
+class CaseStoreSettings:
+    url: str = "sqlite:///var/replica.db"  # the store keeps its first file name
     refresh_seconds: float = 60.0
     enabled: bool = True
 
@@ -91,7 +96,7 @@ class Settings:
     audit: AuditSettings = field(default_factory=AuditSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
-    replica: ReplicaSettings = field(default_factory=ReplicaSettings)
+    casestore: CaseStoreSettings = field(default_factory=CaseStoreSettings)
     systems: Mapping[str, SystemSettings] = field(default_factory=dict)
 
     def with_system_urls(self, urls: Mapping[str, str]) -> Settings:
@@ -108,8 +113,11 @@ _SECTIONS: dict[str, type[Any]] = {
     "audit": AuditSettings,
     "cache": CacheSettings,
     "policy": PolicySettings,
-    "replica": ReplicaSettings,
+    "casestore": CaseStoreSettings,
 }
+#: deprecated section name -> its new name (the TOML section and its env prefix)
+_RENAMED = {"replica": "casestore"}
+log = logging.getLogger("knutpunkt.settings")
 
 
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -123,6 +131,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             raise SettingsError(f"Konfigurationsfilen {path} finns inte.") from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"Konfigurationsfilen {path} är inte giltig TOML: {exc}") from None
+    raw, env = _renamed_sections(raw, env)
     unknown = set(raw) - set(_SECTIONS) - {"systems"}
     if unknown:
         raise SettingsError(f"Okänd sektion i konfigurationen: {sorted(unknown)}")
@@ -141,6 +150,33 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
                 SystemSettings, section, env, prefix, f"systems.{system_id}"
             )
     return Settings(systems=systems, **sections)
+
+
+def _renamed_sections(
+    raw: dict[str, Any], env: Mapping[str, str]
+) -> tuple[dict[str, Any], Mapping[str, str]]:
+    """Read a deprecated section and its env keys as the new one (the new names win)."""
+    for old, new in _RENAMED.items():
+        if old in raw:
+            if new in raw:
+                raise SettingsError(f"Ange antingen [{new}] eller [{old}], inte båda.")
+            log.warning("settings: [%s] is deprecated, rename it to [%s]", old, new)
+            raw = {(new if k == old else k): v for k, v in raw.items()}
+        old_prefix, new_prefix = f"KNUTPUNKT_{old.upper()}_", f"KNUTPUNKT_{new.upper()}_"
+        aliased = {
+            new_prefix + k.removeprefix(old_prefix): v
+            for k, v in env.items()
+            if k.startswith(old_prefix)
+        }
+        if aliased:
+            log.warning(
+                "settings: %s* is deprecated, use %s* (%s)",
+                old_prefix,
+                new_prefix,
+                ", ".join(sorted(k for k in env if k.startswith(old_prefix))),
+            )
+            env = {**aliased, **env}
+    return raw, env
 
 
 def _build(cls: type[Any], table: object, env: Mapping[str, str], prefix: str, where: str) -> Any:
@@ -175,6 +211,8 @@ def _coerce(text: str, default: object, name: str) -> object:
             return int(text)
         if isinstance(default, float):
             return float(text)
+        if isinstance(default, tuple):  # a list: comma-separated
+            return tuple(item.strip() for item in text.split(",") if item.strip())
     except ValueError:
         raise SettingsError(f"{name} har ett ogiltigt värde.") from None
     return text
@@ -188,6 +226,9 @@ def _check_type(value: object, default: object, name: str) -> object:
         value = float(value) if ok else value  # type: ignore[arg-type]
     elif isinstance(default, int):
         ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, tuple):
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        value = tuple(value) if ok else value  # type: ignore[arg-type]
     else:
         ok = isinstance(value, str)
     if not ok:

@@ -8,9 +8,22 @@ from __future__ import annotations
 
 import httpx
 
+from connectors.errors import SettingsError
+
 from .auth import ClaimNames, TokenValidator, TrustedIssuer, default_http_factory
 from .issuer import DemoIssuer
-from .settings import Settings, SettingsError
+from .settings import Settings
+
+
+def claim_names(settings: Settings) -> ClaimNames:
+    """Where this deployment's tokens carry role, personal number, units and name."""
+    oidc = settings.oidc
+    return ClaimNames(
+        role=oidc.claim_role,
+        personal_number=oidc.claim_personal_number,
+        units=oidc.claim_units,
+        name=oidc.claim_name,
+    )
 
 
 def build_validator(
@@ -28,12 +41,7 @@ def build_validator(
             issuers.append(TrustedIssuer(oidc.issuer, oidc.audience, oidc.jwks_url))
         except ValueError as exc:
             raise SettingsError(f"[oidc]: {exc}") from None
-    claims = ClaimNames(
-        role=oidc.claim_role,
-        personal_number=oidc.claim_personal_number,
-        units=oidc.claim_units,
-        name=oidc.claim_name,
-    )
+    claims = claim_names(settings)
     if settings.demo.enabled:
         issuers.append(DemoIssuer(settings.demo.key_file or None, claims=claims).trusted_issuer())
 

@@ -1,7 +1,7 @@
 """Status callbacks pushed by the e-service platform.
 
 The platform signs each callback with the shared secret (`[gateway]
-webhook_secret`); a valid one makes the statistics replica pull that system's
+webhook_secret`); a valid one makes the case store pull that system's
 changes now instead of at its next interval. The answer never says why a callback
 was refused.
 """
@@ -37,6 +37,6 @@ async def eservice_webhook(request: Request, state: AppState) -> Response:
     except GatewayError as exc:
         log.warning("refused an e-service callback: %s", exc.code)
         return JSONResponse({"error": "refused"}, status_code=400)
-    if state.refresh_system is not None:
-        state.refresh_system(ref.system)
+    if state.case_store is not None:
+        state.case_store.refresh_system(ref.system)
     return Response(status_code=204)

@@ -12,10 +12,9 @@ import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from connectors.errors import ValidationError
+from connectors.errors import Forbidden, Unauthenticated, ValidationError
 
 from .caller import Caller, Role
-from .errors import Forbidden, Unauthenticated
 
 MAX_PURPOSE = 500
 #: Unicode categories escaped in a purpose: controls, format characters (e.g.

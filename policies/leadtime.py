@@ -249,7 +249,7 @@ def median(values: Iterable[float]) -> float | None:
     return percentile(values, 50)
 
 
-# --- histograms: how the replica keeps percentiles cheap -----------------------------------
+# --- histograms: how the case store keeps percentiles cheap -----------------------------------
 # Lead times (days) are counted in 64 buckets: one day wide below 30 days, then 12 %
 # wider each (30 d, 33.6 d, ... about 1,400 d), the last one open-ended. Counts add up
 # across base cells, so any grouping's percentile comes from summed bucket counts:

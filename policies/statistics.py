@@ -1,9 +1,9 @@
-"""Case statistics rules: what the replica stores per case, and what may be published.
+"""Case statistics rules: what the case store stores per case, and what may be published.
 
-`StatisticsPolicy` is the `connectors.replica_model.ReplicaPolicy` the gateway
-injects into the replica: it measures chains (`policies.leadtime`), promises
+`StatisticsPolicy` is the `casestore.CaseStorePolicy` the gateway
+injects into the case store: it measures chains (`policies.leadtime`), promises
 (`policies.promises`) and masks diary titles (`policies.masking`) at upsert time.
-`publish` turns the replica's raw cells and histograms into the published groups,
+`publish` turns the case store's raw cells and histograms into the published groups,
 applying suppression (`policies.suppression`). Both are pure.
 
 Statistics attribute every case to the month it was opened (a cohort): `closed`
@@ -18,22 +18,22 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from connectors.domain import Case, CaseRef, Channel
-from connectors.replica_model import (
+
+from .leadtime import bucket, chain_segments, days, percentile_from_counts
+from .masking import diary_view
+from .promises import DEFAULT_PROMISE_DAYS, PromiseStatus, service_promise, target_days
+from .statistics_records import (
     DiaryDocumentRecord,
     DiaryRecord,
     Dimension,
     Measurement,
     StatisticsData,
 )
-
-from .leadtime import bucket, chain_segments, days, percentile_from_counts
-from .masking import diary_view
-from .promises import DEFAULT_PROMISE_DAYS, PromiseStatus, service_promise, target_days
 from .suppression import GroupFigures, aggregate, share
 
 
 class StatisticsPolicy:
-    """Lead times, promises and diary masking as the replica stores them."""
+    """Lead times, promises and diary masking as the case store stores them."""
 
     def __init__(
         self, promise_days: Mapping[str, int], default_days: int = DEFAULT_PROMISE_DAYS

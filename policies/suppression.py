@@ -29,7 +29,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from connectors.domain import CaseType, Channel, Unit
-from connectors.replica_model import CellCounts, CellKey, Dimension
+
+from .statistics_records import CellCounts, CellKey, Dimension
 
 __all__ = [
     "DEFAULT_THRESHOLD",

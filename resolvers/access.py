@@ -130,11 +130,11 @@ def note_people(ctx: Context, people: Iterable[str], operation: str) -> None:
 
 
 def with_sync_state(ctx: Context, system: SourceSystem) -> SourceSystem:
-    """Add when the statistics replica last synced the system, and whether that is stale."""
-    replica = ctx.services.replica
-    if replica is None or str(system.id) not in ctx.services.connectors.case_sources:
+    """Add when the case store last synced the system, and whether that is stale."""
+    store = ctx.services.case_store
+    if store is None or str(system.id) not in ctx.services.connectors.case_sources:
         return system  # registers of persons and mandates are not replicated
-    state = replica.status(str(system.id), ctx.services.clock())
+    state = store.status(str(system.id), ctx.services.clock())
     system.last_synced_at = state.last_synced
     system.stale = state.stale
     return system

@@ -6,17 +6,13 @@ import enum
 
 import strawberry
 
-from connectors.errors import GatewayError
+from connectors.errors import AuditUnavailable
 from policies import Operation, require_role
 from policies import Role as RoleEnum
 
 from .common import DateTime, PageInfo, Role, Unit
 from .context import Context
 from .pagination import check_first
-
-
-class AccessLogUnavailable(GatewayError):
-    code = "AUDIT_UNAVAILABLE"
 
 
 @strawberry.enum(description="What came of a look at the data.")
@@ -58,8 +54,9 @@ async def my_access_log(ctx: Context, first: int | None, after: str | None) -> A
     size = check_first(first)
     reader = ctx.services.access_log
     if reader is None:
-        raise AccessLogUnavailable(
-            "Loggen över vem som tittat på dina uppgifter är inte tillgänglig."
+        raise AuditUnavailable(
+            "no access log reader is configured",
+            "Loggen över vem som tittat på dina uppgifter är inte tillgänglig.",
         )
     assert ctx.caller.personal_number is not None
     page = await reader(ctx.caller.personal_number, size, after)

@@ -6,16 +6,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from casestore import CaseStore
 from connectors.domain import CaseRef
 from connectors.registry import Connectors
 from policies import Caller, Policy, PromiseState, Representation
 
 from .loaders import Failures, Loaders
-
-if TYPE_CHECKING:
-    from connectors.replica import Replica
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +46,7 @@ class Services:
     connectors: Connectors
     policy: Policy
     access_log: AccessLogReader | None = None
-    #: the hub's store of case metadata (statistics, public diary, overdue lists)
-    replica: Replica | None = None
+    case_store: CaseStore | None = None
     #: writes the request's access notes to the audit log; raising fails the request closed
     audit_sink: Callable[[Context], Awaitable[None]] | None = None
     deadline_seconds: float = 3.0

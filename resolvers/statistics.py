@@ -1,6 +1,6 @@
 """The third audience: case statistics, overdue cases and the public diary.
 
-All three read the gateway's replica (never a live fan-out over every system);
+All three read the gateway's case store (never a live fan-out over every system);
 overdue cases are then fetched live, per system in one batch, so that each case
 is shown as the policy allows the caller.
 """
@@ -12,13 +12,12 @@ from datetime import date
 
 import strawberry
 
+from casestore import CaseStore, Dimension
+from casestore import DiaryFilter as DiaryQuery
+from casestore import OverdueFilter as OverdueQuery
+from casestore import StatisticsFilter as StatisticsQuery
 from connectors import domain
-from connectors.errors import GatewayError, ValidationError
-from connectors.replica import Replica
-from connectors.replica_model import DiaryFilter as DiaryQuery
-from connectors.replica_model import Dimension
-from connectors.replica_model import OverdueFilter as OverdueQuery
-from connectors.replica_model import StatisticsFilter as StatisticsQuery
+from connectors.errors import StatisticsUnavailable, ValidationError
 from policies import Operation, overdue_is_impersonal, overdue_units, publish, require_role
 
 from . import access
@@ -33,10 +32,6 @@ StatisticsDimension = strawberry.enum(Dimension, name="StatisticsDimension")
 
 #: what a case officer's overdue list is for, as the access log records it
 OVERDUE_PURPOSE = "Uppföljning av ärenden som passerat servicelöftet"
-
-
-class StatisticsUnavailable(GatewayError):
-    code = "STATISTICS_UNAVAILABLE"
 
 
 @strawberry.input
@@ -127,11 +122,11 @@ class CaseStatistics:
     groups: list[StatisticsGroup]
 
 
-def _replica(ctx: Context) -> Replica:
-    replica = ctx.services.replica
-    if replica is None:
+def _case_store(ctx: Context) -> CaseStore:
+    store: CaseStore | None = ctx.services.case_store
+    if store is None:
         raise StatisticsUnavailable("Statistiken är inte tillgänglig just nu.")
-    return replica
+    return store
 
 
 async def public_diary(
@@ -139,14 +134,14 @@ async def public_diary(
 ) -> DiaryEntryConnection:
     require_role(ctx.caller, Operation.PUBLIC_DIARY)
     size = check_first(first)
-    replica = _replica(ctx)
+    store = _case_store(ctx)
     query = DiaryQuery(
         unit=flt.unit if flt else None,
         registered_from=flt.registered_from if flt else None,
         registered_to=flt.registered_to if flt else None,
         text=flt.text if flt else None,
     )
-    page = await replica.diary(query, size, after)
+    page = await store.diary(query, size, after)
     edges = [
         DiaryEntryEdge(
             cursor=cursor,
@@ -178,7 +173,7 @@ async def public_diary(
 
 async def case_statistics(ctx: Context, flt: StatisticsFilter | None) -> CaseStatistics:
     require_role(ctx.caller, Operation.STATISTICS)
-    replica = _replica(ctx)
+    store = _case_store(ctx)
     flt = flt or StatisticsFilter()
     group_by = tuple(flt.group_by or ())
     if len(set(group_by)) != len(group_by):
@@ -194,7 +189,7 @@ async def case_statistics(ctx: Context, flt: StatisticsFilter | None) -> CaseSta
         group_by=group_by,
     )
     threshold = ctx.services.policy.suppression_threshold
-    data = await replica.statistics(query, threshold, ctx.services.clock())
+    data = await store.statistics(query, threshold, ctx.services.clock())
     groups = [
         StatisticsGroup(
             case_type=case_type(ctx, g.case_type) if g.case_type else None,
@@ -220,13 +215,13 @@ async def overdue_cases(
     caller = ctx.caller
     require_role(caller, Operation.OVERDUE)
     size = check_first(first)
-    replica = _replica(ctx)
+    store = _case_store(ctx)
     query = OverdueQuery(
         unit=flt.unit if flt else None,
         case_type=flt.case_type if flt else None,
         units_allowed=overdue_units(caller),
     )
-    page = await replica.overdue(query, size, after, ctx.services.clock())
+    page = await store.overdue(query, size, after, ctx.services.clock())
     found = await asyncio.gather(
         *(ctx.loaders.case(i.ref.system, i.ref.local_id) for i in page.items)
     )

@@ -1,19 +1,11 @@
-"""The sandbox's personas and their scenarios, the same at every seed and scale.
+"""Who the sandbox's personas are: their personal numbers and the keys of their cases.
 
-Timelines are placed a number of days before the reference date, so the demo
-always looks current; case numbers carry the year the case was opened in, so
-use `persona_cases(reference_date)` to learn them. Mass data never reuses a
-persona's personal number, case id or case number.
+Only constants, so that tests, tokens and the generator can name a persona
+without building one. Their persons, relations and cases are built by
+`simulators.generate.persona_data` (`build_personas`, `persona_cases`).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import NamedTuple
-
-from . import names
-from .world import Case, Custody, Mandate, Person
 
 KALLE = "195606055555"
 GRETA = "193404124129"
@@ -45,73 +37,3 @@ SARA_CHILD_FORSKOLA = "sara-child-forskola"
 LISA_BYGGLOV = "lisa-bygglov"
 TOLVAN_FELANMALAN = "tolvan-felanmalan"
 TOLVAN_ESERVICE = "tolvan-eservice"
-
-
-class PersonaCase(NamedTuple):
-    system: str
-    id: str
-    number: str
-    main_number: str | None
-
-
-@dataclass
-class PersonaData:
-    """Persons, relations and cases of the personas for one reference date."""
-
-    persons: dict[str, Person]
-    custody: list[Custody]
-    mandates: list[Mandate]
-    cases: dict[str, Case] = field(default_factory=dict)  # key -> case
-
-
-def _address(street: str, number: int) -> tuple[str, str]:
-    return f"{street} {number}", names.POSTAL_CODES[names.STREETS.index(street)]
-
-
-def persona_persons() -> dict[str, Person]:
-    home = _address("Lönnvägen", 4)
-    people = [
-        Person(KALLE, "Kalle", "Testson", False, *home),
-        Person(GRETA, "Greta", "Testson", False, *_address("Vallhornsvägen", 2)),
-        Person(NILS, "Nils", "Testson", False, *home),
-        Person(ANNA, "Anna", "Andersson", False, *_address("Strandvägen", 12)),
-        Person(BENGT, "Bengt", "Berg", False, *_address("Kyrkogatan", 3)),
-        Person(SARA, "Sara", "Skyddad", True),
-        Person(SARA_CHILD, "Elsa", "Skyddad", True),
-        Person(LISA, "Lisa", "Lund", False, *_address("Lönnvägen", 6)),
-        Person(TOLVAN, "Tolvan", "Tolvansson", False, *_address("Storgatan", 12)),
-    ]
-    return {p.pnr: p for p in people}
-
-
-def build_personas(reference_date: date) -> PersonaData:
-    """All persona data; the scenarios are those of DESIGN.md's persona table."""
-    data = PersonaData(
-        persons=persona_persons(),
-        custody=[Custody(KALLE, NILS), Custody(SARA, SARA_CHILD)],
-        mandates=[
-            Mandate(
-                KALLE_MANDATE_ID,
-                GRETA,
-                KALLE,
-                ("SOC-SABO", "SOC-HEMTJANST"),
-                reference_date - timedelta(days=400),
-                reference_date + timedelta(days=730),
-            )
-        ],
-    )
-    # the scenario modules import this one's constants, hence the late imports
-    from .gen_persona_kit import Builder
-    from .gen_scenario_chains import add_chain_scenarios
-    from .gen_scenarios import add_single_scenarios
-
-    builder = Builder(reference_date, data)
-    add_single_scenarios(builder)
-    add_chain_scenarios(builder)
-    return data
-
-
-def persona_cases(reference_date: date) -> dict[str, PersonaCase]:
-    """System, id, number and main number of every persona case, by persona-case key."""
-    cases = build_personas(reference_date).cases
-    return {k: PersonaCase(c.system, c.id, c.number, c.main_number) for k, c in cases.items()}

@@ -54,7 +54,7 @@ def issuer(tmp_path: Path) -> DemoIssuer:
 
 def sandbox_settings(tmp_path: Path, issuer: DemoIssuer, **env: str) -> Settings:
     """Demo-mode settings pointing every system at `http://<id>.sandbox` (mounted transports)."""
-    from gateway.settings import AuditSettings, ReplicaSettings, load_settings
+    from gateway.settings import AuditSettings, CaseStoreSettings, load_settings
     from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
     settings = load_settings(None, env=env)
@@ -62,11 +62,11 @@ def sandbox_settings(tmp_path: Path, issuer: DemoIssuer, **env: str) -> Settings
         settings,
         demo=replace(settings.demo, enabled=True, key_file=str(issuer.key_file)),
         audit=AuditSettings(url=env.get("KNUTPUNKT_AUDIT_URL", f"sqlite:///{tmp_path}/audit.db")),
-        # the replica is opt-in per test (KNUTPUNKT_REPLICA_ENABLED=true): syncing costs time
-        replica=ReplicaSettings(
-            url=env.get("KNUTPUNKT_REPLICA_URL", f"sqlite:///{tmp_path}/replica.db"),
-            enabled=env.get("KNUTPUNKT_REPLICA_ENABLED") == "true",
-            refresh_seconds=float(env.get("KNUTPUNKT_REPLICA_REFRESH_SECONDS", "60")),
+        # the case store is opt-in per test (KNUTPUNKT_CASESTORE_ENABLED=true): syncing costs time
+        casestore=CaseStoreSettings(
+            url=env.get("KNUTPUNKT_CASESTORE_URL", f"sqlite:///{tmp_path}/casestore.db"),
+            enabled=env.get("KNUTPUNKT_CASESTORE_ENABLED") == "true",
+            refresh_seconds=float(env.get("KNUTPUNKT_CASESTORE_REFRESH_SECONDS", "60")),
         ),
     )
     settings = settings.with_system_urls({s: f"http://{s}.sandbox" for s in SYSTEMS})

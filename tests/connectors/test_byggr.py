@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_full_case import FullCase, expected_case, full_case
 from kp_testing import CountingTransport as Counting
+from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
 
 from connectors import byggr
 from connectors.base import CaseSource
 from connectors.domain import (
-    Case,
-    CaseEvent,
     CaseEventKind,
-    CaseRef,
     CaseStatus,
     CaseType,
     Channel,
-    Collaboration,
-    CollaborationKind,
-    Document,
-    DocumentDirection,
     Unit,
 )
 from connectors.errors import UpstreamContractError, UpstreamRejected, UpstreamUnavailable
@@ -35,101 +30,47 @@ from simulators.faults import FaultInjector, Faults
 KALLE = "195606055555"
 LISA = "194505173213"
 TOLVAN = "191212121212"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 BN = Unit("BN", "Byggnadsnämnden")
+SPEC = FullCase(
+    system="byggr",
+    id="BYGG-2025-000193",
+    number="BN 2025/0193",
+    main_number="BN 2025/0190",
+    type=CaseType("BYGG-LOV", "Bygglov"),
+    unit=BN,
+    title="Bygglov för garage, Lönnen 4",
+    description="Nybyggnad av garage 40 kvm.",
+    submitted="Ansökan om bygglov inkommen",
+    referral=("Grannehörande skickat", "Grannen Lisa Lund hörs."),
+    drafted="Yttrande",
+)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
     types = {"BYGG-LOV": w.CaseTypeDef("BYGG-LOV", "Bygglov", "Samhällsbyggnad", "byggr", "BN", 70)}
-    permit = w.Case(
-        system="byggr",
-        id="BYGG-2025-000193",
-        number="BN 2025/0193",
-        main_number="BN 2025/0190",
+    permit = full_case(SPEC)
+    per_status = status_cases(
+        "byggr",
         type_code="BYGG-LOV",
-        title="Bygglov för garage, Lönnen 4",
-        description="Nybyggnad av garage 40 kvm.",
         unit="BN",
-        status="CLOSED",
-        opened_at=at(0),
-        closed_at=at(300),
-        subject=KALLE,
-        applicant=LISA,
-        channel="E_SERVICE",
-        events=[
-            w.Event("BYGG-2025-000193-e1", at(0), "SUBMITTED", "Ansökan om bygglov inkommen"),
-            w.Event(
-                "BYGG-2025-000193-e2",
-                at(24),
-                "REFERRAL_SENT",
-                "Grannehörande skickat",
-                "Grannen Lisa Lund hörs.",
-                diary=True,
-                concerns=LISA,
-            ),
-            w.Event("BYGG-2025-000193-e3", at(30), "NOTICE", "Intern bedömning", internal=True),
-            w.Event("BYGG-2025-000193-e4", at(300), "CLOSED", "Ärendet avslutat"),
-        ],
-        documents=[
-            w.Document("BYGG-2025-000193-d1", "Ansökan", "INCOMING", at(0)),
-            w.Document("BYGG-2025-000193-d2", "Yttrande", "DRAFTED", at(25), confidential=True),
-        ],
-        collaborations=[
-            w.Collaboration(
-                "REFERRAL",
-                "BN",
-                "MBN",
-                at(24),
-                completed_at=at(48),
-                counterpart_system="ecos",
-                counterpart_id="4711",
-                counterpart_number="MK-2025-837",
-            ),
-            w.Collaboration("ASSIGNMENT", "BN", "KS", at(26), follow_up_retained=True),
-        ],
+        id=lambda n: f"BYGG-2024-00000{n}",
+        number=lambda n: f"BN 2024/000{n}",
+        link="https://byggr.exempelby.se/arende/x",
     )
-    per_status = [
-        w.Case(
-            system="byggr",
-            id=f"BYGG-2024-00000{n}",
-            number=f"BN 2024/000{n}",
-            type_code="BYGG-LOV",
-            title=f"Status {status}",
-            unit="BN",
-            status=status,
-            opened_at=at(-1000 + n),
-            channel=w.CHANNELS[n],
-            link="https://byggr.exempelby.se/arende/x" if n == 0 else None,
-            events=[
-                w.Event(f"s{n}-e{k}", at(-1000 + n + k / 100), kind, kind.lower())
-                for k, kind in enumerate(w.EVENT_KINDS)
-            ],
-        )
-        for n, status in enumerate(w.STATUSES)
-    ]
-    fillers = [
-        w.Case(
-            system="byggr",
-            id=f"BYGG-2025-1{i:05d}",
-            number=f"BN 2025/1{i:03d}",
-            main_number="BN 2025/0999",
-            type_code="BYGG-LOV",
-            title=f"Bygglov {i}",
-            unit="BN",
-            status="RECEIVED",
-            opened_at=at(400 + i),
-            subject=TOLVAN,
-        )
-        for i in range(35)
-    ]
-    return w.World(
-        0, date(2025, 6, 1), 0.0, types, {}, [], [], {"byggr": [permit, *per_status, *fillers]}
+    fillers = filler_cases(
+        "byggr",
+        35,
+        type_code="BYGG-LOV",
+        unit="BN",
+        id=lambda i: f"BYGG-2025-1{i:05d}",
+        number=lambda i: f"BN 2025/1{i:03d}",
+        title=lambda i: f"Bygglov {i}",
+        opened_at=lambda i: at(400 + i),
+        main_number="BN 2025/0999",
+        subject=TOLVAN,
     )
+    return world_of(permit, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
@@ -145,72 +86,8 @@ async def connector(counting: Counting) -> AsyncIterator[byggr.ByggrConnector]:
 
 MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
 
-EXPECTED_PERMIT = Case(
-    ref=CaseRef("byggr", "BYGG-2025-000193"),
-    case_number="BN 2025/0193",
-    main_case_number="BN 2025/0190",
-    type=CaseType("BYGG-LOV", "Bygglov"),
-    title="Bygglov för garage, Lönnen 4",
-    description="Nybyggnad av garage 40 kvm.",
-    status=CaseStatus.CLOSED,
-    unit=BN,
-    subject=KALLE,
-    parties=(LISA,),
-    channel=Channel.E_SERVICE,
-    opened_at=at(0),
-    closed_at=at(300),
-    confidential=False,
-    secrecy_ground=None,
-    link="https://etjanster.exempelby.se/bygglov/arende/BYGG-2025-000193",
-    events=(
-        CaseEvent(
-            "byggr:BYGG-2025-000193-e1",
-            at(0),
-            CaseEventKind.SUBMITTED,
-            "Ansökan om bygglov inkommen",
-        ),
-        CaseEvent(
-            "byggr:BYGG-2025-000193-e2",
-            at(24),
-            CaseEventKind.REFERRAL_SENT,
-            "Grannehörande skickat",
-            "Grannen Lisa Lund hörs.",
-            diary_event=True,
-            concerns=LISA,
-        ),
-        CaseEvent(
-            "byggr:BYGG-2025-000193-e3",
-            at(30),
-            CaseEventKind.NOTICE,
-            "Intern bedömning",
-            internal=True,
-        ),
-        CaseEvent("byggr:BYGG-2025-000193-e4", at(300), CaseEventKind.CLOSED, "Ärendet avslutat"),
-    ),
-    documents=(
-        Document("BYGG-2025-000193-d1", "Ansökan", DocumentDirection.INCOMING, at(0)),
-        Document(
-            "BYGG-2025-000193-d2", "Yttrande", DocumentDirection.DRAFTED, at(25), confidential=True
-        ),
-    ),
-    collaborations=(
-        Collaboration(
-            CollaborationKind.REFERRAL,
-            BN,
-            MBN,
-            at(24),
-            at(48),
-            counterpart=CaseRef("ecos", "4711"),
-            counterpart_number="MK-2025-837",
-        ),
-        Collaboration(
-            CollaborationKind.ASSIGNMENT,
-            BN,
-            Unit("KS", "Kommunstyrelsen"),
-            at(26),
-            follow_up_retained=True,
-        ),
-    ),
+EXPECTED_PERMIT = expected_case(
+    SPEC, link="https://etjanster.exempelby.se/bygglov/arende/BYGG-2025-000193"
 )
 
 
@@ -312,9 +189,7 @@ async def test_cases_by_ids_served_from_cache(counting: Counting) -> None:
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> byggr.ByggrConnector:
-    http = httpx.AsyncClient(base_url="http://byggr.test", transport=httpx.MockTransport(handler))
-    client = UpstreamClient("byggr", http, retry=RetryPolicy(attempts=0))
-    return byggr.ByggrConnector(client)
+    return connector_over(byggr.ByggrConnector, "byggr", handler)
 
 
 async def _real_answer() -> str:

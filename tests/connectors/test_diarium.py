@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_full_case import FullCase, expected_case, full_case
 from kp_testing import CountingTransport as Counting
+from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
 
 from connectors import diarium
 from connectors.base import CaseSource
 from connectors.domain import (
-    Case,
-    CaseEvent,
     CaseEventKind,
-    CaseRef,
     CaseStatus,
     CaseType,
     Channel,
-    Collaboration,
-    CollaborationKind,
-    Document,
-    DocumentDirection,
     Unit,
 )
 from connectors.errors import UpstreamContractError, UpstreamRejected, UpstreamUnavailable
@@ -37,13 +32,21 @@ from simulators.faults import FaultInjector, Faults
 KALLE = "195606055555"
 LISA = "194505173213"
 TOLVAN = "191212121212"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 KFN = Unit("KFN", "Kultur- och fritidsnämnden")
+SPEC = FullCase(
+    system="diarium",
+    id="100193",
+    number="KFN 2025/0193",
+    main_number="KF 2025/0190",
+    type=CaseType("KFN-KULTURSTIPENDIUM", "Kulturstipendium"),
+    unit=KFN,
+    title="Ansökan om kulturstipendium",
+    description="Stipendium för en bok om Exempelby.",
+    submitted="Ansökan om kulturstipendium inkommen",
+    referral=("Remiss till kulturrådet", "Yttrande begärs."),
+    drafted="Tjänsteskrivelse",
+)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -52,90 +55,28 @@ def make_world() -> w.World:
             "KFN-KULTURSTIPENDIUM", "Kulturstipendium", "Kultur och fritid", "diarium", "KFN", 60
         )
     }
-    grant = w.Case(
-        system="diarium",
-        id="100193",
-        number="KFN 2025/0193",
-        main_number="KF 2025/0190",
+    grant = full_case(SPEC)
+    per_status = status_cases(
+        "diarium",
         type_code="KFN-KULTURSTIPENDIUM",
-        title="Ansökan om kulturstipendium",
-        description="Stipendium för en bok om Exempelby.",
         unit="KFN",
-        status="CLOSED",
-        opened_at=at(0),
-        closed_at=at(300),
-        subject=KALLE,
-        applicant=LISA,
-        channel="E_SERVICE",
-        events=[
-            w.Event("100193-e1", at(0), "SUBMITTED", "Ansökan om kulturstipendium inkommen"),
-            w.Event(
-                "100193-e2",
-                at(24),
-                "REFERRAL_SENT",
-                "Remiss till kulturrådet",
-                "Yttrande begärs.",
-                diary=True,
-                concerns=LISA,
-            ),
-            w.Event("100193-e3", at(30), "NOTICE", "Intern bedömning", internal=True),
-            w.Event("100193-e4", at(300), "CLOSED", "Ärendet avslutat"),
-        ],
-        documents=[
-            w.Document("100193-d1", "Ansökan", "INCOMING", at(0)),
-            w.Document("100193-d2", "Tjänsteskrivelse", "DRAFTED", at(25), confidential=True),
-        ],
-        collaborations=[
-            w.Collaboration(
-                "REFERRAL",
-                "KFN",
-                "MBN",
-                at(24),
-                completed_at=at(48),
-                counterpart_system="ecos",
-                counterpart_id="4711",
-                counterpart_number="MK-2025-837",
-            ),
-            w.Collaboration("ASSIGNMENT", "KFN", "KS", at(26), follow_up_retained=True),
-        ],
+        id=lambda n: f"20000{n}",
+        number=lambda n: f"KFN 2024/000{n}",
+        link="https://diarium.exempelby.se/x",
     )
-    per_status = [
-        w.Case(
-            system="diarium",
-            id=f"20000{n}",
-            number=f"KFN 2024/000{n}",
-            type_code="KFN-KULTURSTIPENDIUM",
-            title=f"Status {status}",
-            unit="KFN",
-            status=status,
-            opened_at=at(-1000 + n),
-            channel=w.CHANNELS[n],
-            link="https://diarium.exempelby.se/x" if n == 0 else None,
-            events=[
-                w.Event(f"s{n}-e{k}", at(-1000 + n + k / 100), kind, kind.lower())
-                for k, kind in enumerate(w.EVENT_KINDS)
-            ],
-        )
-        for n, status in enumerate(w.STATUSES)
-    ]
-    fillers = [
-        w.Case(
-            system="diarium",
-            id=f"3{i:05d}",
-            number=f"KFN 2025/1{i:03d}",
-            main_number="KFN 2025/0999",
-            type_code="KFN-KULTURSTIPENDIUM",
-            title=f"Föreningsbidrag {i}",
-            unit="KFN",
-            status="RECEIVED",
-            opened_at=at(400 + i),
-            subject=TOLVAN,
-        )
-        for i in range(35)
-    ]
-    return w.World(
-        0, date(2025, 6, 1), 0.0, types, {}, [], [], {"diarium": [grant, *per_status, *fillers]}
+    fillers = filler_cases(
+        "diarium",
+        35,
+        type_code="KFN-KULTURSTIPENDIUM",
+        unit="KFN",
+        id=lambda i: f"3{i:05d}",
+        number=lambda i: f"KFN 2025/1{i:03d}",
+        title=lambda i: f"Föreningsbidrag {i}",
+        opened_at=lambda i: at(400 + i),
+        main_number="KFN 2025/0999",
+        subject=TOLVAN,
     )
+    return world_of(grant, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
@@ -151,73 +92,7 @@ async def connector(counting: Counting) -> AsyncIterator[diarium.DiariumConnecto
 
 MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
 
-EXPECTED_GRANT = Case(
-    ref=CaseRef("diarium", "100193"),
-    case_number="KFN 2025/0193",
-    main_case_number="KF 2025/0190",
-    type=CaseType("KFN-KULTURSTIPENDIUM", "Kulturstipendium"),
-    title="Ansökan om kulturstipendium",
-    description="Stipendium för en bok om Exempelby.",
-    status=CaseStatus.CLOSED,
-    unit=KFN,
-    subject=KALLE,
-    parties=(LISA,),
-    channel=Channel.E_SERVICE,
-    opened_at=at(0),
-    closed_at=at(300),
-    confidential=False,
-    secrecy_ground=None,
-    link="https://diarium.exempelby.se/arende/100193",
-    events=(
-        CaseEvent(
-            "diarium:100193-e1",
-            at(0),
-            CaseEventKind.SUBMITTED,
-            "Ansökan om kulturstipendium inkommen",
-        ),
-        CaseEvent(
-            "diarium:100193-e2",
-            at(24),
-            CaseEventKind.REFERRAL_SENT,
-            "Remiss till kulturrådet",
-            "Yttrande begärs.",
-            diary_event=True,
-            concerns=LISA,
-        ),
-        CaseEvent(
-            "diarium:100193-e3",
-            at(30),
-            CaseEventKind.NOTICE,
-            "Intern bedömning",
-            internal=True,
-        ),
-        CaseEvent("diarium:100193-e4", at(300), CaseEventKind.CLOSED, "Ärendet avslutat"),
-    ),
-    documents=(
-        Document("100193-d1", "Ansökan", DocumentDirection.INCOMING, at(0)),
-        Document(
-            "100193-d2", "Tjänsteskrivelse", DocumentDirection.DRAFTED, at(25), confidential=True
-        ),
-    ),
-    collaborations=(
-        Collaboration(
-            CollaborationKind.REFERRAL,
-            KFN,
-            MBN,
-            at(24),
-            at(48),
-            counterpart=CaseRef("ecos", "4711"),
-            counterpart_number="MK-2025-837",
-        ),
-        Collaboration(
-            CollaborationKind.ASSIGNMENT,
-            KFN,
-            Unit("KS", "Kommunstyrelsen"),
-            at(26),
-            follow_up_retained=True,
-        ),
-    ),
-)
+EXPECTED_GRANT = expected_case(SPEC, link="https://diarium.exempelby.se/arende/100193")
 
 
 async def test_is_a_case_source(connector: diarium.DiariumConnector) -> None:
@@ -331,9 +206,7 @@ async def test_cases_by_ids_served_from_cache(counting: Counting) -> None:
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> diarium.DiariumConnector:
-    http = httpx.AsyncClient(base_url="http://diarium.test", transport=httpx.MockTransport(handler))
-    client = UpstreamClient("diarium", http, retry=RetryPolicy(attempts=0))
-    return diarium.DiariumConnector(client)
+    return connector_over(diarium.DiariumConnector, "diarium", handler)
 
 
 def _record(**changes: object) -> dict[str, object]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport as Counting
+from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
 
 from connectors import ecos
 from connectors.base import CaseSource
@@ -35,12 +36,7 @@ from simulators import world as w
 
 ANNA = "197801012340"
 TOLVAN = "191212121212"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -92,42 +88,27 @@ def make_world() -> w.World:
         ],
     )
     # one case per neutral status, each with every event kind (coverage of both tables)
-    per_status = [
-        w.Case(
-            system="ecos",
-            id=f"7{n}",
-            number=f"MK-2024-{n}",
-            type_code="MILJO-NEDSKRAPNING",
-            title=f"Status {status}",
-            unit="MBN",
-            status=status,
-            opened_at=at(-1000 + n),
-            channel=w.CHANNELS[n],
-            events=[
-                w.Event(f"7{n}-e{k}", at(-1000 + n + k / 100), kind, kind.lower())
-                for k, kind in enumerate(w.EVENT_KINDS)
-            ],
-        )
-        for n, status in enumerate(w.STATUSES)
-    ]
-    fillers = [
-        w.Case(
-            system="ecos",
-            id=str(5000 + i),
-            number=f"MK-2025-{900 + i}",
-            main_number="MK-2025-999",
-            type_code="MILJO-NEDSKRAPNING",
-            title=f"Nedskräpning {i}",
-            unit="MBN",
-            status="RECEIVED",
-            opened_at=at(100 + i),
-            subject=TOLVAN,
-        )
-        for i in range(35)
-    ]
-    return w.World(
-        0, date(2025, 6, 1), 0.0, types, {}, [], [], {"ecos": [littering, *per_status, *fillers]}
+    per_status = status_cases(
+        "ecos",
+        type_code="MILJO-NEDSKRAPNING",
+        unit="MBN",
+        id=lambda n: f"7{n}",
+        number=lambda n: f"MK-2024-{n}",
+        event_id=lambda n, k: f"7{n}-e{k}",
     )
+    fillers = filler_cases(
+        "ecos",
+        35,
+        type_code="MILJO-NEDSKRAPNING",
+        unit="MBN",
+        id=lambda i: str(5000 + i),
+        number=lambda i: f"MK-2025-{900 + i}",
+        title=lambda i: f"Nedskräpning {i}",
+        opened_at=lambda i: at(100 + i),
+        main_number="MK-2025-999",
+        subject=TOLVAN,
+    )
+    return world_of(littering, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
@@ -288,8 +269,7 @@ def _record(**changes: object) -> dict[str, object]:
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> ecos.EcosConnector:
-    http = httpx.AsyncClient(base_url="http://ecos.test", transport=httpx.MockTransport(handler))
-    return ecos.EcosConnector(UpstreamClient("ecos", http))
+    return connector_over(ecos.EcosConnector, "ecos", handler, retries=True)
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport as Counting
+from kp_worlds import at, connector_over, status_cases, world_of
 
 from connectors import edu
 from connectors.base import CaseSource
@@ -30,17 +31,13 @@ from connectors.domain import (
 from connectors.errors import UpstreamContractError
 from connectors.http import UpstreamClient
 from simulators import edu as edu_sim
+from simulators import edu_shapes
 from simulators import world as w
 
 KALLE = "195606055555"
 KARIN = "198001012392"
 NILS = "201903142386"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 BUN = Unit("BUN", "Barn- och utbildningsnämnden")
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -111,24 +108,16 @@ def make_world() -> w.World:
             w.Document("100235-d1", "Journalanteckning", "DRAFTED", at(2), confidential=True)
         ],
     )
-    per_status = [
-        w.Case(
-            system="edu",
-            id=str(300 + n),
-            number=f"FSK-2024-{n:05d}",
-            type_code="EDU-FORSKOLA",
-            title=status,
-            unit="BUN",
-            status=status,
-            opened_at=at(-1000 + n),
-            channel=w.CHANNELS[n],
-            events=[
-                w.Event(f"{300 + n}-e{k}", at(-1000 + n + k / 100), kind, kind)
-                for k, kind in enumerate(w.EVENT_KINDS)
-            ],
-        )
-        for n, status in enumerate(w.STATUSES)
-    ]
+    per_status = status_cases(
+        "edu",
+        type_code="EDU-FORSKOLA",
+        unit="BUN",
+        id=lambda n: str(300 + n),
+        number=lambda n: f"FSK-2024-{n:05d}",
+        event_id=lambda n, k: f"{300 + n}-e{k}",
+        summary=str,
+        title=str,
+    )
     fillers = [
         w.Case(
             system="edu",
@@ -145,16 +134,7 @@ def make_world() -> w.World:
         for i in range(31)
     ]
     custody = [w.Custody(KALLE, NILS), w.Custody(KARIN, NILS)]
-    return w.World(
-        0,
-        date(2025, 6, 1),
-        0.0,
-        types,
-        {},
-        custody,
-        [],
-        {"edu": [preschool, health, *per_status, *fillers]},
-    )
+    return world_of(preschool, health, *per_status, *fillers, types=types.values(), custody=custody)
 
 
 @pytest.fixture
@@ -278,9 +258,9 @@ async def test_every_status_and_event_code_maps(connector: edu.EduConnector) -> 
         assert case.status is CaseStatus(status)
         assert case.channel is Channel(w.CHANNELS[n])
         assert [e.kind for e in case.events] == [CaseEventKind(k) for k in w.EVENT_KINDS]
-    assert set(edu.STATUS) == set(edu_sim.STATUS_TEXTS)
-    assert set(edu.EVENT_KIND) == set(edu_sim.EVENT_CODES.values())
-    assert set(edu.CHANNEL) == set(edu_sim.CHANNEL_CODES.values())
+    assert set(edu.STATUS) == set(edu_shapes.STATUS_TEXTS)
+    assert set(edu.EVENT_KIND) == set(edu_shapes.EVENT_CODES.values())
+    assert set(edu.CHANNEL) == set(edu_shapes.CHANNEL_CODES.values())
 
 
 async def test_ids_numbers_and_key_hygiene(connector: edu.EduConnector, counting: Counting) -> None:
@@ -336,8 +316,7 @@ def _page(*records: dict[str, object], total_pages: object = 1) -> bytes:
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> edu.EduConnector:
-    http = httpx.AsyncClient(base_url="http://edu.test", transport=httpx.MockTransport(handler))
-    return edu.EduConnector(UpstreamClient("edu", http))
+    return connector_over(edu.EduConnector, "edu", handler, retries=True)
 
 
 @pytest.mark.parametrize(

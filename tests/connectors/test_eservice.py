@@ -13,6 +13,7 @@ import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport as Counting
+from kp_worlds import T0, at, mock_http, world_of
 
 from connectors import eservice as es
 from connectors.base import CaseSource
@@ -42,15 +43,10 @@ ANNA = "197801012340"
 TOLVAN = "191212121212"
 KALLE = "195606055555"
 NILS = "201903142386"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 FILLERS = 14
 SECRET = "delad-hemlighet"
 MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
 BUN = Unit("BUN", "Barn- och utbildningsnämnden")
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -139,15 +135,8 @@ def make_world() -> w.World:
         )
         for i in range(FILLERS)
     ]
-    return w.World(
-        seed=1,
-        reference_date=date(2025, 12, 31),
-        scale=0.0,
-        case_types=types,
-        persons={},
-        custody=[],
-        mandates=[],
-        cases={"eservice": [waiting, child, *fillers]},
+    return world_of(
+        waiting, child, *fillers, types=types.values(), seed=1, reference_date=date(2025, 12, 31)
     )
 
 
@@ -420,9 +409,7 @@ def test_verify_callback_signed_garbage_is_a_contract_error(payload: object) -> 
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.MockTransport(handler), base_url="http://eservice.test"
-    )
+    return mock_http("eservice", handler)
 
 
 def _record() -> dict[str, object]:

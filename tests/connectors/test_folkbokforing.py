@@ -12,6 +12,7 @@ import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport
+from kp_worlds import mock_http, world_of
 
 from connectors import folkbokforing as fb
 from connectors.base import PopulationRegister
@@ -47,15 +48,11 @@ def make_world() -> w.World:
         TOLVAN: w.Person(TOLVAN, "Tolvan", "Tolvansson"),
     }
     persons.update({p: w.Person(p, "Test", f"Person{i}") for i, p in enumerate(MANY)})
-    return w.World(
+    return world_of(
+        persons=persons.values(),
+        custody=[w.Custody(KALLE, NILS), w.Custody(SARA, NILS)],
         seed=1,
         reference_date=date(2025, 12, 31),
-        scale=0.0,
-        case_types={},
-        persons=persons,
-        custody=[w.Custody(KALLE, NILS), w.Custody(SARA, NILS)],
-        mandates=[],
-        cases={},
     )
 
 
@@ -192,9 +189,7 @@ async def test_a_broken_cache_does_not_fail_the_read(
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.MockTransport(handler), base_url="http://folkbokforing.test"
-    )
+    return mock_http("folkbokforing", handler)
 
 
 GOOD = {

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport as Counting
+from kp_worlds import T0, at, mock_http, world_of
 
 from connectors import kontaktcenter as kc
 from connectors.base import CaseSource
@@ -38,13 +39,8 @@ from simulators.generate import generate
 BENGT = "199212249875"
 TOLVAN = "191212121212"
 KALLE = "195606055555"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 FILLERS = 35
 KC = Unit("KC", "Kontaktcenter")
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -139,15 +135,8 @@ def make_world() -> w.World:
         )
         for i in range(FILLERS)
     ]
-    return w.World(
-        seed=1,
-        reference_date=date(2025, 12, 31),
-        scale=0.0,
-        case_types=types,
-        persons={},
-        custody=[],
-        mandates=[],
-        cases={"kontaktcenter": [proposal, secret, *fillers]},
+    return world_of(
+        proposal, secret, *fillers, types=types.values(), seed=1, reference_date=date(2025, 12, 31)
     )
 
 
@@ -377,9 +366,7 @@ async def test_cases_by_ids_served_from_cache(counting: Counting) -> None:
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.MockTransport(handler), base_url="http://kontaktcenter.test"
-    )
+    return mock_http("kontaktcenter", handler)
 
 
 def _good_record() -> dict[str, object]:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport as Counting
+from kp_worlds import mock_http, world_of
 
 from connectors import ombud
 from connectors.base import MandateRegister
@@ -40,16 +41,7 @@ def make_world() -> w.World:
         w.Mandate(f"M-{i:02d}", TOLVAN, LISA, ("KC-FRAGA",), date(2025, 1, 1), None)
         for i in range(11)
     ]
-    return w.World(
-        seed=1,
-        reference_date=date(2025, 12, 31),
-        scale=0.0,
-        case_types={},
-        persons={},
-        custody=[],
-        mandates=mandates,
-        cases={},
-    )
+    return world_of(mandates=mandates, seed=1, reference_date=date(2025, 12, 31))
 
 
 F1 = Mandate("F-1", GRETA, KALLE, frozenset({"SN-SABO", "SN-HEMTJANST"}), date(2024, 1, 1), None)
@@ -152,7 +144,7 @@ async def test_more_than_200_grantees_are_chunked(
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://ombud.test")
+    return mock_http("ombud", handler)
 
 
 GOOD = {

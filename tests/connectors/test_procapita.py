@@ -4,28 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_full_case import FullCase, expected_case, full_case
 from kp_testing import CountingTransport as Counting
+from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
 
 from connectors import procapita
 from connectors.base import CaseSource
 from connectors.domain import (
-    Case,
-    CaseEvent,
     CaseEventKind,
-    CaseRef,
     CaseStatus,
     CaseType,
     Channel,
-    Collaboration,
-    CollaborationKind,
-    Document,
-    DocumentDirection,
     Unit,
 )
 from connectors.errors import UpstreamContractError, UpstreamRejected, UpstreamUnavailable
@@ -37,13 +32,22 @@ from simulators.faults import FaultInjector, Faults
 KALLE = "195606055555"
 LISA = "194505173213"
 TOLVAN = "191212121212"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 SN = Unit("SN", "Socialnämnden")
+SPEC = FullCase(
+    system="procapita",
+    id="PC00000193",
+    number="SN 2025/0193",
+    main_number="SN 2025/0190",
+    type=CaseType("SOC-SABO", "Särskilt boende"),
+    unit=SN,
+    title="Ansökan om särskilt boende",
+    description="Behov av heldygnsomsorg.",
+    submitted="Ansökan om särskilt boende inkommen",
+    referral=("Remiss till hemtjänsten", "Hemtjänstens bedömning begärs."),
+    drafted="Utredning",
+    secrecy_ground="OSL 26 kap. 1 § (SoL)",
+)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -52,99 +56,28 @@ def make_world() -> w.World:
             "SOC-SABO", "Särskilt boende", "Socialtjänst", "procapita", "SN", 90
         )
     }
-    application = w.Case(
-        system="procapita",
-        id="PC00000193",
-        number="SN 2025/0193",
-        main_number="SN 2025/0190",
+    application = full_case(SPEC)
+    per_status = status_cases(
+        "procapita",
         type_code="SOC-SABO",
-        title="Ansökan om särskilt boende",
-        description="Behov av heldygnsomsorg.",
         unit="SN",
-        status="CLOSED",
-        opened_at=at(0),
-        closed_at=at(300),
-        subject=KALLE,
-        applicant=LISA,
-        channel="E_SERVICE",
-        confidential=True,
-        secrecy_ground="OSL 26 kap. 1 § (SoL)",
-        events=[
-            w.Event("PC00000193-e1", at(0), "SUBMITTED", "Ansökan om särskilt boende inkommen"),
-            w.Event(
-                "PC00000193-e2",
-                at(24),
-                "REFERRAL_SENT",
-                "Remiss till hemtjänsten",
-                "Hemtjänstens bedömning begärs.",
-                diary=True,
-                concerns=LISA,
-            ),
-            w.Event("PC00000193-e3", at(30), "NOTICE", "Intern bedömning", internal=True),
-            w.Event("PC00000193-e4", at(300), "CLOSED", "Ärendet avslutat"),
-        ],
-        documents=[
-            w.Document("PC00000193-d1", "Ansökan", "INCOMING", at(0)),
-            w.Document("PC00000193-d2", "Utredning", "DRAFTED", at(25), confidential=True),
-        ],
-        collaborations=[
-            w.Collaboration(
-                "REFERRAL",
-                "SN",
-                "MBN",
-                at(24),
-                completed_at=at(48),
-                counterpart_system="ecos",
-                counterpart_id="4711",
-                counterpart_number="MK-2025-837",
-            ),
-            w.Collaboration("ASSIGNMENT", "SN", "KS", at(26), follow_up_retained=True),
-        ],
+        id=lambda n: f"PC0000000{n}",
+        number=lambda n: f"SN 2024/000{n}",
+        link="https://procapita.exempelby.se/arende/x",
     )
-    per_status = [
-        w.Case(
-            system="procapita",
-            id=f"PC0000000{n}",
-            number=f"SN 2024/000{n}",
-            type_code="SOC-SABO",
-            title=f"Status {status}",
-            unit="SN",
-            status=status,
-            opened_at=at(-1000 + n),
-            channel=w.CHANNELS[n],
-            link="https://procapita.exempelby.se/arende/x" if n == 0 else None,
-            events=[
-                w.Event(f"s{n}-e{k}", at(-1000 + n + k / 100), kind, kind.lower())
-                for k, kind in enumerate(w.EVENT_KINDS)
-            ],
-        )
-        for n, status in enumerate(w.STATUSES)
-    ]
-    fillers = [
-        w.Case(
-            system="procapita",
-            id=f"PC1{i:05d}",
-            number=f"SN 2025/1{i:03d}",
-            main_number="SN 2025/0999",
-            type_code="SOC-SABO",
-            title=f"Särskilt boende {i}",
-            unit="SN",
-            status="RECEIVED",
-            opened_at=at(400 + i),
-            subject=TOLVAN,
-        )
-        for i in range(35)
-    ]
-    return w.World(
-        0,
-        date(2025, 6, 1),
-        0.0,
-        types,
-        {},
-        [],
-        [],
-        {"procapita": [application, *per_status, *fillers]},
+    fillers = filler_cases(
+        "procapita",
+        35,
+        type_code="SOC-SABO",
+        unit="SN",
+        id=lambda i: f"PC1{i:05d}",
+        number=lambda i: f"SN 2025/1{i:03d}",
+        title=lambda i: f"Särskilt boende {i}",
+        opened_at=lambda i: at(400 + i),
+        main_number="SN 2025/0999",
+        subject=TOLVAN,
     )
+    return world_of(application, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
@@ -160,72 +93,8 @@ async def connector(counting: Counting) -> AsyncIterator[procapita.ProcapitaConn
 
 MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
 
-EXPECTED_APPLICATION = Case(
-    ref=CaseRef("procapita", "PC00000193"),
-    case_number="SN 2025/0193",
-    main_case_number="SN 2025/0190",
-    type=CaseType("SOC-SABO", "Särskilt boende"),
-    title="Ansökan om särskilt boende",
-    description="Behov av heldygnsomsorg.",
-    status=CaseStatus.CLOSED,
-    unit=SN,
-    subject=KALLE,
-    parties=(LISA,),
-    channel=Channel.E_SERVICE,
-    opened_at=at(0),
-    closed_at=at(300),
-    confidential=True,
-    secrecy_ground="OSL 26 kap. 1 § (SoL)",
-    link="https://etjanster.exempelby.se/socialtjanst/arende/PC00000193",
-    events=(
-        CaseEvent(
-            "procapita:PC00000193-e1",
-            at(0),
-            CaseEventKind.SUBMITTED,
-            "Ansökan om särskilt boende inkommen",
-        ),
-        CaseEvent(
-            "procapita:PC00000193-e2",
-            at(24),
-            CaseEventKind.REFERRAL_SENT,
-            "Remiss till hemtjänsten",
-            "Hemtjänstens bedömning begärs.",
-            diary_event=True,
-            concerns=LISA,
-        ),
-        CaseEvent(
-            "procapita:PC00000193-e3",
-            at(30),
-            CaseEventKind.NOTICE,
-            "Intern bedömning",
-            internal=True,
-        ),
-        CaseEvent("procapita:PC00000193-e4", at(300), CaseEventKind.CLOSED, "Ärendet avslutat"),
-    ),
-    documents=(
-        Document("PC00000193-d1", "Ansökan", DocumentDirection.INCOMING, at(0)),
-        Document(
-            "PC00000193-d2", "Utredning", DocumentDirection.DRAFTED, at(25), confidential=True
-        ),
-    ),
-    collaborations=(
-        Collaboration(
-            CollaborationKind.REFERRAL,
-            SN,
-            MBN,
-            at(24),
-            at(48),
-            counterpart=CaseRef("ecos", "4711"),
-            counterpart_number="MK-2025-837",
-        ),
-        Collaboration(
-            CollaborationKind.ASSIGNMENT,
-            SN,
-            Unit("KS", "Kommunstyrelsen"),
-            at(26),
-            follow_up_retained=True,
-        ),
-    ),
+EXPECTED_APPLICATION = expected_case(
+    SPEC, link="https://etjanster.exempelby.se/socialtjanst/arende/PC00000193"
 )
 
 
@@ -330,11 +199,7 @@ async def test_cases_by_ids_served_from_cache(counting: Counting) -> None:
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> procapita.ProcapitaConnector:
-    http = httpx.AsyncClient(
-        base_url="http://procapita.test", transport=httpx.MockTransport(handler)
-    )
-    client = UpstreamClient("procapita", http, retry=RetryPolicy(attempts=0))
-    return procapita.ProcapitaConnector(client)
+    return connector_over(procapita.ProcapitaConnector, "procapita", handler)
 
 
 async def _real_answer() -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
 from kp_testing import CountingTransport as Counting
+from kp_worlds import at, connector_over, filler_cases, world_of
 
 from connectors import teknik
 from connectors.base import CaseSource
@@ -34,13 +34,8 @@ from simulators import world as w
 
 ANNA = "197801012340"
 TOLVAN = "191212121212"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 TN = Unit("TN", "Tekniska nämnden")
 AME = Unit("AME", "Arbetsmarknadsenheten")
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -130,23 +125,19 @@ def make_world() -> w.World:
         )
         for n, (status, kinds, collabs) in enumerate(variants)
     ]
-    fillers = [
-        w.Case(
-            system="teknik",
-            id=f"fr-2025-{100 + i:05d}",
-            number=f"FEL-2025-{100 + i:05d}",
-            type_code="TEK-STAD",
-            title=f"Trasig lampa {i}",
-            unit="TN",
-            status="IN_PROGRESS",
-            opened_at=at(100 + i),
-            subject=TOLVAN,
-        )
-        for i in range(33)
-    ]
-    return w.World(
-        0, date(2025, 6, 1), 0.0, types, {}, [], [], {"teknik": [cleanup, *per_status, *fillers]}
+    fillers = filler_cases(
+        "teknik",
+        33,
+        type_code="TEK-STAD",
+        unit="TN",
+        id=lambda i: f"fr-2025-{100 + i:05d}",
+        number=lambda i: f"FEL-2025-{100 + i:05d}",
+        title=lambda i: f"Trasig lampa {i}",
+        opened_at=lambda i: at(100 + i),
+        status="IN_PROGRESS",
+        subject=TOLVAN,
     )
+    return world_of(cleanup, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
@@ -312,8 +303,7 @@ def _page(*records: dict[str, object], total: object = 1) -> bytes:
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> teknik.TeknikConnector:
-    http = httpx.AsyncClient(base_url="http://teknik.test", transport=httpx.MockTransport(handler))
-    return teknik.TeknikConnector(UpstreamClient("teknik", http))
+    return connector_over(teknik.TeknikConnector, "teknik", handler, retries=True)
 
 
 @pytest.mark.parametrize(

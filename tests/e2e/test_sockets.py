@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from kp_worlds import wait_until
 
 from simulators import personas
 from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
@@ -45,10 +46,7 @@ async def live(sandbox: Any, settings: Any, issuer: Any) -> AsyncIterator[tuple[
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
     task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: server.started, timeout=5.0)
     assert server.started
     try:
         yield f"http://127.0.0.1:{port}", issuer

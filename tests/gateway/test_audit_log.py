@@ -19,20 +19,19 @@ from typing import Any
 import psycopg
 import pytest
 
-from connectors.errors import ValidationError
+from connectors.errors import AuditUnavailable, ValidationError
 from gateway.audit import (
+    COLUMNS,
     GENESIS_HASH,
     REASON_CHAIN,
     REASON_CHANGED,
     AuditLog,
     AuditRecord,
-    AuditUnavailable,
     NewAuditRecord,
     Outcome,
     VerifyResult,
     open_audit_log,
 )
-from gateway.audit_records import COLUMNS
 from policies.caller import Role
 
 KALLE, GRETA, NILS = "195606055555", "193404124129", "201903142386"

@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from connectors.errors import ValidationError
+from connectors.errors import AuditUnavailable, SettingsError, ValidationError
 from gateway.audit import (
     GENESIS_HASH,
-    AuditUnavailable,
     AuditUrl,
     NewAuditRecord,
     Outcome,
@@ -20,10 +19,12 @@ from gateway.audit import (
     decode_cursor,
     encode_cursor,
     escape_text,
+    from_row,
     parse_audit_url,
+    seal,
+    seal_all,
+    to_row,
 )
-from gateway.audit_records import from_row, seal, seal_all, to_row
-from gateway.settings import SettingsError
 from policies.caller import Role
 
 STOCKHOLM_WINTER = timezone(timedelta(hours=1))

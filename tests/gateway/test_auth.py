@@ -18,7 +18,8 @@ from joserfc import jwt
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, Key, KeySet, OKPKey, RSAKey
 
-from gateway.auth import ClaimNames, InvalidToken, TokenValidator, TrustedIssuer
+from connectors.errors import Unauthenticated
+from gateway.auth import ClaimNames, TokenValidator, TrustedIssuer
 from gateway.issuer import DemoIssuer
 from policies.caller import Caller, Role
 
@@ -119,7 +120,7 @@ def hand_built(header: dict[str, Any], payload: dict[str, Any], signature: bytes
 
 
 async def refused(validator: TokenValidator, token: str, reason: str) -> None:
-    with pytest.raises(InvalidToken) as caught:
+    with pytest.raises(Unauthenticated) as caught:
         await validator.validate(token)
     assert caught.value.code == "UNAUTHENTICATED"
     assert caught.value.message == "Ogiltig eller utgången inloggning."
@@ -410,7 +411,7 @@ async def test_over_long_token_is_refused_even_when_signed(
     ids=repr,
 )
 async def test_garbage_is_refused(validator: TokenValidator, token: str) -> None:
-    with pytest.raises(InvalidToken):
+    with pytest.raises(Unauthenticated):
         await validator.validate(token)
 
 

@@ -12,8 +12,9 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, Key, KeySet, OctKey
 
-from gateway.auth import ClaimNames, InvalidToken, TokenValidator, TrustedIssuer
-from gateway.jwks import JwksCache, JwksError, JwksSettings, public_key_set
+from connectors.errors import JwksError, Unauthenticated
+from gateway.auth import ClaimNames, TokenValidator, TrustedIssuer
+from gateway.jwks import JwksCache, JwksSettings, public_key_set
 
 ISS = "https://login.exempelby.se/realms/kommun"
 AUD = "knutpunkt"
@@ -119,7 +120,7 @@ async def test_unknown_kid_refreshes_once_then_is_refused(
     clock.now += 61
     stranger = new_key("not-published")
     for _ in range(3):
-        with pytest.raises(InvalidToken) as caught:
+        with pytest.raises(Unauthenticated) as caught:
             await validator.validate(token(stranger))
         assert "no key" in caught.value.reason
         clock.now += 1
@@ -131,7 +132,7 @@ async def test_refresh_on_unknown_kids_is_rate_limited(
 ) -> None:
     await validator.validate(token(key_one))
     for i in range(20):
-        with pytest.raises(InvalidToken):
+        with pytest.raises(Unauthenticated):
             await validator.validate(token(new_key(f"made-up-{i}")))
         clock.now += 5
     # 20 tries within 100 s of the first fetch: one refresh, at 60 s
@@ -155,7 +156,7 @@ async def test_removed_key_is_refused_after_the_routine_refresh(
     await validator.validate(token(key_one))
     endpoint.serve([new_key("two")])
     clock.now += 301  # past ttl: the routine refresh drops the withdrawn key
-    with pytest.raises(InvalidToken):
+    with pytest.raises(Unauthenticated):
         await validator.validate(token(key_one))
 
 
@@ -169,7 +170,7 @@ async def test_endpoint_down_serves_last_known_good_until_max_stale_then_fails_c
     clock.now += 400  # 800 s since the last good fetch
     assert (await validator.validate(token(key_one))).subject == "u1"
     clock.now += 101  # 901 s: too stale
-    with pytest.raises(InvalidToken) as caught:
+    with pytest.raises(Unauthenticated) as caught:
         await validator.validate(token(key_one))
     assert "too old" in caught.value.reason
     hits_while_down = endpoint.hits
@@ -184,7 +185,7 @@ async def test_endpoint_down_from_the_start_fails_closed(
 ) -> None:
     endpoint.down = True
     for _ in range(3):
-        with pytest.raises(InvalidToken) as caught:
+        with pytest.raises(Unauthenticated) as caught:
             await validator.validate(token(key_one))
         assert "no keys fetched yet" in caught.value.reason
     assert endpoint.hits == 1  # no hammering of a failing endpoint
@@ -212,7 +213,7 @@ async def test_refused_documents_never_replace_last_known_good(
     assert (await validator.validate(token(key_one))).subject == "u1"
     assert endpoint.hits == 2
     clock.now += 600
-    with pytest.raises(InvalidToken):
+    with pytest.raises(Unauthenticated):
         await validator.validate(token(key_one))
 
 

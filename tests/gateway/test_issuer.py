@@ -16,10 +16,9 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from connectors.errors import ValidationError
+from connectors.errors import SettingsError, ValidationError
 from gateway.auth import ClaimNames, TokenValidator
 from gateway.issuer import DemoIssuer, default_key_path, token_main
-from gateway.settings import SettingsError
 from policies.caller import Caller, Role
 
 PNR_CLAIM = "https://id.oidc.se/claim/personalIdentityNumber"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.settings import SettingsError, load_settings
+from gateway.settings import CaseStoreSettings, SettingsError, load_settings
 
 
 def test_defaults_are_embedded_choices() -> None:
@@ -76,3 +76,45 @@ def test_bad_environment_value() -> None:
 def test_missing_file() -> None:
     with pytest.raises(SettingsError, match="finns inte"):
         load_settings(Path("/nonexistent/k.toml"), env={})
+
+
+def test_case_store_section_and_environment(tmp_path: Path) -> None:
+    config = tmp_path / "k.toml"
+    config.write_text('[casestore]\nurl = "sqlite:///:memory:"\nenabled = false\n', "utf-8")
+    settings = load_settings(config, env={"KNUTPUNKT_CASESTORE_REFRESH_SECONDS": "5"})
+    assert (settings.casestore.url, settings.casestore.enabled) == ("sqlite:///:memory:", False)
+    assert settings.casestore.refresh_seconds == 5.0
+
+
+def test_the_old_replica_names_still_work_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "k.toml"
+    config.write_text('[replica]\nurl = "sqlite:///old.db"\nrefresh_seconds = 30\n', "utf-8")
+    env = {"KNUTPUNKT_REPLICA_ENABLED": "false", "KNUTPUNKT_REPLICA_REFRESH_SECONDS": "7"}
+    with caplog.at_level("WARNING", logger="knutpunkt.settings"):
+        settings = load_settings(config, env=env)
+    assert settings.casestore == CaseStoreSettings(
+        url="sqlite:///old.db", refresh_seconds=7.0, enabled=False
+    )
+    assert [r.getMessage() for r in caplog.records] == [
+        "settings: [replica] is deprecated, rename it to [casestore]",
+        "settings: KNUTPUNKT_REPLICA_* is deprecated, use KNUTPUNKT_CASESTORE_* "
+        "(KNUTPUNKT_REPLICA_ENABLED, KNUTPUNKT_REPLICA_REFRESH_SECONDS)",
+    ]
+    # the new names win over the old ones
+    newer = load_settings(
+        None,
+        env={
+            "KNUTPUNKT_REPLICA_URL": "sqlite:///a.db",
+            "KNUTPUNKT_CASESTORE_URL": "sqlite:///b.db",
+        },
+    )
+    assert newer.casestore.url == "sqlite:///b.db"
+
+
+def test_old_and_new_case_store_sections_together_are_refused(tmp_path: Path) -> None:
+    config = tmp_path / "k.toml"
+    config.write_text("[replica]\nenabled = false\n[casestore]\nenabled = true\n", "utf-8")
+    with pytest.raises(SettingsError, match=r"antingen \[casestore\] eller \[replica\]"):
+        load_settings(config, env={})

@@ -29,21 +29,21 @@ def _callback(flow_id: str = "4711") -> bytes:
     ).encode()
 
 
-async def test_a_signed_callback_refreshes_the_systems_replica(
+async def test_a_signed_callback_refreshes_the_systems_case_store(
     make_settings: Any, start_gateway: Any, tmp_path: Path
 ) -> None:
     settings = make_settings(
         KNUTPUNKT_GATEWAY_WEBHOOK_SECRET=SECRET,
-        KNUTPUNKT_REPLICA_ENABLED="true",
-        KNUTPUNKT_REPLICA_REFRESH_SECONDS="3600",
+        KNUTPUNKT_CASESTORE_ENABLED="true",
+        KNUTPUNKT_CASESTORE_REFRESH_SECONDS="3600",
     )
     async with start_gateway(settings) as gateway:
-        replica = gateway.app.state.knutpunkt.services.replica
+        store = gateway.app.state.knutpunkt.services.case_store
         for _ in range(300):  # the first background sync
-            if replica.last_synced("eservice"):
+            if store.last_synced("eservice"):
                 break
             await asyncio.sleep(0.05)
-        first = replica.last_synced("eservice")
+        first = store.last_synced("eservice")
         assert first is not None
         body = _callback()
         ok = await gateway.client.post(
@@ -51,10 +51,10 @@ async def test_a_signed_callback_refreshes_the_systems_replica(
         )
         assert ok.status_code == 204
         for _ in range(300):
-            if replica.last_synced("eservice") != first:
+            if store.last_synced("eservice") != first:
                 break
             await asyncio.sleep(0.05)
-        assert replica.last_synced("eservice") > first
+        assert store.last_synced("eservice") > first
         forged = await gateway.client.post(
             "/hooks/eservice", content=body, headers={"x-signature": sign(body, "wrong")}
         )

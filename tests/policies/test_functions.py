@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.errors import GatewayError, ValidationError
+from connectors.errors import Forbidden, GatewayError, Unauthenticated, ValidationError
 from policies.caller import Caller, Role
-from policies.errors import Forbidden, Unauthenticated
 from policies.functions import MAX_PURPOSE, Operation, require_role, validate_purpose
 
 CALLERS = {

@@ -19,7 +19,6 @@ from connectors.domain import (
     CollaborationKind,
     Unit,
 )
-from connectors.replica_model import HIST_BUCKETS
 from policies.leadtime import (
     EDGES,
     HISTOGRAM_BUCKETS,
@@ -32,6 +31,7 @@ from policies.leadtime import (
     percentile,
     percentile_from_counts,
 )
+from policies.statistics_records import HIST_BUCKETS
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 UNITS = {

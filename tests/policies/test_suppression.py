@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from connectors.domain import CaseType, Channel, Unit
-from connectors.replica_model import CellCounts, CellKey, Dimension, StatisticsData
 from policies.statistics import publish
+from policies.statistics_records import CellCounts, CellKey, Dimension, StatisticsData
 from policies.suppression import GroupFigures, aggregate, visible
 
 TYPES = {"BYGGLOV": CaseType("BYGGLOV", "Bygglov"), "LITTER": CaseType("LITTER", "Nedskräpning")}

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from simulators import personas
+from simulators.generate.persona_data import PersonaCase, persona_cases
 
 CHAIN = """
 query ($number: String!, $purpose: String) {
@@ -19,8 +20,8 @@ query ($number: String!, $purpose: String) {
 """
 
 
-def _cases() -> dict[str, personas.PersonaCase]:
-    return personas.persona_cases(date.today())
+def _cases() -> dict[str, PersonaCase]:
+    return persona_cases(date.today())
 
 
 async def test_annas_littering_report_reads_as_one_chain(gateway: Any) -> None:

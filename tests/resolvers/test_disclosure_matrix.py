@@ -33,9 +33,10 @@ from asgi_lifespan import LifespanManager
 import policies
 from gateway.app import create_app
 from gateway.issuer import DemoIssuer
-from gateway.settings import AuditSettings, ReplicaSettings, Settings, load_settings
+from gateway.settings import AuditSettings, CaseStoreSettings, Settings, load_settings
 from resolvers.schema import build_schema
 from simulators import personas
+from simulators.generate.persona_data import persona_cases
 from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Sandbox
 from simulators.world import CASE_SYSTEMS, SYSTEMS, World
 from simulators.world import Case as WorldCase
@@ -270,7 +271,7 @@ def represented(world: World, caller: Caller, today: date) -> set[str]:
 
 def persona(key: str) -> Callable[[World, date], WorldCase]:
     def pick(world: World, today: date) -> WorldCase:
-        ref = personas.persona_cases(today)[key]
+        ref = persona_cases(today)[key]
         found = world.case(ref.system, ref.id)
         assert found is not None, key
         return found
@@ -528,7 +529,7 @@ def _settings(tmp: Path, issuer: DemoIssuer, policy_file: Path | None) -> Settin
         settings,
         demo=replace(settings.demo, enabled=True, key_file=str(issuer.key_file)),
         audit=AuditSettings(url=f"sqlite:///{tmp}/audit.db"),
-        replica=ReplicaSettings(url=f"sqlite:///{tmp}/replica.db", enabled=False),
+        casestore=CaseStoreSettings(url=f"sqlite:///{tmp}/casestore.db", enabled=False),
         policy=replace(settings.policy, file=str(policy_file) if policy_file else ""),
     )
     settings = settings.with_system_urls({s: f"http://{s}.sandbox" for s in SYSTEMS})

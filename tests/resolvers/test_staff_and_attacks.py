@@ -11,6 +11,7 @@ import pytest
 from connectors.personal_number import luhn_digit
 from gateway.audit import open_audit_log
 from simulators import personas
+from simulators.generate.persona_data import PersonaCase, persona_cases
 
 LOOKUP = """
 query ($pnr: String!, $purpose: String!) {
@@ -24,8 +25,8 @@ query ($pnr: String!, $purpose: String!) {
 """
 
 
-def _case(key: str) -> personas.PersonaCase:
-    return personas.persona_cases(date.today())[key]
+def _case(key: str) -> PersonaCase:
+    return persona_cases(date.today())[key]
 
 
 def _codes(body: dict[str, Any]) -> list[str]:

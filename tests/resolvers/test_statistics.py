@@ -1,4 +1,4 @@
-"""Statistics, overdue cases and the public diary through the whole app, over a synced replica."""
+"""Statistics, overdue cases and the public diary through the whole app, over a synced case store."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from connectors.replica import utcnow
+from casestore import utcnow
 from simulators import personas
+from simulators.generate.persona_data import persona_cases
 from simulators.world import World
 
 STATS = """query ($filter: StatisticsFilter) { caseStatistics(filter: $filter) { suppressionThreshold
@@ -29,14 +30,14 @@ OVERDUE = """query ($filter: OverdueFilter) { overdueCases(filter: $filter, firs
 @pytest.fixture
 async def synced(make_settings: Any, start_gateway: Any, tmp_path: Path) -> AsyncIterator[Any]:
     settings = make_settings(
-        KNUTPUNKT_REPLICA_ENABLED="true",
-        KNUTPUNKT_REPLICA_URL=f"sqlite:///{tmp_path}/replica.db",
-        KNUTPUNKT_REPLICA_REFRESH_SECONDS="3600",
+        KNUTPUNKT_CASESTORE_ENABLED="true",
+        KNUTPUNKT_CASESTORE_URL=f"sqlite:///{tmp_path}/store.db",
+        KNUTPUNKT_CASESTORE_REFRESH_SECONDS="3600",
     )
     async with start_gateway(settings) as gateway:
         state = gateway.app.state.knutpunkt
-        replica = state.services.replica
-        result = await replica.sync(state.connectors.case_sources, utcnow())
+        store = state.services.case_store
+        result = await store.sync(state.connectors.case_sources, utcnow())
         assert all(s.last_error is None for s in result.values()), result
         yield gateway
 
@@ -77,14 +78,14 @@ async def test_channel_breakdown_shows_the_cost_argument(synced: Any) -> None:
 
 
 async def test_annas_chain_has_one_a_to_o_lead_time(synced: Any, world: World) -> None:
-    cases = personas.persona_cases(date.today())
+    cases = persona_cases(date.today())
     month = world.case("ecos", cases[personas.ANNA_ECOS].id).opened_at.strftime("%Y-%m")  # type: ignore[union-attr]
     month_start = f"{month}-01"
     flt = {"groupBy": ["UNIT", "CASE_TYPE"], "from": month_start, "to": month_start}
     body = await synced.query(STATS, {"filter": flt})
     assert "errors" not in body, body
-    replica = synced.app.state.knutpunkt.services.replica
-    rows = await replica._db.fetch(  # the stored measurement per case of the chain
+    store = synced.app.state.knutpunkt.services.case_store
+    rows = await store._db.fetch(  # the stored measurement per case of the chain
         "SELECT system, lead_days FROM replica_cases WHERE chain_key LIKE ?",
         (f"{cases[personas.ANNA_ECOS].main_number}#%",),
     )
@@ -112,7 +113,7 @@ async def test_bad_statistics_input_is_a_coded_error_without_upstream_calls(sync
 
 
 async def test_public_diary_masks_kalles_building_permit_for_anonymous_callers(synced: Any) -> None:
-    number = personas.persona_cases(date.today())[personas.KALLE_BYGGLOV].number
+    number = persona_cases(date.today())[personas.KALLE_BYGGLOV].number
     body = await synced.query(DIARY, {"filter": {"text": number}})
     assert "errors" not in body, body
     entries = [e["node"] for e in body["data"]["publicDiary"]["edges"]]
@@ -185,7 +186,7 @@ async def test_a_system_down_during_refresh_keeps_the_last_good_data_and_turns_s
     before = await synced.query(STATS, {"filter": {"unit": "BN"}})
     await synced.faults("byggr", down=True)
     state = synced.app.state.knutpunkt
-    result = await state.services.replica.sync(state.connectors.case_sources, utcnow())
+    result = await state.services.case_store.sync(state.connectors.case_sources, utcnow())
     assert result["byggr"].last_error
     after = await synced.query(STATS, {"filter": {"unit": "BN"}})
     assert after["data"] == before["data"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
+from kp_worlds import at, world_of
 
 from simulators import byggr
 from simulators import world as w
@@ -15,13 +15,8 @@ from simulators.faults import FaultInjector
 
 KALLE = "195606055555"
 LISA = "194505173213"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = byggr.NS
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world(status: str = "WAITING_FOR_OTHER_PARTY") -> w.World:
@@ -65,7 +60,7 @@ def make_world(status: str = "WAITING_FOR_OTHER_PARTY") -> w.World:
         )
         for i in range(12)
     ]
-    return w.World(0, date(2025, 6, 1), 0.0, types, {}, [], [], {"byggr": [permit, *others]})
+    return world_of(permit, *others, types=types.values())
 
 
 @pytest.fixture

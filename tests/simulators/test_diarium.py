@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from kp_worlds import at, world_of
 
 from simulators import diarium
 from simulators import world as w
@@ -16,11 +16,6 @@ from simulators.faults import FaultInjector
 
 BENGT = "199212249875"
 KALLE = "195606055555"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -76,7 +71,7 @@ def make_world() -> w.World:
         )
         for i in range(20)
     ]
-    return w.World(0, date(2025, 6, 1), 0.0, types, {}, [], [], {"diarium": [proposal, *same]})
+    return world_of(proposal, *same, types=types.values())
 
 
 @pytest.fixture

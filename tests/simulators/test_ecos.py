@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
+from kp_worlds import at, world_of
 
 from simulators import ecos
 from simulators.faults import FaultInjector
-from simulators.world import TZ, Case, CaseTypeDef, Collaboration, Document, Event, Person, World
+from simulators.world import Case, CaseTypeDef, Collaboration, Document, Event, Person, World
 
 ANNA = "197801012340"
 TOLVAN = "191212121212"
 OTHER = "194505173213"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=TZ)
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> World:
@@ -97,15 +92,12 @@ def make_world() -> World:
         )
         for i in range(35)
     ]
-    return World(
-        seed=0,
-        reference_date=date(2025, 6, 1),
-        scale=0.0,
-        case_types=types,
-        persons={p: Person(p, "Test", "Person") for p in (ANNA, TOLVAN, OTHER)},
-        custody=[],
-        mandates=[],
-        cases={"ecos": [littering, sewage, *fillers]},
+    return world_of(
+        littering,
+        sewage,
+        *fillers,
+        types=types.values(),
+        persons=[Person(p, "Test", "Person") for p in (ANNA, TOLVAN, OTHER)],
     )
 
 

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
+from kp_worlds import at, world_of
 
-from simulators import edu
+from simulators import edu, edu_shapes
 from simulators.faults import FaultInjector
-from simulators.world import TZ, Case, CaseTypeDef, Custody, Document, Event, World
+from simulators.world import Case, CaseTypeDef, Custody, Document, Event, World
 
 KALLE = "195606055555"
 KARIN = "198001012392"
 NILS = "201903142386"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=TZ)
 T0_MS = 1741681800000  # 2025-03-11T08:30:00Z
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> World:
@@ -85,9 +80,7 @@ def make_world() -> World:
         for i in range(31)
     ]
     custody = [Custody(KALLE, NILS), Custody(KARIN, NILS)]
-    return World(
-        0, date(2025, 6, 1), 0.0, types, {}, custody, [], {"edu": [preschool, health, *fillers]}
-    )
+    return world_of(preschool, health, *fillers, types=types.values(), custody=custody)
 
 
 @pytest.fixture
@@ -211,12 +204,12 @@ def test_status_codes_per_situation() -> None:
     }
     for status, code in cases.items():
         base.status = status
-        assert edu.status_code(base) == code
+        assert edu_shapes.status_code(base) == code
     base.events.append(Event("x", at(30), "COMPLETION_REQUESTED", "Komplettering begärd"))
-    assert edu.status_code(base) == 6
+    assert edu_shapes.status_code(base) == 6
     base.status = "CLOSED"
     base.events.append(Event("y", at(31), "CLOSED", "Ansökan återkallad"))
-    assert edu.status_code(base) == 9
+    assert edu_shapes.status_code(base) == 9
 
 
 async def test_openapi(http: httpx.AsyncClient) -> None:

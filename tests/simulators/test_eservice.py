@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
+from kp_worlds import T0, at, world_of
 from starlette.applications import Starlette
 
 from simulators import eservice as es
@@ -24,14 +25,9 @@ ANNA = "197801012340"
 TOLVAN = "191212121212"
 KALLE = "195606055555"
 NILS = "201903142386"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 FILLERS = 12
 SECRET = "delad-hemlighet"
 HOOK = "http://gateway.test/hooks/eservice"
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -107,15 +103,8 @@ def make_world() -> w.World:
         )
         for i in range(FILLERS)
     ]
-    return w.World(
-        seed=1,
-        reference_date=date(2025, 12, 31),
-        scale=0.0,
-        case_types=types,
-        persons={},
-        custody=[],
-        mandates=[],
-        cases={"eservice": [waiting, child, *fillers]},
+    return world_of(
+        waiting, child, *fillers, types=types.values(), seed=1, reference_date=date(2025, 12, 31)
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date
 
 import httpx
 import pytest
+from kp_worlds import world_of
 
 from simulators import folkbokforing as fb
 from simulators import world as w
@@ -27,15 +28,11 @@ def make_world() -> w.World:
         SARA: w.Person(SARA, "Sara", "Skyddad", protected=True, street="Hemlig 2"),
         TOLVAN: w.Person(TOLVAN, "Tolvan", "Tolvansson", street="Tolvgatan 12", city="Byn"),
     }
-    return w.World(
+    return world_of(
+        persons=persons.values(),
+        custody=[w.Custody(KALLE, NILS), w.Custody(SARA, NILS)],
         seed=1,
         reference_date=date(2025, 12, 31),
-        scale=0.0,
-        case_types={},
-        persons=persons,
-        custody=[w.Custody(KALLE, NILS), w.Custody(SARA, NILS)],
-        mandates=[],
-        cases={},
     )
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import httpx
 import pytest
+from kp_worlds import T0, at, world_of
 
 from simulators import kontaktcenter as kc
 from simulators import kontaktcenter_shapes as shapes
@@ -15,12 +16,7 @@ from simulators.faults import FaultInjector
 
 BENGT = "199212249875"
 TOLVAN = "191212121212"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 FILLERS = 33
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> w.World:
@@ -80,15 +76,8 @@ def make_world() -> w.World:
         )
         for i in range(FILLERS)
     ]
-    return w.World(
-        seed=1,
-        reference_date=date(2025, 12, 31),
-        scale=0.0,
-        case_types=types,
-        persons={},
-        custody=[],
-        mandates=[],
-        cases={"kontaktcenter": [proposal, *fillers]},
+    return world_of(
+        proposal, *fillers, types=types.values(), seed=1, reference_date=date(2025, 12, 31)
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import httpx
 import pytest
+from kp_worlds import world_of
 
 from simulators import ombud
 from simulators import world as w
@@ -33,15 +34,8 @@ def make_world() -> w.World:
         w.Mandate(f"M-{i:02d}", TOLVAN, LISA, ("KC-FRAGA",), date(2025, 1, 1), None)
         for i in range(11)
     ]
-    return w.World(
-        seed=1,
-        reference_date=date(2025, 12, 31),
-        scale=0.0,
-        case_types=types,
-        persons={},
-        custody=[],
-        mandates=mandates,
-        cases={},
+    return world_of(
+        types=types.values(), mandates=mandates, seed=1, reference_date=date(2025, 12, 31)
     )
 
 

@@ -9,6 +9,12 @@ import pytest
 from connectors.personal_number import parse_personal_number
 from simulators import personas as p
 from simulators.generate import generate
+from simulators.generate.persona_data import (
+    PersonaCase,
+    build_personas,
+    persona_cases,
+    persona_persons,
+)
 from simulators.world import CASE_SYSTEMS, TZ, Case, World
 
 REF = date(2026, 11, 1)
@@ -21,11 +27,11 @@ def world() -> World:
 
 
 @pytest.fixture(scope="module")
-def refs() -> dict[str, p.PersonaCase]:
-    return p.persona_cases(REF)
+def refs() -> dict[str, PersonaCase]:
+    return persona_cases(REF)
 
 
-def case(world: World, refs: dict[str, p.PersonaCase], key: str) -> Case:
+def case(world: World, refs: dict[str, PersonaCase], key: str) -> Case:
     ref = refs[key]
     found = world.case(ref.system, ref.id)
     assert found is not None, key
@@ -49,7 +55,7 @@ def persona_part(world: World) -> tuple[list[object], list[object], list[object]
 
 def test_persons_exist_with_their_names() -> None:
     names = {
-        pnr: (x.given_name, x.family_name, x.protected) for pnr, x in p.persona_persons().items()
+        pnr: (x.given_name, x.family_name, x.protected) for pnr, x in persona_persons().items()
     }
     assert names == {
         p.KALLE: ("Kalle", "Testson", False),
@@ -64,7 +70,7 @@ def test_persons_exist_with_their_names() -> None:
     }
     for pnr in p.PERSONAS:
         assert parse_personal_number(pnr) == pnr
-    assert p.persona_persons()[p.SARA].street == ""
+    assert persona_persons()[p.SARA].street == ""
 
 
 def test_personas_are_the_same_at_every_seed_and_scale(world: World) -> None:
@@ -74,7 +80,7 @@ def test_personas_are_the_same_at_every_seed_and_scale(world: World) -> None:
 
 
 def test_mass_data_never_reuses_persona_ids_or_numbers(
-    world: World, refs: dict[str, p.PersonaCase]
+    world: World, refs: dict[str, PersonaCase]
 ) -> None:
     for key, ref in refs.items():
         same_id = [c for c in world.cases[ref.system] if c.id == ref.id]
@@ -84,9 +90,9 @@ def test_mass_data_never_reuses_persona_ids_or_numbers(
     assert len({(r.system, r.id) for r in refs.values()}) == len(refs)
 
 
-def test_timelines_follow_the_reference_date(world: World, refs: dict[str, p.PersonaCase]) -> None:
+def test_timelines_follow_the_reference_date(world: World, refs: dict[str, PersonaCase]) -> None:
     later = REF + timedelta(days=200)
-    moved = p.build_personas(later).cases
+    moved = build_personas(later).cases
     for key in refs:
         here = case(world, refs, key)
         there = moved[key]
@@ -94,10 +100,10 @@ def test_timelines_follow_the_reference_date(world: World, refs: dict[str, p.Per
         assert timeline(here) == timeline(there)
         assert here.events[-1].at < END
     assert moved[p.KALLE_BYGGLOV].number == f"BN {REF.year + 1}/0193"  # opened in 2027 now
-    assert refs[p.KALLE_BYGGLOV] == p.PersonaCase("byggr", "BYGG-2026-000193", "BN 2026/0193", None)
+    assert refs[p.KALLE_BYGGLOV] == PersonaCase("byggr", "BYGG-2026-000193", "BN 2026/0193", None)
 
 
-def test_kalle(world: World, refs: dict[str, p.PersonaCase]) -> None:
+def test_kalle(world: World, refs: dict[str, PersonaCase]) -> None:
     permit = case(world, refs, p.KALLE_BYGGLOV)
     assert (permit.system, permit.type_code, permit.unit, permit.subject) == (
         "byggr",
@@ -141,7 +147,7 @@ def test_kalle(world: World, refs: dict[str, p.PersonaCase]) -> None:
     assert mandate.valid_from <= REF <= (mandate.valid_until or REF)
 
 
-def test_greta_and_nils(world: World, refs: dict[str, p.PersonaCase]) -> None:
+def test_greta_and_nils(world: World, refs: dict[str, PersonaCase]) -> None:
     housing = case(world, refs, p.GRETA_SABO)
     assert (housing.system, housing.type_code, housing.subject, housing.applicant) == (
         "procapita",
@@ -174,7 +180,7 @@ def test_greta_and_nils(world: World, refs: dict[str, p.PersonaCase]) -> None:
     assert world.cases_of("edu", [p.KALLE]) == [preschool]
 
 
-def test_anna_chain(world: World, refs: dict[str, p.PersonaCase]) -> None:
+def test_anna_chain(world: World, refs: dict[str, PersonaCase]) -> None:
     eservice = case(world, refs, p.ANNA_ESERVICE)
     ecos = case(world, refs, p.ANNA_ECOS)
     teknik = case(world, refs, p.ANNA_TEKNIK)
@@ -214,7 +220,7 @@ def test_anna_chain(world: World, refs: dict[str, p.PersonaCase]) -> None:
     assert world.cases_by_number("teknik", [ecos.number]) == [teknik]
 
 
-def test_bengt_chain(world: World, refs: dict[str, p.PersonaCase]) -> None:
+def test_bengt_chain(world: World, refs: dict[str, PersonaCase]) -> None:
     centre = case(world, refs, p.BENGT_KONTAKTCENTER)
     council = case(world, refs, p.BENGT_KF)
     board = case(world, refs, p.BENGT_KS)
@@ -246,7 +252,7 @@ def test_bengt_chain(world: World, refs: dict[str, p.PersonaCase]) -> None:
     assert all(e.diary for e in council.events)
 
 
-def test_sara_lisa_and_tolvan(world: World, refs: dict[str, p.PersonaCase]) -> None:
+def test_sara_lisa_and_tolvan(world: World, refs: dict[str, PersonaCase]) -> None:
     support = case(world, refs, p.SARA_EKB)
     assert (support.type_code, support.subject, support.confidential) == ("SOC-EKB", p.SARA, True)
     assert world.persons[p.SARA].protected and world.persons[p.SARA_CHILD].protected

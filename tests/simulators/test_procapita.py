@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
+from kp_worlds import at, world_of
 
 from simulators import procapita
 from simulators import world as w
@@ -15,13 +15,8 @@ from simulators.faults import FaultInjector
 
 GRETA = "193404124129"
 KALLE = "195606055555"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=w.TZ)
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = procapita.NS
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world(status: str = "WAITING_FOR_CITIZEN") -> w.World:
@@ -79,7 +74,7 @@ def make_world(status: str = "WAITING_FOR_CITIZEN") -> w.World:
         )
         for i in range(12)
     ]
-    return w.World(0, date(2025, 6, 1), 0.0, types, {}, [], [], {"procapita": [sabo, *others]})
+    return world_of(sabo, *others, types=types.values())
 
 
 @pytest.fixture

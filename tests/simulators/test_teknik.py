@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
+from kp_worlds import at, world_of
 
 from simulators import teknik
 from simulators.faults import FaultInjector
-from simulators.world import TZ, Case, CaseTypeDef, Collaboration, Document, Event, World
+from simulators.world import Case, CaseTypeDef, Collaboration, Document, Event, World
 
 ANNA = "197801012340"
 TOLVAN = "191212121212"
-T0 = datetime(2025, 3, 11, 9, 30, tzinfo=TZ)
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def make_world() -> World:
@@ -61,7 +56,7 @@ def make_world() -> World:
         )
         for i in range(33)
     ]
-    return World(0, date(2025, 6, 1), 0.0, types, {}, [], [], {"teknik": [cleanup, *fillers]})
+    return world_of(cleanup, *fillers, types=types.values())
 
 
 @pytest.fixture
