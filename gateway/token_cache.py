@@ -52,7 +52,7 @@ class VerifiedTokens:
         return len(self._entries)
 
     async def validate(self, token: str) -> Caller:
-        """The caller a token stands for; raises `InvalidToken` like the validator."""
+        """The caller a token stands for; raises `Unauthenticated` like the validator."""
         key = hashlib.sha256(token.encode()).digest()
         now = self._clock()
         found = self._entries.get(key)

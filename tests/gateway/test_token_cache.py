@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.auth import ClaimNames, InvalidToken, TokenValidator
+from connectors.errors import Unauthenticated
+from gateway.auth import ClaimNames, TokenValidator
 from gateway.issuer import DemoIssuer
 from gateway.token_cache import VerifiedTokens
 from policies.caller import Caller, Role
@@ -68,7 +69,7 @@ async def test_a_verified_token_is_answered_from_memory_until_it_expires(
     assert await tokens.validate(token) == first
     assert (tokens.hits, tokens.misses, len(tokens)) == (1, 2, 0)
     clock.now = START + 120 + LEEWAY + 1
-    with pytest.raises(InvalidToken):
+    with pytest.raises(Unauthenticated):
         await tokens.validate(token)
     assert (tokens.hits, tokens.misses, len(tokens)) == (1, 3, 0)
 
@@ -94,7 +95,7 @@ async def test_refused_tokens_are_never_remembered(
     head, claims, signature = token.split(".")
     forged = f"{head}.{claims}.{signature[:-4]}AAAA"
     for _ in range(2):
-        with pytest.raises(InvalidToken):
+        with pytest.raises(Unauthenticated):
             await tokens.validate(forged)
     assert (tokens.hits, tokens.misses, len(tokens)) == (0, 2, 0)
     # the genuine token is still checked on its own, and then remembered
