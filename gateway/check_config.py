@@ -21,9 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from connectors.errors import SettingsError
 from connectors.registry import SystemSettings
 
-from .settings import Settings, SettingsError, load_settings
+from .settings import Settings, load_settings
 
 TIMEOUT_SECONDS = 5.0
 
@@ -67,8 +68,8 @@ async def run_checks(settings: Settings) -> list[Check]:
     if settings.oidc.jwks_url:
         pending.append(("oidc jwks", _jwks(settings.oidc.jwks_url)))
     pending.append(("audit database", _database(settings.audit.url)))
-    if settings.replica.enabled:
-        pending.append(("case-store database", _database(settings.replica.url)))
+    if settings.casestore.enabled:
+        pending.append(("case-store database", _database(settings.casestore.url)))
     if settings.cache.url.startswith(("redis://", "rediss://")):
         pending.append(("cache redis", _redis(settings.cache.url)))
     if not any(s.enabled for s in settings.systems.values()):

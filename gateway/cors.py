@@ -11,7 +11,9 @@ import re
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from .settings import GatewaySettings, SettingsError
+from connectors.errors import SettingsError
+
+from .settings import GatewaySettings
 
 ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 ALLOWED_HEADERS = ("authorization", "content-type", "accept", "x-request-id")

@@ -26,10 +26,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from connectors.errors import SettingsError
 from policies.caller import Role
 
 from .auth_backend import caller_of
-from .settings import GatewaySettings, SettingsError
+from .settings import GatewaySettings
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
