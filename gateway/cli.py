@@ -166,6 +166,9 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
     if task.done():
         task.result()
         return
+    # what startup built (schema, policy, clients, modules) lives as long as the process:
+    # out of the collector's way, so that its full passes walk only per-request objects
+    _settle(None)
     print(f"GraphiQL http://{gw.host}:{gw.port}/graphql", file=out, flush=True)
     try:
         await task
