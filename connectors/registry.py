@@ -52,6 +52,11 @@ class SystemSettings:
     client_id: str = ""
     client_secret: str = ""
     scope: str = ""
+    #: the system pushes case event signals (POST /signals), so its answers may be cached
+    #: `cache_seconds` per person and case: a signal ends them. Needs `signal_secret`.
+    signals: bool = False
+    signal_secret: str = ""  # Standard Webhooks secret, "whsec_<base64>"
+    cache_seconds: int = 600
 
 
 class Builds(Protocol[T_co]):

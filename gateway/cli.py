@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import gc
 import logging
 import os
@@ -112,6 +113,12 @@ def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         "--base-port", type=int, default=9100, help="first port (default 9100; 0 = any free)"
     )
     parser.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--signals-to", default=None, metavar="URL", help="push signed case signals to this hub"
+    )
+    parser.add_argument(
+        "--signal-secret", default="", metavar="whsec_...", help="the systems' signing secret"
+    )
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -121,8 +128,18 @@ def _sandbox(args: argparse.Namespace) -> int:
         print("knutpunkt: --scale ska vara större än 0 och högst 100", file=sys.stderr)
         return 2
 
+    if args.signals_to and not args.signal_secret.startswith("whsec_"):
+        print("knutpunkt: --signals-to kräver --signal-secret whsec_...", file=sys.stderr)
+        return 2
+
     async def run() -> None:
-        box = Sandbox.build(seed=args.seed, reference_date=args.reference_date, scale=args.scale)
+        box = Sandbox.build(
+            seed=args.seed,
+            reference_date=args.reference_date,
+            scale=args.scale,
+            signals_to=args.signals_to,
+            signal_secret=args.signal_secret,
+        )
         _settle(box)
         await box.serve(args.host, args.base_port, out=sys.stdout)
         await asyncio.Event().wait()
@@ -158,7 +175,15 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
     _ensure_sqlite_dirs(settings)
     app = create_app(settings)
     gw = settings.gateway
-    config = uvicorn.Config(app, host=gw.host, port=gw.port, log_level="warning")
+    # on SIGTERM, requests still running after the grace period are cancelled (and with
+    # them their upstream calls): a hanging source system cannot hold the shutdown up
+    config = uvicorn.Config(
+        app,
+        host=gw.host,
+        port=gw.port,
+        log_level="warning",
+        timeout_graceful_shutdown=gw.shutdown_grace_seconds,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn has no started event
@@ -174,13 +199,21 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
         await task
     finally:
         # the gateway is down (its background sync stopped): now let the sandbox finish
-        # what it was answering, instead of cancelling it mid-request
+        # what it was answering, for a second at most, then cancel the rest (a simulator
+        # told to hang would otherwise keep the process alive)
         for sim in sandbox_servers:
             sim.should_exit = True
-        await asyncio.gather(
-            *(t for t in asyncio.all_tasks() if t is not asyncio.current_task()),
-            return_exceptions=True,
-        )
+        await _finish_tasks(min(1.0, gw.shutdown_grace_seconds))
+
+
+async def _finish_tasks(grace: float) -> None:
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    if not others:
+        return
+    _, pending = await asyncio.wait(others, timeout=grace)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
 
 
 async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, list[Any]]:
@@ -188,6 +221,7 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, lis
 
     demo = settings.demo
     secret = settings.gateway.webhook_secret or secrets.token_hex(16)
+    signal_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     gw = settings.gateway
     box = Sandbox.build(
         seed=demo.seed,
@@ -195,6 +229,8 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, lis
         scale=demo.scale,
         eservice_callback_url=f"http://{gw.host}:{gw.port}/hooks/eservice",
         eservice_callback_secret=secret,
+        signals_to=f"http://{gw.host}:{gw.port}/signals",
+        signal_secret=signal_secret,
     )
     _settle(box)
     servers = await box.serve(gw.host, demo.base_port, out=out)
@@ -207,6 +243,11 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, lis
         client_id=DEMO_CLIENT_ID,
         client_secret=DEMO_CLIENT_SECRET,
     )
+    # the demo's case systems signal the gateway (and so are cached until they do)
+    for system in box.pushers:
+        conf = systems[system]
+        if not conf.signals:
+            systems[system] = replace(conf, signals=True, signal_secret=signal_secret)
     return replace(settings, systems=systems, gateway=replace(gw, webhook_secret=secret)), servers
 
 
@@ -218,7 +259,7 @@ def _settle(box: object) -> None:
 
 
 def _ensure_sqlite_dirs(settings: Settings) -> None:
-    for url in (settings.audit.url, settings.casestore.url):
+    for url in (settings.audit.url, settings.casestore.url, settings.signals.url):
         if url.startswith("sqlite:///") and ":memory:" not in url:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
@@ -227,7 +268,13 @@ def _token(args: argparse.Namespace) -> int:
     from .issuer import token_main
 
     settings = load_settings(None)
-    return token_main(args.rest, sys.stdout, sys.stderr, key_file=settings.demo.key_file or None)
+    return token_main(
+        args.rest,
+        sys.stdout,
+        sys.stderr,
+        key_file=settings.demo.key_file or None,
+        max_ttl=settings.oidc.max_token_lifetime_seconds,
+    )
 
 
 def _export_schema(args: argparse.Namespace) -> int:

@@ -27,12 +27,31 @@ class GatewaySettings:
     port: int = 8000
     #: one deadline for all upstream calls of one GraphQL request
     deadline_seconds: float = 3.0
-    max_query_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 2000
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 1000
+    max_root_fields: int = 10
+    #: the estimated objects a query may ask for (resolvers/cost.py), checked before it runs
+    max_query_cost: int = 250_000
     max_body_bytes: int = 64 * 1024
-    graphiql: bool = True
+    #: answers larger than this are replaced by a RESPONSE_TOO_LARGE error
+    max_response_bytes: int = 4 * 1024 * 1024
+    #: one request's whole execution, upstream calls included (REQUEST_TIMEOUT)
+    max_execution_seconds: float = 10.0
+    #: GraphQL requests per caller and minute (RATE_LIMITED, 429); 0: no limit
+    requests_per_minute: int = 120
+    #: distinct persons a staff member may read per hour (RATE_LIMITED); 0: no limit
+    staff_persons_per_hour: int = 200
+    #: where the limits' counters live in Redis (when `[cache] url` is Redis)
+    rate_limit_prefix: str = "knutpunkt:limits:"
+    #: on SIGTERM, how long running requests may finish before they are cancelled
+    shutdown_grace_seconds: int = 3
+    #: outside demo mode GraphiQL is served only when this is true (demo: always)
+    graphiql: bool = False
     webhook_secret: str = ""
+    #: outside demo mode, the token roles that may introspect the schema (never PUBLIC
+    #: or CITIZEN); demo mode lets everyone
+    introspection_roles: tuple[str, ...] = ("analyst", "case_officer", "contact_centre")
     #: trusted documents: a JSON manifest, sha256 hex of a document → the document
     trusted_documents: str = ""
     #: true: the callers in `trusted_roles` may run only the manifest's documents
@@ -52,6 +71,13 @@ class OidcSettings:
     claim_personal_number: str = "https://id.oidc.se/claim/personalIdentityNumber"
     claim_units: str = "units"
     claim_name: str = "name"
+    #: also accept tokens typed "JWT" or untyped (for IdPs that issue access tokens so);
+    #: off: only `typ` at+jwt (RFC 9068), so ID and refresh tokens never open the API
+    accept_plain_jwt: bool = False
+    #: the longest `exp - iat` accepted; the demo issuer's --ttl stays within it too
+    max_token_lifetime_seconds: int = 3600
+    #: refused tokens are logged at WARNING, at most this many lines a minute
+    refusal_log_per_minute: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +115,20 @@ class CaseStoreSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalSettings:
+    """The signal inbox (`POST /signals`); opened when a system has `signals = true`."""
+
+    url: str = "sqlite:///var/signals.db"
+    retention_hours: float = 72.0
+    #: more signals waiting than this: 429 with Retry-After
+    max_pending: int = 100_000
+    max_attempts: int = 6
+    backoff_seconds: float = 0.5
+    #: table-name prefix in the database, also names the pub/sub channel
+    prefix: str = "signal_"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     oidc: OidcSettings = field(default_factory=OidcSettings)
@@ -97,7 +137,14 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     casestore: CaseStoreSettings = field(default_factory=CaseStoreSettings)
+    signals: SignalSettings = field(default_factory=SignalSettings)
     systems: Mapping[str, SystemSettings] = field(default_factory=dict)
+
+    def signalling(self) -> dict[str, SystemSettings]:
+        """The systems that push signals (and so are cached long)."""
+        return {
+            s: c for s, c in self.systems.items() if c.enabled and c.signals and c.signal_secret
+        }
 
     def with_system_urls(self, urls: Mapping[str, str]) -> Settings:
         systems = dict(self.systems)
@@ -114,6 +161,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "cache": CacheSettings,
     "policy": PolicySettings,
     "casestore": CaseStoreSettings,
+    "signals": SignalSettings,
 }
 #: deprecated section name -> its new name (the TOML section and its env prefix)
 _RENAMED = {"replica": "casestore"}
@@ -148,6 +196,11 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         if section or any(k.startswith(prefix) for k in env):
             systems[system_id] = _build(
                 SystemSettings, section, env, prefix, f"systems.{system_id}"
+            )
+    for system_id, conf in systems.items():
+        if conf.signals and not conf.signal_secret.startswith("whsec_"):
+            raise SettingsError(
+                f"[systems.{system_id}] signals = true kräver signal_secret (whsec_...)."
             )
     return Settings(systems=systems, **sections)
 

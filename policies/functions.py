@@ -29,6 +29,8 @@ class Operation(enum.Enum):
     OVERDUE = "OVERDUE"
     STATISTICS = "STATISTICS"
     PUBLIC_DIARY = "PUBLIC_DIARY"
+    MY_CASE_EVENTS = "MY_CASE_EVENTS"
+    CASE_EVENTS = "CASE_EVENTS"
 
 
 ALLOWED: Mapping[Operation, frozenset[Role]] = MappingProxyType(
@@ -39,6 +41,8 @@ ALLOWED: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.OVERDUE: frozenset({Role.CASE_OFFICER, Role.ANALYST}),
         Operation.STATISTICS: frozenset(Role),
         Operation.PUBLIC_DIARY: frozenset(Role),
+        Operation.MY_CASE_EVENTS: frozenset({Role.CITIZEN}),
+        Operation.CASE_EVENTS: frozenset({Role.CONTACT_CENTRE, Role.CASE_OFFICER}),
     }
 )
 

@@ -50,6 +50,10 @@ class Services:
     #: writes the request's access notes to the audit log; raising fails the request closed
     audit_sink: Callable[[Context], Awaitable[None]] | None = None
     deadline_seconds: float = 3.0
+    #: adds the persons a staff request read to the caller's budget; returns the seconds
+    #: to wait when that goes over it (the request then gets no data), else None
+    person_budget: Callable[[Context], Awaitable[int | None]] | None = None
+    signals: Any = None  # signals.Signals: the hub subscriptions listen to, lastSignalAt
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
 
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TextIO
 
+from .case_events import EVENTS_PATH, SIGNALS_PATH, CaseEventAdmin
 from .faults import FaultInjector, Faults
 from .oauth import TokenGate, TokenService
-from .world import SYSTEMS, World
+from .signal_push import SignalPusher
+from .world import CASE_SYSTEMS, SYSTEMS, World
 
 #: normal latency (ms) and jitter of each kind of system, like the real ones
 DEFAULT_LATENCY_MS: dict[str, tuple[int, int]] = {
@@ -48,6 +50,8 @@ class Sandbox:
     token_service: TokenService
     generated_in: float = 0.0
     urls: dict[str, str] = field(default_factory=dict)
+    #: each case system's signal sender (`POST /_admin/case-events` pushes through it)
+    pushers: dict[str, SignalPusher] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -60,6 +64,8 @@ class Sandbox:
         eservice_callback_url: str | None = None,
         eservice_callback_secret: str = "",
         world: World | None = None,
+        signals_to: str | None = None,
+        signal_secret: str = "",
     ) -> Sandbox:
         from .generate import generate
 
@@ -69,6 +75,7 @@ class Sandbox:
         elapsed = time.perf_counter() - started
         tokens = TokenService({DEMO_CLIENT_ID: DEMO_CLIENT_SECRET})
         apps: dict[str, FaultInjector] = {}
+        pushers: dict[str, SignalPusher] = {}
         for index, system in enumerate(SYSTEMS):
             app = _create_app(
                 system,
@@ -78,11 +85,24 @@ class Sandbox:
             )
             if system in PROTECTED_SYSTEMS:
                 app = TokenGate(app, tokens)
+            if system in CASE_SYSTEMS:
+                pushers[system] = SignalPusher(system, signals_to, signal_secret)
+                app = CaseEventAdmin(app, world, system, pushers[system])
             latency_ms, jitter_ms = DEFAULT_LATENCY_MS[system] if latency else (0, 0)
             apps[system] = FaultInjector(
                 app, defaults=Faults(latency_ms=latency_ms, jitter_ms=jitter_ms), seed=seed + index
             )
-        return cls(world=world, apps=apps, token_service=tokens, generated_in=elapsed)
+            if system in CASE_SYSTEMS:
+                apps[system].admin_paths = frozenset({EVENTS_PATH, SIGNALS_PATH})
+        return cls(
+            world=world, apps=apps, token_service=tokens, generated_in=elapsed, pushers=pushers
+        )
+
+    def send_signals_to(self, url: str | None, secret: str, transport: Any = None) -> None:
+        """Point every case system's signals at the hub `url` (None: stop sending)."""
+        for pusher in self.pushers.values():
+            pusher.configure(url, secret)
+            pusher.transport = transport
 
     def set_latency(self, enabled: bool) -> None:
         for system, injector in self.apps.items():
