@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import httpx
-import orjson
 from aiocache import RedisCache
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -40,6 +39,7 @@ from .auth_backend import KnutpunktAuthBackend, RefusalLog, auth_error_response,
 from .cache import open_cache
 from .cors import cors_middleware
 from .demo_personas import TOKEN_PATH, DemoTokens, persona_options
+from .encoding import OrjsonResponses
 from .graphiql import GraphiQLPage, GraphQLWithIDE
 from .issuer import DemoIssuer
 from .limits import POST_ONLY, BodyLimit, refused_get
@@ -116,7 +116,7 @@ class AppState:
     limits: RateLimits | None = None
 
 
-class KnutpunktGraphQL(GraphQL[Context, None]):
+class KnutpunktGraphQL(OrjsonResponses, GraphQL[Context, None]):
     """strawberry's ASGI GraphQL with our typed context (and subscriptions whose token
     comes in connection_init)."""
 
@@ -201,11 +201,6 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
             if extensions["code"] in COUNTED_REFUSALS:
                 self._state.counters.inc("knutpunkt_queries_refused_total", code=extensions["code"])
         return response
-
-    def encode_json(self, data: object) -> str:
-        # orjson: the response's encoding was a visible share of a query's CPU; text (not
-        # bytes) so that WebSocket messages stay text frames
-        return orjson.dumps(data).decode()
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         services = self._state.services
