@@ -28,6 +28,7 @@ from strawberry.types import ExecutionResult
 
 from casestore import LiveCaseStore, open_case_store
 from connectors.registry import Connectors, open_connectors
+from notify import Notifications, open_notifications
 from policies.caller import Caller
 from policies.policy import load_policy
 from resolvers.context import Context, Services
@@ -114,6 +115,7 @@ class AppState:
     case_store: LiveCaseStore | None = None
     counters: Counters = field(default_factory=Counters)
     limits: RateLimits | None = None
+    notifications: Notifications | None = None
 
 
 class KnutpunktGraphQL(OrjsonResponses, GraphQL[Context, None]):
@@ -269,6 +271,17 @@ def create_app(
                 state.case_store = await stack.enter_async_context(
                     open_case_store(store.url, store.refresh_seconds, policy, connectors)
                 )
+            notifications = None
+            if settings.notify.enabled:
+                notifications = await stack.enter_async_context(
+                    open_notifications(
+                        settings.notify,
+                        policy,
+                        connectors,
+                        sms_transport=(transports or {}).get("sms"),
+                    )
+                )
+            state.notifications = notifications
             if signalling:
                 state.signals = await stack.enter_async_context(
                     open_signals(
@@ -285,6 +298,8 @@ def create_app(
                         channel="knutpunkt_" + settings.signals.prefix.strip("_"),
                     )
                 )
+                if notifications is not None:  # news in a refreshed case may tell its citizens
+                    state.signals.processor.add_listener(notifications.notifier.on_case_change)
             state.connectors = connectors
             state.limits = RateLimits(
                 RedisCounter(cache.client) if isinstance(cache, RedisCache) else MemoryCounter(),
@@ -301,6 +316,7 @@ def create_app(
                 audit_sink=sink.write,
                 person_budget=person_budget,
                 signals=state.signals,
+                notifications=notifications.preferences if notifications else None,
             )
             state.ready = True
             try:
@@ -337,6 +353,8 @@ def create_app(
         lines += state.counters.render()
         if state.signals is not None:
             lines += state.signals.metrics.render()
+        if state.notifications is not None:
+            lines += await state.notifications.outbox.prometheus()
         return PlainTextResponse("\n".join(lines) + "\n")
 
     async def root(request: Request) -> Response:

@@ -31,6 +31,10 @@ same municipality every time (persons, cases, events). The personas of DESIGN.md
 --scale grows the mass data (1 = about 20,000 persons and 60,000 cases over three
 years; 10 = ten times that, for benchmarks). Every system has fault injection at
 PUT/DELETE /_admin/faults.
+
+On the next three ports run where notifications arrive: a mail sink (an SMTP server,
+"mail-smtp smtp://...", and its HTTP side "mail http://...") and an SMS gateway
+("sms http://..."); GET <url>/messages lists what arrived, DELETE clears it.
 """
 
 
@@ -97,6 +101,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--config", type=Path, default=None, help="TOML configuration file")
     verify.set_defaults(func=_audit_verify)
+
+    notify = sub.add_parser("notify", help="notifications to citizens")
+    notify_sub = notify.add_subparsers(dest="notify_command", required=True)
+    outbox = notify_sub.add_parser(
+        "outbox", help="list the outbox (newest first; addresses masked)"
+    )
+    outbox.add_argument("--parked", action="store_true", help="only messages given up on")
+    outbox.add_argument("--limit", type=int, default=200, help="at most this many (default 200)")
+    outbox.add_argument("--config", type=Path, default=None, help="TOML configuration file")
+    outbox.set_defaults(func=_notify_outbox)
     return parser
 
 
@@ -248,6 +262,15 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, lis
         conf = systems[system]
         if not conf.signals:
             systems[system] = replace(conf, signals=True, signal_secret=signal_secret)
+    notify = settings.notify
+    if not notify.smtp_url and not notify.sms_url:  # the demo's notifications go to the sinks
+        notify = replace(
+            notify,
+            smtp_url=box.sink_urls["mail-smtp"],
+            sms_url=f"{box.sink_urls['sms']}/v1/messages",
+            portal_url=f"http://{gw.host}:{gw.port}/graphql",
+        )
+    settings = replace(settings, notify=notify)
     return replace(settings, systems=systems, gateway=replace(gw, webhook_secret=secret)), servers
 
 
@@ -259,7 +282,8 @@ def _settle(box: object) -> None:
 
 
 def _ensure_sqlite_dirs(settings: Settings) -> None:
-    for url in (settings.audit.url, settings.casestore.url, settings.signals.url):
+    stores = (settings.audit, settings.casestore, settings.signals, settings.notify)
+    for url in (s.url for s in stores):
         if url.startswith("sqlite:///") and ":memory:" not in url:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
@@ -301,6 +325,17 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     return audit_verify_main(settings.audit.url, sys.stdout)
+
+
+def _notify_outbox(args: argparse.Namespace) -> int:
+    from notify.cli import outbox_listing
+
+    settings = load_settings(args.config)
+    _ensure_sqlite_dirs(settings)
+    asyncio.run(
+        outbox_listing(settings.notify.url, sys.stdout, parked=args.parked, limit=args.limit)
+    )
+    return 0
 
 
 if __name__ == "__main__":

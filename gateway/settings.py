@@ -19,6 +19,8 @@ from typing import Any
 
 from connectors.errors import SettingsError
 from connectors.registry import SYSTEM_IDS, SystemSettings
+from notify.settings import NotifySettings
+from notify.settings import validate as validate_notify
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,7 @@ class Settings:
     policy: PolicySettings = field(default_factory=PolicySettings)
     casestore: CaseStoreSettings = field(default_factory=CaseStoreSettings)
     signals: SignalSettings = field(default_factory=SignalSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     systems: Mapping[str, SystemSettings] = field(default_factory=dict)
 
     def signalling(self) -> dict[str, SystemSettings]:
@@ -162,6 +165,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "policy": PolicySettings,
     "casestore": CaseStoreSettings,
     "signals": SignalSettings,
+    "notify": NotifySettings,
 }
 #: deprecated section name -> its new name (the TOML section and its env prefix)
 _RENAMED = {"replica": "casestore"}
@@ -202,6 +206,10 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             raise SettingsError(
                 f"[systems.{system_id}] signals = true kräver signal_secret (whsec_...)."
             )
+    try:
+        validate_notify(sections["notify"])
+    except ValueError as exc:
+        raise SettingsError(f"[notify] {exc}") from None
     return Settings(systems=systems, **sections)
 
 

@@ -19,6 +19,8 @@ from .disclosure import delegated_units, may_see_cases
 from .errors import PolicyError
 from .functions import Operation, require_role, validate_purpose
 from .levels import Disclosure
+from .notification_rules import NotificationRules, notifies
+from .notifications import news_for
 from .persons import person_view, staff_may_find_person
 from .policy import Policy, load_policy
 from .promises import PromiseState, PromiseStatus, service_promise
@@ -35,6 +37,7 @@ __all__ = [
     "Disclosure",
     "DocumentView",
     "EventView",
+    "NotificationRules",
     "Operation",
     "PersonView",
     "Policy",
@@ -51,6 +54,8 @@ __all__ = [
     "is_open",
     "load_policy",
     "may_see_cases",
+    "news_for",
+    "notifies",
     "overdue_is_impersonal",
     "overdue_units",
     "person_view",

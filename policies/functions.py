@@ -31,6 +31,7 @@ class Operation(enum.Enum):
     PUBLIC_DIARY = "PUBLIC_DIARY"
     MY_CASE_EVENTS = "MY_CASE_EVENTS"
     CASE_EVENTS = "CASE_EVENTS"
+    NOTIFICATION_SETTINGS = "NOTIFICATION_SETTINGS"
 
 
 ALLOWED: Mapping[Operation, frozenset[Role]] = MappingProxyType(
@@ -43,6 +44,7 @@ ALLOWED: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.PUBLIC_DIARY: frozenset(Role),
         Operation.MY_CASE_EVENTS: frozenset({Role.CITIZEN}),
         Operation.CASE_EVENTS: frozenset({Role.CONTACT_CENTRE, Role.CASE_OFFICER}),
+        Operation.NOTIFICATION_SETTINGS: frozenset({Role.CITIZEN}),
     }
 )
 

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from casestore import CaseStore
 from connectors.domain import CaseRef
 from connectors.registry import Connectors
+from notify import PreferenceService
 from policies import Caller, Policy, PromiseState, Representation
 
 from .loaders import Failures, Loaders
@@ -54,6 +55,7 @@ class Services:
     #: to wait when that goes over it (the request then gets no data), else None
     person_budget: Callable[[Context], Awaitable[int | None]] | None = None
     signals: Any = None  # signals.Signals: the hub subscriptions listen to, lastSignalAt
+    notifications: PreferenceService | None = None  # None with [notify] enabled = false
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
 
 

@@ -19,6 +19,7 @@ from .case_events import EVENTS_PATH, SIGNALS_PATH, CaseEventAdmin
 from .faults import FaultInjector, Faults
 from .oauth import TokenGate, TokenService
 from .signal_push import SignalPusher
+from .sinks import MailSink, SmsGateway
 from .world import CASE_SYSTEMS, SYSTEMS, World
 
 #: normal latency (ms) and jitter of each kind of system, like the real ones
@@ -52,6 +53,11 @@ class Sandbox:
     urls: dict[str, str] = field(default_factory=dict)
     #: each case system's signal sender (`POST /_admin/case-events` pushes through it)
     pushers: dict[str, SignalPusher] = field(default_factory=dict)
+    #: where notifications arrive: a mail sink (SMTP + HTTP) and an SMS gateway
+    mail: MailSink = field(default_factory=MailSink)
+    sms: SmsGateway = field(default_factory=SmsGateway)
+    #: "mail-smtp" smtp://host:port, "mail" and "sms" http URLs once served
+    sink_urls: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -137,6 +143,35 @@ class Sandbox:
             if out is not None:
                 print(f"{system} {self.urls[system]}", file=out, flush=True)
         self._tasks = tasks
+        servers += await self._serve_sinks(host, base_port + len(SYSTEMS) if base_port else 0, out)
+        return servers
+
+    async def _serve_sinks(self, host: str, first_port: int, out: TextIO | None) -> list[Any]:
+        """The mail sink's SMTP port, then its HTTP side and the SMS gateway's."""
+        import uvicorn
+
+        smtp_host, smtp_port = await self.mail.start(host, first_port)
+        self.sink_urls["mail-smtp"] = f"smtp://{smtp_host}:{smtp_port}"
+        smtp = self.mail.serving()
+        self._tasks.append(smtp.task)
+        servers: list[Any] = [smtp]
+        for offset, (name, app) in enumerate((("mail", self.mail.app), ("sms", self.sms.app))):
+            port = first_port + 1 + offset if first_port else 0
+            config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+            server = uvicorn.Server(config)
+            task = asyncio.create_task(server.serve())
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise OSError("a sandbox sink stopped while starting")
+                await asyncio.sleep(0.01)
+            self._tasks.append(task)
+            bound_host, bound_port = server.servers[0].sockets[0].getsockname()[:2]
+            self.sink_urls[name] = f"http://{bound_host}:{bound_port}"
+            servers.append(server)
+        if out is not None:
+            for name in ("mail-smtp", "mail", "sms"):
+                print(f"{name} {self.sink_urls[name]}", file=out, flush=True)
         return servers
 
 

@@ -24,6 +24,7 @@ ALLOWED = {
     Operation.PUBLIC_DIARY: set(Role),
     Operation.MY_CASE_EVENTS: {Role.CITIZEN},
     Operation.CASE_EVENTS: {Role.CONTACT_CENTRE, Role.CASE_OFFICER},
+    Operation.NOTIFICATION_SETTINGS: {Role.CITIZEN},
 }
 
 

@@ -14,6 +14,7 @@ import pytest
 from kp_live import served, subscriber
 from kp_signals import SECRET, eventually, signalling_env
 
+from connectors.registry import CASE_SYSTEMS
 from signals import Signal
 from signals.inbox import Inbox
 from simulators import personas
@@ -173,4 +174,6 @@ async def test_a_signal_stored_before_a_crash_is_applied_after_the_restart(
             return await signals.inbox.counts() == {"done": 1}
 
         await eventually(applied)
-        assert gw.upstream_calls() == {"byggr": 1}
+        # the one case fetch; the registers may be asked by the notifier about its persons
+        case_calls = {s: n for s, n in gw.upstream_calls().items() if s in CASE_SYSTEMS}
+        assert case_calls == {"byggr": 1}
