@@ -218,6 +218,20 @@ async def main() -> None:
         await timed(
             "diary, free text", lambda: rep.diary(DiaryFilter(text="ärende 4711"), 50, None)
         )
+        await timed(
+            "diary, free text, no match",
+            lambda: rep.diary(DiaryFilter(text="ingen träff"), 50, None),
+        )
+        await timed(
+            "diary, free text matching every entry",
+            lambda: rep.diary(DiaryFilter(text="ansökan"), 50, None),
+            runs=3,
+        )
+        await timed(
+            "diary, 2 characters (no index: a scan)",
+            lambda: rep.diary(DiaryFilter(text="47"), 50, None),
+            runs=3,
+        )
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory (max RSS): {rss:.0f} MB")
     finally:

@@ -13,10 +13,15 @@ process over real sockets:
 - cold: the first Mina Sidor of 40 different citizens (their population-register and
   mandate answers not yet cached);
 - warm: Kalle's Mina Sidor repeated, at 1 and at 32 concurrent clients;
-- upstream calls per query, read from the gateway's /metrics.
+- upstream calls per query, read from the gateway's /metrics;
+- memory: the gateway process's resident set (VmRSS, and its peak VmHWM) after
+  `--rss-after` queries in all (default 2,000; the rest of them Mina Sidor of 500
+  different citizens at 16 clients, so the caches fill as in real use). The sandbox
+  is a process of its own and is not counted.
 
 Targets (issue 3): warm p50 within 15 ms of the slowest system's latency; exactly one
-call per relevant system per query.
+call per relevant system per query. Issue 12: gateway RSS < 250 MB after 2,000 queries
+at scale 1.
 """
 
 from __future__ import annotations
@@ -50,6 +55,16 @@ QUERY = """{ myPages { citizen { name } represents { basis citizen { name } }
   cases(first: 100) { totalCount edges { node { caseNumber title status system { id } } } }
   events(first: 50) { edges { node { occurredAt kind summary concerns { name } } } }
   unavailableSystems { id } } }"""
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """Resident set and its peak (VmRSS, VmHWM) of one process, in MB."""
+    found: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0]) / 1024
+    return found["VmRSS"], found["VmHWM"]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -97,6 +112,7 @@ async def run(args: argparse.Namespace) -> None:
     rng = random.Random(7)
     citizens = [p for p in world.persons.values() if not p.protected and p.pnr[:4] < "2000"]
     cold_people = [p.pnr for p in rng.sample(citizens, 40)]
+    many_people = [p.pnr for p in rng.sample(citizens, 500)]
     sandbox = subprocess.Popen(
         [
             sys.executable,
@@ -183,6 +199,18 @@ async def run(args: argparse.Namespace) -> None:
             results = await asyncio.gather(*(worker(concurrent_total // 32) for _ in range(32)))
             rps_32 = (concurrent_total // 32) * 32 / (time.perf_counter() - started)
             lat_32 = [x for r in results for x in r]
+            sent = len(cold) + 11 + 2 * args.requests + len(lat_32)
+            rss_before = rss_mb(server.pid)
+            tokens = [issuer.issue("citizen", pnr) for pnr in many_people]
+            rest = max(0, args.rss_after - sent)
+
+            async def spread(worker_no: int) -> None:
+                for i in range(worker_no, rest, 16):
+                    await one(client, tokens[i % len(tokens)])
+
+            await asyncio.gather(*(spread(w) for w in range(16)))
+            sent += rest
+            rss_after = rss_mb(server.pid)
         # the slowest system on its own: the same batched search, straight from here
         async with httpx.AsyncClient(base_url=urls["procapita"], timeout=30) as http:
             direct = ProcapitaConnector(UpstreamClient("procapita", http))
@@ -222,6 +250,11 @@ async def run(args: argparse.Namespace) -> None:
         f"gateway p50 over the slowest system's p50: {overhead:.1f} ms (target <= 15 ms: {verdict})"
     )
     print(f"(mean of warm, 1 client: {statistics.mean(warm):.1f} ms)")
+    print(
+        f"gateway process memory after {sent} queries: RSS {rss_after[0]:.0f} MB, peak {rss_after[1]:.0f} MB"
+        f" (after the first {sent - rest}: {rss_before[0]:.0f} MB; target < 250 MB: "
+        f"{'met' if rss_after[0] < 250 else 'NOT met'})"
+    )
 
 
 def main() -> None:
@@ -232,6 +265,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--base-port", type=int, default=9300)
+    parser.add_argument("--rss-after", type=int, default=2000, help="queries before reading RSS")
     asyncio.run(run(parser.parse_args()))
 
 

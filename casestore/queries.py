@@ -25,6 +25,7 @@ from policies.statistics_records import (
     StatisticsData,
 )
 
+from . import search
 from .model import DiaryFilter, OverdueFilter, OverdueItem, Page, StatisticsFilter, month_key
 from .schema import HIST_COLUMNS, from_ts
 from .sql import SqlBackend
@@ -174,11 +175,6 @@ def _midnight(day: date) -> float:
     return datetime.combine(day, time(), TZ).timestamp()
 
 
-def _like(text: str) -> str:
-    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def diary_page(
     db: SqlBackend,
     p: str,
@@ -200,8 +196,9 @@ async def diary_page(
         where.append("opened_at < ?")
         params.append(_midnight(flt.registered_to + timedelta(days=1)))
     if flt.text:
-        where.append("search_text LIKE ? ESCAPE '\\'")
-        params.append(_like(flt.text.strip()))
+        condition, text_params = search.text_condition(db.dialect, p, flt.text.strip())
+        where.append(condition)
+        params.extend(text_params)
     base = " AND ".join(where)
     (total,) = (await db.fetch(f"SELECT COUNT(*) FROM {p}cases WHERE {base}", params))[0]
     keyset, key_params = "", []

@@ -24,6 +24,7 @@ from connectors.domain import Case, CaseType, SystemKind, Unit
 from connectors.errors import GatewayError, ValidationError
 from policies.statistics_records import DiaryRecord, StatisticsData
 
+from . import search
 from .model import (
     CaseStorePolicy,
     DiaryFilter,
@@ -95,6 +96,7 @@ class CaseStore:
     async def open(self) -> CaseStore:
         await self._db.open()
         await self._db.run([(sql, ()) for sql in ddl(self._p, self._db.dialect)])
+        await search.ensure_index(self._db, self._p)
         for system, wm, synced, _attempt, error in await self._db.fetch(
             "SELECT system, watermark, last_synced, last_attempt, last_error"
             f" FROM {self._p}sync_state"
@@ -118,7 +120,7 @@ class CaseStore:
 
     async def drop_tables(self) -> None:
         """Remove this prefix's tables (tests and re-initialisation)."""
-        await self._db.run([(sql, ()) for sql in drop(self._p)])
+        await self._db.run([(sql, ()) for sql in [*search.drop(self._p), *drop(self._p)]])
 
     async def _load_names(self) -> None:
         rows = await self._db.fetch(f"SELECT kind, code, name, area FROM {self._p}names")

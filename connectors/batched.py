@@ -19,7 +19,7 @@ from aiocache.base import BaseCache
 
 from . import paging
 from .domain import Case, SystemInfo
-from .http import UpstreamClient, contract_errors
+from .http import UpstreamClient, contract_errors, read_json
 
 T = TypeVar("T")
 
@@ -104,4 +104,4 @@ class BatchedCaseSource:
         """`GET path?params`, its JSON body read by `read` inside the contract check."""
         response = await self._client.request("GET", path, params=params)
         with contract_errors(self.system.id):
-            return read(response.json())
+            return read(read_json(response))

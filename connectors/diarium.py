@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -40,11 +41,11 @@ from .domain import (
     Unit,
 )
 from .errors import UpstreamRejected, UpstreamUnavailable
-from .http import contract_errors
+from .http import contract_errors, read_json
 
 INFO = SystemInfo("diarium", "Diarium", SystemKind.REGISTRY)
 PATH = "/rpc"
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 DEFAULT_PAGE_SIZE = 200
 LINK = "https://diarium.exempelby.se/arende/{}"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -163,7 +164,7 @@ class DiariumConnector(BatchedCaseSource):
         body = {"jsonrpc": "2.0", "method": method, "params": params, "id": call_id}
         response = await self._client.request("POST", PATH, json=body)
         with contract_errors(self.system.id):
-            answer = j.as_object(response.json())
+            answer = j.as_object(read_json(response))
             if answer.get("jsonrpc") != "2.0" or answer.get("id") != call_id:
                 raise ValueError("not the answer to our call")
             error = j.opt_object(answer, "error")
@@ -254,7 +255,10 @@ def _unit(obj: j.Json) -> Unit:
 
 
 def _time(text: str) -> datetime:
-    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=STOCKHOLM)
+    # fromisoformat is many times faster than strptime; the shape check keeps it as strict
+    if not _TIME_SHAPE.fullmatch(text):
+        raise ValueError("expected YYYY-MM-DD HH:MM:SS")
+    return datetime.fromisoformat(text).replace(tzinfo=STOCKHOLM)
 
 
 def _opt_time(text: str | None) -> datetime | None:

@@ -43,7 +43,7 @@ from .domain import (
     Unit,
 )
 from .errors import ValidationError
-from .http import UpstreamClient, contract_errors
+from .http import UpstreamClient, contract_errors, read_json
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class EserviceConnector(BatchedCaseSource):
             else:
                 response = await self._client.request("GET", next_url)
             with contract_errors(self.system.id):
-                cases = [to_case(rec, self.system.id) for rec in _records(response.json())]
+                cases = [to_case(rec, self.system.id) for rec in _records(read_json(response))]
                 return cases, next_link(response, path)
 
         return await paging.follow_cursor(self.system.id, page, max_pages)

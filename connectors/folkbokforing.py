@@ -17,7 +17,7 @@ from aiocache.base import BaseCache
 
 from . import jsonread as j
 from .domain import Custody, Person, SystemInfo, SystemKind
-from .http import UpstreamClient, contract_errors
+from .http import UpstreamClient, contract_errors, read_json
 from .paging import BATCH_LIMIT, chunks
 from .personal_number import luhn_digit
 from .register_cache import cached_per_key
@@ -86,7 +86,7 @@ class FolkbokforingConnector:
         async def one(keys: Sequence[str]) -> dict[str, tuple[T, ...]]:
             response = await self._client.request("POST", path, json={"personnummer": list(keys)})
             with contract_errors(self.system.id):
-                return read(response.json())
+                return read(read_json(response))
 
         async def fetch(keys: Sequence[str]) -> Mapping[str, tuple[T, ...]]:
             parts = await asyncio.gather(*(one(chunk) for chunk in chunks(keys, BATCH_LIMIT)))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+import orjson
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
@@ -240,31 +241,43 @@ class UpstreamClient:
                 response = await self.http.send(request, stream=True, auth=auth)
                 seen.status = response.status_code
                 try:
-                    body = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        body.extend(chunk)
-                        if len(body) > self.max_body:
-                            raise UpstreamContractError(self.system)
+                    if _plain_and_within(response, self.max_body):
+                        await response.aread()  # the announced length bounds the read
+                    else:
+                        response = await self._read_capped(request, response)
                 finally:
                     await response.aclose()
-            # rebuild a complete response so callers may use .json()/.content
-            headers = [
-                (k, v)
-                for k, v in response.headers.multi_items()
-                if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-            ]
-            complete = httpx.Response(
-                status_code=response.status_code,
-                headers=headers,
-                content=bytes(body),
-                request=request,
-            )
-            if complete.is_error and classify is not None:
-                named = classify(complete)
+            if response.is_error and classify is not None:
+                named = classify(response)
                 if named is not None:
                     raise named
-            complete.raise_for_status()
-            return complete
+            response.raise_for_status()
+            return response
+
+    async def _read_capped(
+        self, request: httpx.Request, response: httpx.Response
+    ) -> httpx.Response:
+        """Read a body of unknown or encoded length, decoded, up to `max_body` bytes."""
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body.extend(chunk)
+                if len(body) > self.max_body:
+                    raise UpstreamContractError(self.system)
+        finally:
+            await response.aclose()
+        # rebuild a complete response so callers may use .json()/.content
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=headers,
+            content=bytes(body),
+            request=request,
+        )
 
     async def _auth(self) -> httpx.Auth | None:
         """Bearer auth for systems behind OAuth2 client credentials (token cached by authlib)."""
@@ -302,6 +315,23 @@ def _outcome(exc: BaseException) -> str:
     if isinstance(exc, asyncio.CancelledError):
         return "cancelled"
     return "unavailable"
+
+
+def _plain_and_within(response: httpx.Response, max_body: int) -> bool:
+    """An unencoded body whose Content-Length is at most `max_body`: read it as it is."""
+    length: bytes | None = None
+    for name, value in response.headers.raw:  # one pass, no decoding of every header
+        name = name.lower()
+        if name == b"content-length":
+            length = value if length is None else b"-"  # several: not plain
+        elif name == b"content-encoding" and value.strip().lower() != b"identity":
+            return False
+    return length is not None and length.isdigit() and int(length) <= max_body
+
+
+def read_json(response: httpx.Response) -> Any:
+    """The JSON body of an upstream answer (orjson: the connectors' hot path)."""
+    return orjson.loads(response.content)
 
 
 def _remaining() -> float | None:

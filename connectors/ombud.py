@@ -19,7 +19,7 @@ from aiocache.base import BaseCache
 from . import jsonread as j
 from . import paging
 from .domain import Mandate, SystemInfo, SystemKind
-from .http import UpstreamClient, contract_errors
+from .http import UpstreamClient, contract_errors, read_json
 from .personal_number import luhn_digit
 from .register_cache import cached_per_key
 
@@ -107,7 +107,7 @@ class OmbudConnector:
             }
             response = await self._client.request("GET", MANDATES, params=params)
             with contract_errors(self.system.id):
-                return read_page(response.json(), number)
+                return read_page(read_json(response), number)
 
         return await paging.follow_page_numbers(self.system.id, page)
 

@@ -14,6 +14,7 @@ record that lost its flag upstream still fails closed.
 from __future__ import annotations
 
 import functools
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import datetime
@@ -45,6 +46,7 @@ INFO = SystemInfo("procapita", "Procapita socialtjänst", SystemKind.BUSINESS)
 PATH = "/ProcapitaWS"
 NS = "urn:procapita:arende:ws:1"
 ACTION_PREFIX = f"{NS}/"
+_TIME_SHAPE = re.compile(r"[0-9]{8}T[0-9]{6}")
 TIME_FORMAT = "%Y%m%dT%H%M%S"
 DEFAULT_PAGE_SIZE = 200
 SECRECY_GROUND = "OSL 26 kap. 1 §"
@@ -245,7 +247,10 @@ def _flag(raw: str) -> bool:
 
 
 def _time(raw: str) -> datetime:
-    return datetime.strptime(raw, TIME_FORMAT).replace(tzinfo=STOCKHOLM)
+    # fromisoformat is many times faster than strptime; the shape check keeps it as strict
+    if not _TIME_SHAPE.fullmatch(raw):
+        raise ValueError("expected YYYYMMDDTHHMMSS")
+    return datetime.fromisoformat(raw).replace(tzinfo=STOCKHOLM)
 
 
 def _local(at: datetime) -> str:

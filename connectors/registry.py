@@ -32,6 +32,7 @@ from .kontaktcenter import KontaktcenterConnector
 from .ombud import OmbudConnector
 from .procapita import ProcapitaConnector
 from .teknik import TeknikConnector
+from .transport import AiohttpTransport
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -188,8 +189,8 @@ def _http_client(
         ),
         "headers": {"user-agent": "knutpunkt/0.1"},
     }
-    if system_id in transports:
-        kwargs["transport"] = transports[system_id]
+    # aiohttp underneath (C parser, lean pool) unless a test injects its own transport
+    kwargs["transport"] = transports.get(system_id) or AiohttpTransport(kwargs["limits"])
     if conf.token_url:
         oauth: httpx.AsyncClient = AsyncOAuth2Client(
             client_id=conf.client_id,

@@ -44,6 +44,7 @@ from .settings import Settings
 from .signals_endpoint import signals_endpoint
 from .telemetry import MetricsEndpoint, RequestTelemetry, Telemetry
 from .telemetry.wiring import watch_outbox, watch_signals
+from .token_cache import VerifiedTokens
 from .trust import build_validator, claim_names
 from .trusted_documents import TrustedDocuments, TrustedDocumentsGate
 from .webhooks import eservice_webhook
@@ -235,7 +236,7 @@ def create_app(
             Middleware(
                 AuthenticationMiddleware,
                 backend=KnutpunktAuthBackend(
-                    validator,
+                    VerifiedTokens(validator),
                     RefusalLog(state.counters, settings.oidc.refusal_log_per_minute),
                 ),
                 on_error=auth_error_response,

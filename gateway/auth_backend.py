@@ -21,6 +21,7 @@ from policies.caller import Caller, Role
 
 from .auth import TokenValidator
 from .metrics import Counters
+from .token_cache import VerifiedTokens
 
 logger = logging.getLogger("knutpunkt.auth")
 
@@ -53,7 +54,9 @@ def caller_of(conn: HTTPConnection) -> Caller:
 class KnutpunktAuthBackend(AuthenticationBackend):
     """Authorization: Bearer <JWT> → `CallerUser`; no header → anonymous."""
 
-    def __init__(self, validator: TokenValidator, refusals: RefusalLog | None = None) -> None:
+    def __init__(
+        self, validator: TokenValidator | VerifiedTokens, refusals: RefusalLog | None = None
+    ) -> None:
         self._validator = validator
         self._refusals = refusals or RefusalLog(Counters())
 

@@ -24,6 +24,7 @@ from strawberry.types import ExecutionResult
 from resolvers.context import Context
 
 from .auth_backend import caller_of
+from .encoding import OrjsonResponses
 from .limits import POST_ONLY, refused_get
 from .subscriptions_ws import KnutpunktTransportWS
 from .telemetry import current_request_id, note_operation, note_result
@@ -78,7 +79,7 @@ def _retry_after(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse])
     return None
 
 
-class KnutpunktGraphQL(GraphQL[Context, None]):
+class KnutpunktGraphQL(OrjsonResponses, GraphQL[Context, None]):
     """strawberry's ASGI GraphQL with our typed context (and subscriptions whose token
     comes in connection_init)."""
 

@@ -44,19 +44,6 @@ class Loaders:
         self._connectors = connectors
         self._failures = failures
         self._deadline = deadline
-        self.cases_for_person: dict[str, BatchLoader[str, list[Case]]] = {}
-        self.case_by_id: dict[str, BatchLoader[str, Case | None]] = {}
-        self.cases_by_number: dict[str, BatchLoader[str, list[Case]]] = {}
-        for system_id, source in connectors.case_sources.items():
-            self.cases_for_person[system_id] = self._loader(
-                system_id, functools.partial(_by_person, source), _no_lists
-            )
-            self.case_by_id[system_id] = self._loader(
-                system_id, functools.partial(_by_id, source), _no_cases
-            )
-            self.cases_by_number[system_id] = self._loader(
-                system_id, functools.partial(_by_number, source), _no_lists
-            )
         population, mandates = connectors.population, connectors.mandates
         self.person: BatchLoader[str, Person | None] | None = None
         self.custody: BatchLoader[str, list[Custody]] | None = None
@@ -82,6 +69,30 @@ class Loaders:
                 return [[m for m in found if m.grantee == k] for k in keys]
 
             self.mandates = self._loader(mid, grants, lambda keys: [[] for _ in keys])
+
+    # the per-system loaders are made when a query first needs them: most queries use
+    # one kind of look-up, and a request should not pay for building the others
+
+    @functools.cached_property
+    def cases_for_person(self) -> dict[str, BatchLoader[str, list[Case]]]:
+        return {
+            system_id: self._loader(system_id, functools.partial(_by_person, source), _no_lists)
+            for system_id, source in self._connectors.case_sources.items()
+        }
+
+    @functools.cached_property
+    def case_by_id(self) -> dict[str, BatchLoader[str, Case | None]]:
+        return {
+            system_id: self._loader(system_id, functools.partial(_by_id, source), _no_cases)
+            for system_id, source in self._connectors.case_sources.items()
+        }
+
+    @functools.cached_property
+    def cases_by_number(self) -> dict[str, BatchLoader[str, list[Case]]]:
+        return {
+            system_id: self._loader(system_id, functools.partial(_by_number, source), _no_lists)
+            for system_id, source in self._connectors.case_sources.items()
+        }
 
     def _loader(
         self,

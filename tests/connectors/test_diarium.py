@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -308,3 +309,24 @@ async def test_works_under_the_fault_injector_and_maps_its_faults() -> None:
         injector.set(Faults(error_rate=1.0))
         with pytest.raises(UpstreamUnavailable):
             await connector.cases_for_persons([KALLE])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-3-11 09:30:00",
+        "2026-03-11T09:30:00",
+        "2026-03-11 09:30",
+        "２０２６-03-11 09:30:00",
+        "",
+    ],
+)
+def test_registry_times_must_have_the_registry_shape(text: str) -> None:
+    with pytest.raises(ValueError):
+        diarium._time(text)
+
+
+def test_registry_times_are_stockholm_time() -> None:
+    assert diarium._time("2026-03-11 09:30:05") == datetime(
+        2026, 3, 11, 9, 30, 5, tzinfo=ZoneInfo("Europe/Stockholm")
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import inspect
+import json
 import time
 
 import httpx
@@ -15,6 +17,7 @@ from connectors.http import (
     RetryPolicy,
     UpstreamClient,
     at_deadline,
+    read_json,
     upstream_errors,
 )
 
@@ -154,6 +157,29 @@ async def test_huge_bodies_are_a_contract_error() -> None:
     client = _client(lambda r: httpx.Response(200, content=b"x" * 2048), retries=0, max_body=1024)
     with pytest.raises(errors.UpstreamContractError):
         await client.request("GET", "/x")
+
+
+async def test_bodies_are_read_whole_plain_or_encoded_within_the_cap() -> None:
+    body = json.dumps({"cases": [{"id": i} for i in range(100)]}).encode()
+    packed = gzip.compress(body)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/gzip":
+            return httpx.Response(200, content=packed, headers={"content-encoding": "gzip"})
+        return httpx.Response(200, content=body)
+
+    client = _client(handler, retries=0, max_body=len(body))
+    for path in ("/plain", "/gzip"):
+        response = await client.request("GET", path)
+        assert read_json(response) == {"cases": [{"id": i} for i in range(100)]}
+        assert response.content == body
+    # the cap counts decoded bytes: a small packed body that unpacks past it is refused
+    small = _client(handler, retries=0, max_body=len(body) - 1)
+    assert len(packed) < len(body) - 1
+    with pytest.raises(errors.UpstreamContractError):
+        await small.request("GET", "/gzip")
+    with pytest.raises(errors.UpstreamContractError):
+        await small.request("GET", "/plain")
 
 
 async def test_contract_error_is_not_retried() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -281,3 +282,24 @@ async def test_works_under_the_fault_injector_and_maps_its_faults() -> None:
         injector.set(Faults(error_rate=1.0))
         with pytest.raises(UpstreamUnavailable):
             await connector.cases_for_persons([KALLE])
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026311T093000",
+        "2026-03-11T09:30:00",
+        "20260311 093000",
+        "20260311T0930",
+        "２０２６0311T093000",
+    ],
+)
+def test_procapita_times_must_have_the_basic_iso_shape(raw: str) -> None:
+    with pytest.raises(ValueError):
+        procapita._time(raw)
+
+
+def test_procapita_times_are_stockholm_time() -> None:
+    assert procapita._time("20260311T093005") == datetime(
+        2026, 3, 11, 9, 30, 5, tzinfo=ZoneInfo("Europe/Stockholm")
+    )
