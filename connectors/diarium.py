@@ -44,6 +44,10 @@ from .http import contract_errors
 
 INFO = SystemInfo("diarium", "Diarium", SystemKind.REGISTRY)
 PATH = "/rpc"
+#: the JSON-RPC methods that only read (POSTs, so retried only because declared here)
+READ_METHODS = frozenset(
+    {"Arende.SokPart", "Arende.Hamta", "Arende.SokDiarienummer", "Arende.Andrade"}
+)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 DEFAULT_PAGE_SIZE = 200
 LINK = "https://diarium.exempelby.se/arende/{}"
@@ -161,7 +165,9 @@ class DiariumConnector(BatchedCaseSource):
         """One JSON-RPC call; the `result` object, or the error mapped (see module doc)."""
         call_id = next(self._ids)
         body = {"jsonrpc": "2.0", "method": method, "params": params, "id": call_id}
-        response = await self._client.request("POST", PATH, json=body)
+        response = await self._client.request(
+            "POST", PATH, json=body, read=method in READ_METHODS
+        )
         with contract_errors(self.system.id):
             answer = j.as_object(response.json())
             if answer.get("jsonrpc") != "2.0" or answer.get("id") != call_id:

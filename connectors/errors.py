@@ -77,8 +77,10 @@ class UpstreamTimeout(UpstreamError):
 class UpstreamUnavailable(UpstreamError):
     code = "UPSTREAM_UNAVAILABLE"
 
-    def __init__(self, system: str) -> None:
+    def __init__(self, system: str, *, retry_after: float | None = None) -> None:
         super().__init__(system, f"Källsystemet {system} är inte tillgängligt just nu.")
+        #: seconds the system asked us to wait (`Retry-After` on 429/503), for retries only
+        self.retry_after = retry_after
 
 
 class UpstreamRejected(UpstreamError):

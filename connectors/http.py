@@ -3,6 +3,13 @@ body limits and the mapping of lower-layer errors into our hierarchy.
 
 Every connector talks to its system through one `UpstreamClient`, which wraps
 the `httpx.AsyncClient` the app's lifespan opened for that system.
+
+Deadline budget: no call starts with less than `min_budget` seconds of the request
+deadline left (it fails at once as `UpstreamTimeout`, no network call), and
+`deadline_share` lets a first hop (the registers) use only part of what is left.
+Retries: only for reads (GET, or a POST the connector declares a read), at most
+`RetryBudget.ratio` extra calls per first call per system, after a `Retry-After`
+the system asked for (given up when it would pass the deadline).
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -34,6 +43,10 @@ request_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
+#: the longest `Retry-After` honoured when a call runs without a request deadline
+MAX_RETRY_AFTER = 10.0
+#: methods that are reads by HTTP's definition; a POST is a read only when declared
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @contextlib.contextmanager
@@ -48,7 +61,8 @@ def upstream_errors(system: str) -> Iterator[None]:
     except httpx.HTTPStatusError as exc:
         status = exc.response.status_code
         if status >= 500 or status == 429:
-            raise UpstreamUnavailable(system) from exc
+            wait = retry_after(exc.response) if status in (429, 503) else None
+            raise UpstreamUnavailable(system, retry_after=wait) from exc
         raise UpstreamRejected(system, status) from exc
     except httpx.TransportError as exc:
         raise UpstreamUnavailable(system) from exc
@@ -61,6 +75,22 @@ def upstream_errors(system: str) -> Iterator[None]:
         raise UpstreamTimeout(system) from exc
     except AuthlibBaseError as exc:  # the token endpoint refused our client credentials
         raise UpstreamRejected(system, 401) from exc
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the `Retry-After` header asks us to wait (delta-seconds or an HTTP date)."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 @contextlib.contextmanager
@@ -115,6 +145,30 @@ class RetryPolicy:
     backoff: float = 0.05
 
 
+class RetryBudget:
+    """A token bucket of retries per system: every first call earns `ratio` of a
+    retry, every retry spends one; the bucket holds at most `burst` (and starts full).
+    So a failing system gets at most about `ratio` extra calls, not `attempts` times."""
+
+    def __init__(self, ratio: float = 0.1, burst: float = 5.0) -> None:
+        self.ratio = ratio
+        self.burst = burst
+        self.tokens = burst
+        self.spent = 0
+        self.refused = 0
+
+    def deposit(self) -> None:
+        self.tokens = min(self.burst, self.tokens + self.ratio)
+
+    def withdraw(self) -> bool:
+        if self.tokens < 1.0:
+            self.refused += 1
+            return False
+        self.tokens -= 1.0
+        self.spent += 1
+        return True
+
+
 class UpstreamClient:
     """One source system's HTTP client with the gateway's resilience rules."""
 
@@ -126,36 +180,50 @@ class UpstreamClient:
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
         max_body: int = MAX_BODY_BYTES,
+        min_budget: float = 0.0,
+        budget: RetryBudget | None = None,
     ) -> None:
         self.system = system
         self.http = http
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
         self.max_body = max_body
+        #: seconds of the request deadline a call needs left to be started at all
+        self.min_budget = min_budget
+        self.budget = budget or RetryBudget()
         self.calls = 0
+        #: calls not started because too little of the deadline was left
+        self.skipped = 0
 
     async def request(
         self,
         method: str,
         url: str,
         *,
-        idempotent: bool = True,
+        read: bool = False,
         classify: Callable[[httpx.Response], UpstreamError | None] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send one request; retried (idempotent only) within the request deadline.
+        """Send one request; reads are retried within the request deadline and budget.
 
-        `classify` may look at an error response first and name the error (e.g. a
-        SOAP Client fault sent with HTTP 500 is our fault, not the system's).
+        A GET is a read; a POST only when the connector declares the operation one
+        (`read=True`: SOAP and JSON-RPC look-ups are POSTs). `classify` may look at an
+        error response first and name the error (e.g. a SOAP Client fault sent with
+        HTTP 500 is our fault, not the system's).
         """
         if self.breaker.is_open:
             raise UpstreamUnavailable(self.system)
-        attempts = 1 + (self.retry.attempts if idempotent else 0)
+        retried = read or method.upper() in READ_METHODS
+        attempts = 1 + (self.retry.attempts if retried else 0)
+        self.budget.deposit()
         last: UpstreamError | None = None
         for attempt in range(attempts):
             remaining = _remaining()
-            if remaining is not None and remaining <= 0:
+            if remaining is not None and remaining < max(self.min_budget, 1e-3):
+                self.skipped += 1
                 last = last or UpstreamTimeout(self.system)
+                break
+            if attempt > 0 and not self.budget.withdraw():
                 break
             try:
                 response = await self._once(method, url, remaining, classify, **kwargs)
@@ -167,12 +235,25 @@ class UpstreamClient:
                 self._record(exc)
                 last = exc
                 if attempt + 1 < attempts:
-                    await asyncio.sleep(random.uniform(0, self.retry.backoff * (2**attempt)))
+                    await asyncio.sleep(self._pause(exc, attempt))
                 continue
             self.breaker.success()
             return response
         assert last is not None
         raise last
+
+    def _pause(self, exc: UpstreamError, attempt: int) -> float:
+        """Back-off before the next attempt: the system's `Retry-After` if it sent one
+        (giving up, i.e. re-raising, when that would not leave `min_budget` of the
+        deadline), else full jitter."""
+        wait = exc.retry_after if isinstance(exc, UpstreamUnavailable) else None
+        if wait is None:
+            return random.uniform(0, self.retry.backoff * (2**attempt))
+        remaining = _remaining()
+        limit = MAX_RETRY_AFTER if remaining is None else remaining - self.min_budget
+        if wait > limit:
+            raise exc
+        return wait
 
     def _record(self, exc: UpstreamError) -> None:
         if isinstance(exc, UpstreamRejected):
@@ -244,6 +325,22 @@ def _remaining() -> float | None:
 def deadline(seconds: float) -> Iterator[None]:
     """Set the request deadline for everything awaited inside the block."""
     token = request_deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        request_deadline.reset(token)
+
+
+@contextlib.contextmanager
+def deadline_share(share: float) -> Iterator[None]:
+    """Let the block use only `share` of the time left of the current deadline (a first
+    hop, so that the calls after it keep the rest); no effect without a deadline."""
+    current = request_deadline.get()
+    if current is None or share >= 1.0:
+        yield
+        return
+    now = time.monotonic()
+    token = request_deadline.set(min(current, now + max(0.0, current - now) * share))
     try:
         yield
     finally:

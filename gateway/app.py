@@ -23,7 +23,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from casestore import LiveCaseStore, open_case_store
-from connectors.registry import Connectors, open_connectors
+from connectors.registry import CallRules, Connectors, open_connectors
 from policies.caller import Caller
 from policies.policy import load_policy
 from resolvers.context import Context, Services
@@ -37,7 +37,7 @@ from .demo_personas import TOKEN_PATH, DemoTokens, persona_options
 from .graphiql import GraphiQLPage, GraphQLWithIDE
 from .issuer import DemoIssuer
 from .limits import BodyLimit
-from .settings import Settings
+from .settings import GatewaySettings, Settings
 from .trust import build_validator, claim_names
 from .trusted_documents import TrustedDocuments, TrustedDocumentsGate
 from .webhooks import eservice_webhook
@@ -123,7 +123,7 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             cache = await stack.enter_async_context(open_cache(settings.cache.url))
             connectors = await open_connectors(
-                settings.systems, stack, transports=transports, cache=cache
+                settings.systems, stack, transports=transports, cache=cache, rules=_rules(gw)
             )
             policy = load_policy(Path(settings.policy.file) if settings.policy.file else None)
             sink = await stack.enter_async_context(AuditSink.open(settings.audit.url))
@@ -140,6 +140,7 @@ def create_app(
                 access_log=sink.reader,
                 case_store=state.case_store.store if state.case_store else None,
                 deadline_seconds=gw.deadline_seconds,
+                register_share=gw.register_share,
                 audit_sink=sink.write,
             )
             state.ready = True
@@ -205,6 +206,14 @@ def create_app(
     )
     app.state.knutpunkt = state
     return app
+
+
+def _rules(gw: GatewaySettings) -> CallRules:
+    return CallRules(
+        min_budget=gw.min_call_budget_ms / 1000,
+        retry_ratio=gw.retry_ratio,
+        retry_burst=float(gw.retry_burst),
+    )
 
 
 def _graphiql_routes(settings: Settings) -> tuple[list[Route], GraphiQLPage | None]:

@@ -40,6 +40,13 @@ class GatewaySettings:
     trusted_roles: tuple[str, ...] = ("citizen", "public")
     #: browser origins (the portals) allowed to call the API cross-origin; none by default
     cors_origins: tuple[str, ...] = ()
+    #: no upstream call starts with less than this left of the deadline (fails at once)
+    min_call_budget_ms: int = 150
+    #: the share of the time left a register look-up (the first hop) may use
+    register_share: float = 0.4
+    #: retries per system: extra calls per first call, and the burst the bucket holds
+    retry_ratio: float = 0.1
+    retry_burst: int = 5
 
 
 @dataclass(frozen=True, slots=True)

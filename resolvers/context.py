@@ -50,6 +50,8 @@ class Services:
     #: writes the request's access notes to the audit log; raising fails the request closed
     audit_sink: Callable[[Context], Awaitable[None]] | None = None
     deadline_seconds: float = 3.0
+    #: the share of the time left that a register look-up (the first hop) may use
+    register_share: float = 1.0
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
 
 
@@ -84,7 +86,9 @@ class Context:
             services=services,
             request_id=request_id,
             failures=failures,
-            loaders=Loaders(services.connectors, failures, deadline),
+            loaders=Loaders(
+                services.connectors, failures, deadline, register_share=services.register_share
+            ),
         )
 
     def note_access(self, note: AccessNote) -> None:

@@ -15,7 +15,7 @@ from typing import TypeVar
 from connectors.base import CaseSource
 from connectors.domain import Case, Custody, Mandate, Person
 from connectors.errors import UpstreamError
-from connectors.http import at_deadline
+from connectors.http import at_deadline, deadline_share
 from connectors.registry import Connectors
 
 from .batching import BatchLoader
@@ -40,10 +40,18 @@ class Failures:
 class Loaders:
     """The DataLoaders of one request."""
 
-    def __init__(self, connectors: Connectors, failures: Failures, deadline: float | None) -> None:
+    def __init__(
+        self,
+        connectors: Connectors,
+        failures: Failures,
+        deadline: float | None,
+        *,
+        register_share: float = 1.0,
+    ) -> None:
         self._connectors = connectors
         self._failures = failures
         self._deadline = deadline
+        self._register_share = register_share
         self.cases_for_person: dict[str, BatchLoader[str, list[Case]]] = {}
         self.case_by_id: dict[str, BatchLoader[str, Case | None]] = {}
         self.cases_by_number: dict[str, BatchLoader[str, list[Case]]] = {}
@@ -72,8 +80,12 @@ class Loaders:
                 rels = await population.custody(keys)
                 return [[r for r in rels if k in (r.custodian, r.child)] for k in keys]
 
-            self.person = self._loader(pid, persons, lambda keys: [None for _ in keys])
-            self.custody = self._loader(pid, custody, lambda keys: [[] for _ in keys])
+            self.person = self._loader(
+                pid, persons, lambda keys: [None for _ in keys], register=True
+            )
+            self.custody = self._loader(
+                pid, custody, lambda keys: [[] for _ in keys], register=True
+            )
         if mandates is not None:
             mid = mandates.system.id
 
@@ -81,19 +93,26 @@ class Loaders:
                 found = await mandates.mandates_for_grantees(keys)
                 return [[m for m in found if m.grantee == k] for k in keys]
 
-            self.mandates = self._loader(mid, grants, lambda keys: [[] for _ in keys])
+            self.mandates = self._loader(
+                mid, grants, lambda keys: [[] for _ in keys], register=True
+            )
 
     def _loader(
         self,
         system_id: str,
         fetch: Callable[[Sequence[K]], Awaitable[list[V]]],
         empty: Callable[[Sequence[K]], list[V]],
+        *,
+        register: bool = False,
     ) -> BatchLoader[K, V]:
+        # a register look-up is the first hop: the case systems asked after it keep the rest
+        share = self._register_share if register else 1.0
+
         async def batch(keys: list[K]) -> list[V]:
             if system_id in self._failures:
                 return empty(keys)  # don't knock again on a door that just failed
             try:
-                with at_deadline(self._deadline):
+                with at_deadline(self._deadline), deadline_share(share):
                     return await fetch(keys)
             except UpstreamError as exc:
                 self._failures.record(exc)

@@ -101,7 +101,7 @@ async def test_non_idempotent_requests_are_not_retried() -> None:
 
     client = _client(handler, retries=3)
     with pytest.raises(errors.UpstreamUnavailable):
-        await client.request("POST", "/x", idempotent=False)
+        await client.request("POST", "/x")
     assert len(seen) == 1
 
 
