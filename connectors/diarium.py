@@ -165,9 +165,7 @@ class DiariumConnector(BatchedCaseSource):
         """One JSON-RPC call; the `result` object, or the error mapped (see module doc)."""
         call_id = next(self._ids)
         body = {"jsonrpc": "2.0", "method": method, "params": params, "id": call_id}
-        response = await self._client.request(
-            "POST", PATH, json=body, read=method in READ_METHODS
-        )
+        response = await self._client.request("POST", PATH, json=body, read=method in READ_METHODS)
         with contract_errors(self.system.id):
             answer = j.as_object(response.json())
             if answer.get("jsonrpc") != "2.0" or answer.get("id") != call_id:

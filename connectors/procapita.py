@@ -47,7 +47,12 @@ NS = "urn:procapita:arende:ws:1"
 ACTION_PREFIX = f"{NS}/"
 #: the SOAP operations that only read (POSTs, so retried only because declared here)
 READ_OPERATIONS = frozenset(
-    {"HamtaArendenForPersoner", "HamtaArenden", "HamtaArendenForDiarienummer", "HamtaAndradeArenden"}
+    {
+        "HamtaArendenForPersoner",
+        "HamtaArenden",
+        "HamtaArendenForDiarienummer",
+        "HamtaAndradeArenden",
+    }
 )
 TIME_FORMAT = "%Y%m%dT%H%M%S"
 DEFAULT_PAGE_SIZE = 200

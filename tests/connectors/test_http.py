@@ -15,6 +15,7 @@ from connectors.http import (
     RetryPolicy,
     UpstreamClient,
     at_deadline,
+    retry_after,
     upstream_errors,
 )
 
@@ -103,6 +104,30 @@ async def test_non_idempotent_requests_are_not_retried() -> None:
     with pytest.raises(errors.UpstreamUnavailable):
         await client.request("POST", "/x")
     assert len(seen) == 1
+
+
+async def test_a_post_is_retried_only_when_declared_a_read() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.content.decode())
+        return httpx.Response(503)
+
+    client = _client(handler, retries=2)
+    with pytest.raises(errors.UpstreamUnavailable):
+        await client.request("POST", "/rpc", content="write")
+    with pytest.raises(errors.UpstreamUnavailable):
+        await client.request("POST", "/rpc", content="read", read=True)
+    assert seen == ["write", "read", "read", "read"]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("2", 2.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None), ("", None)],
+)
+def test_retry_after_reads_seconds_and_dates(header: str, expected: float | None) -> None:
+    response = httpx.Response(503, headers={"retry-after": header} if header else {})
+    assert retry_after(response) == expected
 
 
 async def test_breaker_opens_after_threshold_and_then_refuses_without_calling() -> None:
