@@ -24,6 +24,7 @@ from strawberry.types import ExecutionResult
 
 from casestore import LiveCaseStore, open_case_store
 from connectors.registry import CallRules, Connectors, open_connectors
+from connectors.stale import StaleCopies
 from policies.caller import Caller
 from policies.policy import load_policy
 from resolvers.context import Context, Services
@@ -141,6 +142,7 @@ def create_app(
                 case_store=state.case_store.store if state.case_store else None,
                 deadline_seconds=gw.deadline_seconds,
                 register_share=gw.register_share,
+                stale=StaleCopies(cache, gw.stale_if_error_seconds),
                 audit_sink=sink.write,
             )
             state.ready = True

@@ -47,6 +47,8 @@ class GatewaySettings:
     #: retries per system: extra calls per first call, and the burst the bucket holds
     retry_ratio: float = 0.1
     retry_burst: int = 5
+    #: a failed system's last case lists are shown (marked STALE_DATA) up to this age; 0: off
+    stale_if_error_seconds: int = 3600
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,13 @@ class SourceSystem:
         default=False,
         description="True when the replica's copy of this system is older than its refresh interval.",
     )
+    cached_answer_age_seconds: int | None = strawberry.field(
+        default=None,
+        description=(
+            "Set when this request showed the system's cases as last fetched, because the "
+            "system failed (stale-if-error): how old that answer is, in seconds."
+        ),
+    )
 
 
 @strawberry.type

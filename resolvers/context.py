@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from casestore import CaseStore
 from connectors.domain import CaseRef
 from connectors.registry import Connectors
+from connectors.stale import StaleCopies
 from policies import Caller, Policy, PromiseState, Representation
 
 from .loaders import Failures, Loaders
@@ -52,6 +53,8 @@ class Services:
     deadline_seconds: float = 3.0
     #: the share of the time left that a register look-up (the first hop) may use
     register_share: float = 1.0
+    #: the last good case lists, shown (marked STALE_DATA) when a system fails
+    stale: StaleCopies | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
 
 
@@ -87,7 +90,11 @@ class Context:
             request_id=request_id,
             failures=failures,
             loaders=Loaders(
-                services.connectors, failures, deadline, register_share=services.register_share
+                services.connectors,
+                failures,
+                deadline,
+                register_share=services.register_share,
+                stale=services.stale,
             ),
         )
 

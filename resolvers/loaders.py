@@ -2,7 +2,9 @@
 
 Every loader batches the keys asked for in the same tick into one connector
 call. A system that fails is recorded once in `failures` and its keys resolve to
-"nothing", so the rest of the query still answers (partial data).
+"nothing", so the rest of the query still answers (partial data) — or, for the
+case lists per person, to the last answer kept for stale-if-error, reported as
+`STALE_DATA` with its age.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import TypeVar
 
 from connectors.base import CaseSource
 from connectors.domain import Case, Custody, Mandate, Person
-from connectors.errors import UpstreamError
+from connectors.errors import StaleData, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from connectors.http import at_deadline, deadline_share
 from connectors.registry import Connectors
+from connectors.stale import StaleCopies
 
 from .batching import BatchLoader
 
@@ -24,17 +27,30 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+#: errors after which a kept answer may stand in: the system is down or did not answer
+STALE_ON = (UpstreamUnavailable, UpstreamTimeout)
+#: the operation name under which case lists per person are kept
+CASES_FOR_PERSON = "cases-for-person"
+
+
 class Failures:
-    """Systems that failed during this request, with their first error."""
+    """Systems that failed during this request, with their first error; and those
+    failed systems whose kept (stale) answers were shown instead, with the oldest age."""
 
     def __init__(self) -> None:
         self.by_system: dict[str, UpstreamError] = {}
+        self.stale: dict[str, StaleData] = {}
 
     def record(self, error: UpstreamError) -> None:
         self.by_system.setdefault(error.system, error)
 
+    def record_stale(self, system: str, age_seconds: float) -> None:
+        known = self.stale.get(system)
+        if known is None or age_seconds > known.age_seconds:
+            self.stale[system] = StaleData(system, age_seconds)
+
     def __contains__(self, system: str) -> bool:
-        return system in self.by_system
+        return system in self.by_system or system in self.stale
 
 
 class Loaders:
@@ -47,17 +63,19 @@ class Loaders:
         deadline: float | None,
         *,
         register_share: float = 1.0,
+        stale: StaleCopies | None = None,
     ) -> None:
         self._connectors = connectors
         self._failures = failures
         self._deadline = deadline
         self._register_share = register_share
+        self._stale = stale if stale is not None and stale.enabled else None
         self.cases_for_person: dict[str, BatchLoader[str, list[Case]]] = {}
         self.case_by_id: dict[str, BatchLoader[str, Case | None]] = {}
         self.cases_by_number: dict[str, BatchLoader[str, list[Case]]] = {}
         for system_id, source in connectors.case_sources.items():
-            self.cases_for_person[system_id] = self._loader(
-                system_id, functools.partial(_by_person, source), _no_lists
+            self.cases_for_person[system_id] = self._kept_loader(
+                system_id, CASES_FOR_PERSON, functools.partial(_by_person, source)
             )
             self.case_by_id[system_id] = self._loader(
                 system_id, functools.partial(_by_id, source), _no_cases
@@ -117,6 +135,44 @@ class Loaders:
             except UpstreamError as exc:
                 self._failures.record(exc)
                 return empty(keys)
+
+        return BatchLoader(batch, max_batch_size=200)
+
+    def _kept_loader(
+        self,
+        system_id: str,
+        operation: str,
+        fetch: Callable[[Sequence[str]], Awaitable[list[list[Case]]]],
+    ) -> BatchLoader[str, list[Case]]:
+        """A case-list loader whose answers are kept, and shown when the system fails."""
+        stale = self._stale
+        if stale is None:
+            return self._loader(system_id, fetch, _no_lists)
+
+        async def recall(keys: Sequence[str]) -> list[list[Case]]:
+            kept = await stale.recall(system_id, operation, keys)
+            if kept:
+                self._failures.record_stale(system_id, max(age for age, _ in kept.values()))
+            return [list(kept[k][1]) if k in kept else [] for k in keys]
+
+        async def batch(keys: list[str]) -> list[list[Case]]:
+            if system_id in self._failures.stale:
+                return await recall(keys)
+            if system_id in self._failures:
+                return _no_lists(keys)
+            try:
+                with at_deadline(self._deadline):
+                    found = await fetch(keys)
+            except STALE_ON as exc:
+                shown = await recall(keys)
+                if system_id not in self._failures.stale:
+                    self._failures.record(exc)
+                return shown
+            except UpstreamError as exc:
+                self._failures.record(exc)
+                return _no_lists(keys)
+            await stale.keep(system_id, operation, dict(zip(keys, found, strict=True)))
+            return found
 
         return BatchLoader(batch, max_batch_size=200)
 

@@ -42,6 +42,8 @@ class GatewayErrors(SchemaExtension):
         errors = [self._coded(e, ctx) for e in result.errors or []]
         for _system, failure in sorted(ctx.failures.by_system.items()):
             errors.append(GraphQLError(failure.message, extensions=failure.extensions()))
+        for _system, stale in sorted(ctx.failures.stale.items()):
+            errors.append(GraphQLError(stale.message, extensions=stale.extensions()))
         sink = ctx.services.audit_sink
         if sink is not None and ctx.access_notes:
             try:
