@@ -30,7 +30,7 @@ from policies.policy import load_policy
 from resolvers.context import Context, Services
 from resolvers.schema import build_schema
 
-from .audit import AuditSink
+from .audit import AuditSink, keying_from
 from .auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
 from .cache import open_cache
 from .cors import cors_middleware
@@ -127,7 +127,8 @@ def create_app(
                 settings.systems, stack, transports=transports, cache=cache, rules=_rules(gw)
             )
             policy = load_policy(Path(settings.policy.file) if settings.policy.file else None)
-            sink = await stack.enter_async_context(AuditSink.open(settings.audit.url))
+            keying = keying_from(settings.audit, generate=settings.demo.enabled)
+            sink = await stack.enter_async_context(AuditSink.open(settings.audit.url, keying))
             await stack.enter_async_context(validator)
             if settings.casestore.enabled:
                 store = settings.casestore

@@ -16,7 +16,11 @@ from typing import Any, TextIO
 
 from connectors.errors import SettingsError
 
-from .settings import Settings, load_settings
+from .settings import AuditSettings, Settings, load_settings
+
+#: the demo's access-log key and checkpoints (generated on first start)
+DEMO_AUDIT_KEY = "var/audit.key"
+DEMO_AUDIT_CHECKPOINTS = "var/audit.checkpoints"
 
 SANDBOX_HELP = """\
 Runs the ten simulated systems of the sandbox municipality "Exempelby kommun" on
@@ -138,6 +142,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if args.config is None:
         settings = replace(settings, demo=replace(settings.demo, enabled=True))
+        settings = replace(settings, audit=_demo_audit(settings.audit))
     asyncio.run(_serve_async(settings, sys.stdout))
     return 0
 
@@ -241,11 +246,30 @@ def _check_config(args: argparse.Namespace) -> int:
     return check_config_main(args.config, sys.stdout)
 
 
+def _demo_audit(audit: AuditSettings) -> AuditSettings:
+    """The demo keys its access log with a key it generates under var/, beside the log."""
+    if audit.key or audit.key_file:
+        return audit
+    return replace(
+        audit,
+        key_file=DEMO_AUDIT_KEY,
+        checkpoint_file=audit.checkpoint_file or DEMO_AUDIT_CHECKPOINTS,
+    )
+
+
 def _audit_verify(args: argparse.Namespace) -> int:
-    from .audit import audit_verify_main
+    from .audit import audit_verify_main, keying_from
 
     settings = load_settings(args.config)
-    return audit_verify_main(settings.audit.url, sys.stdout)
+    audit = settings.audit
+    if args.config is None and Path(_demo_audit(audit).key_file or "-").exists():
+        audit = _demo_audit(audit)  # the demo's log, keyed by the key it generated
+    try:
+        keying = keying_from(audit)
+    except SettingsError as exc:
+        print(f"audit key not usable: {exc.message}", file=sys.stdout)
+        return 1
+    return audit_verify_main(audit.url, sys.stdout, keying=keying)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,14 @@ class DemoSettings:
 @dataclass(frozen=True, slots=True)
 class AuditSettings:
     url: str = "sqlite:///var/audit.db"
+    #: the secret that keys the hash chain (HMAC-SHA256), kept outside the database:
+    #: the key itself (KNUTPUNKT_AUDIT_KEY) or a file holding it; none: an unkeyed chain
+    key: str = ""
+    key_file: str = ""
+    #: signed checkpoints (record number + head) appended outside the database
+    checkpoint_file: str = ""
+    checkpoint_every: int = 100
+    checkpoint_seconds: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)

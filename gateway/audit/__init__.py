@@ -5,11 +5,14 @@ case store's SQL layer (`store`, `schema`), opened by URL (`log`), written per r
 by the `AuditSink` (`sink`).
 """
 
-from .chain import chain_hash, seal, seal_all, verify_chain
+from .chain import Anchors, chain_hash, seal, seal_all, verify_chain
+from .checkpoints import Checkpoint, CheckpointFile, load_key
 from .log import (
     AuditLog,
     AuditUrl,
+    Keying,
     audit_verify_main,
+    keying_from,
     open_audit_log,
     parse_audit_url,
 )
@@ -19,6 +22,9 @@ from .records import (
     MAX_PAGE,
     REASON_CHAIN,
     REASON_CHANGED,
+    REASON_CHECKPOINT,
+    REASON_CHECKPOINTS,
+    REASON_TRUNCATED,
     AuditRecord,
     NewAuditRecord,
     Outcome,
@@ -38,10 +44,17 @@ __all__ = [
     "MAX_PAGE",
     "REASON_CHAIN",
     "REASON_CHANGED",
+    "REASON_CHECKPOINT",
+    "REASON_CHECKPOINTS",
+    "REASON_TRUNCATED",
+    "Anchors",
     "AuditLog",
     "AuditRecord",
     "AuditSink",
     "AuditUrl",
+    "Checkpoint",
+    "CheckpointFile",
+    "Keying",
     "NewAuditRecord",
     "Outcome",
     "SqlAuditLog",
@@ -52,6 +65,8 @@ __all__ = [
     "encode_cursor",
     "escape_text",
     "from_row",
+    "keying_from",
+    "load_key",
     "open_audit_log",
     "parse_audit_url",
     "seal",
