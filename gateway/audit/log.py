@@ -153,5 +153,6 @@ def audit_verify_main(url: str, out: TextIO, *, keying: Keying | None = None) ->
         if result.head is not None:
             print(f"head {result.head}", file=out)
         return 0
-    print(f"audit log BROKEN at record {result.first_broken}: {result.reason}", file=out)
+    where = f" at record {result.first_broken}" if result.first_broken is not None else ""
+    print(f"audit log BROKEN{where}: {result.reason}", file=out)
     return 1
