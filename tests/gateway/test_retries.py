@@ -51,6 +51,8 @@ async def test_a_flaky_system_gets_about_ten_percent_extra_calls(
         KNUTPUNKT_SYSTEMS_TEKNIK_RETRIES="3",
         # keep the circuit closed, so that every read reaches the system
         KNUTPUNKT_SYSTEMS_TEKNIK_BREAKER_THRESHOLD="100000",
+        # a failed read shows as failed, not as the last good answer (stale-if-error)
+        KNUTPUNKT_GATEWAY_STALE_IF_ERROR_SECONDS="0",
     )
     assert (settings.gateway.retry_ratio, settings.gateway.retry_burst) == (0.1, 5)
     async with start_gateway(settings) as gw:
