@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import time
@@ -31,6 +32,8 @@ from pathlib import Path
 from connectors.errors import AuditUnavailable, SettingsError
 
 from .chain import Anchors
+
+log = logging.getLogger("knutpunkt.audit")
 
 #: a key shorter than this (bytes) is refused: HMAC-SHA256 wants 32
 MIN_KEY_BYTES = 32
@@ -159,6 +162,7 @@ class Checkpointer:
         self._pending: tuple[int, str] | None = None
         self._since = 0
         self._last = clock()
+        self._lock = asyncio.Lock()
 
     async def start(
         self, head: tuple[int, str], keyed_from: Callable[[], Awaitable[int | None]]
@@ -186,14 +190,25 @@ class Checkpointer:
             await self.flush()
 
     async def flush(self) -> None:
-        pending = self._pending
-        if pending is None or pending == self._written or self.keyed_from is None:
-            return
-        checkpoint = Checkpoint(
-            seq=pending[0],
-            head=pending[1],
-            keyed_from=self.keyed_from,
-            at=datetime.now(UTC).isoformat(timespec="seconds"),
-        )
-        await asyncio.to_thread(self.file.append, checkpoint)
-        self._written, self._since, self._last = pending, 0, self._clock()
+        """Checkpoint the latest head, unless it is checkpointed already."""
+        async with self._lock:
+            pending = self._pending
+            if pending is None or pending == self._written or self.keyed_from is None:
+                return
+            checkpoint = Checkpoint(
+                seq=pending[0],
+                head=pending[1],
+                keyed_from=self.keyed_from,
+                at=datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+            await asyncio.to_thread(self.file.append, checkpoint)
+            self._written, self._since, self._last = pending, 0, self._clock()
+
+    async def tick(self) -> None:
+        """Run until cancelled: every `seconds`, checkpoint what quiet times left pending."""
+        while True:
+            await asyncio.sleep(self.seconds)
+            try:
+                await self.flush()
+            except OSError:
+                log.error("the audit checkpoint file cannot be written", exc_info=True)

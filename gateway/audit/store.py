@@ -11,6 +11,8 @@ the database (`gateway.audit.checkpoints`), so that truncation is caught too.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
@@ -69,6 +71,7 @@ class SqlAuditLog:
     ) -> None:
         self._key = key
         self._checkpoints = checkpoints if key is not None else None
+        self._ticker: asyncio.Task[None] | None = None
         self._table = table
         self._t = table_ident("sqlite" if kind == "sqlite" else "postgres", table)
         self._create = create
@@ -91,6 +94,11 @@ class SqlAuditLog:
         await self._start_checkpoints()
 
     async def close(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
         try:
             if self._checkpoints is not None:
                 await self._checkpoints.flush()  # the head at shutdown
@@ -116,6 +124,7 @@ class SqlAuditLog:
             return await first_keyed(self._fetch_after, key) if rows else None
 
         await checkpoints.start(head, keyed_from)
+        self._ticker = asyncio.create_task(checkpoints.tick(), name="audit-checkpoints")
 
     async def append(self, records: Sequence[NewAuditRecord]) -> list[AuditRecord]:
         """Seal and insert one request's records in one transaction, after the head."""

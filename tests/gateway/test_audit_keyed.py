@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from kp_worlds import wait_until
 
 from gateway.audit import (
     COLUMNS,
@@ -233,3 +234,28 @@ async def test_a_log_written_before_keying_stays_verifiable_and_anchored(
     code, line = await verify(log, audit)
     assert code == 1
     assert line.startswith("audit log BROKEN at record 3: ")  # the anchored legacy head
+
+
+async def test_a_quiet_log_is_checkpointed_after_checkpoint_seconds(
+    log: Log, audit: AuditSettings, start_gateway: Any, make_settings: Any
+) -> None:
+    settings = make_settings(
+        KNUTPUNKT_AUDIT_URL=log.url,
+        KNUTPUNKT_AUDIT_KEY_FILE=audit.key_file,
+        KNUTPUNKT_AUDIT_CHECKPOINT_FILE=audit.checkpoint_file,
+        KNUTPUNKT_AUDIT_CHECKPOINT_EVERY="1000",
+        KNUTPUNKT_AUDIT_CHECKPOINT_SECONDS="2",
+    )
+    async with start_gateway(settings) as gw:
+        token = gw.token("contact_centre", name="Maja KC")
+        assert "errors" not in await gw.query(LOOKUP, {"pnr": SUBJECT}, token=token)
+
+        def head_checkpointed() -> bool:
+            return json.loads(_checkpoint_lines(audit)[-1])["seq"] == 1
+
+        assert not head_checkpointed()  # one record is fewer than checkpoint_every
+        # no further record and no shutdown: the timer alone writes the head
+        await wait_until(head_checkpointed, timeout=6.0)
+        log.intrude()
+        log.execute("DELETE FROM {t}")
+        assert await verify(log, audit) == (1, f"audit log BROKEN at record 1: {REASON_TRUNCATED}")
