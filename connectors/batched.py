@@ -40,8 +40,8 @@ def plausible_listed_key(key: str) -> bool:
 
 def twelve_digits(key: str) -> bool:
     """The person-key filter of the e-service platform and the contact centre: twelve
-    digits, Unicode digits included (looser than `paging.is_personal_number`)."""
-    return key.isdigit() and len(key) == 12
+    ASCII digits (full-width or other Unicode digits never name a person)."""
+    return key.isascii() and key.isdigit() and len(key) == 12
 
 
 def require_aware(at: datetime) -> datetime:

@@ -141,14 +141,18 @@ class Unauthenticated(GatewayError):
         message: str = "Du behöver logga in för att använda den här funktionen.",
         *,
         reason: str = "",
+        kind: str = "",
     ) -> None:
         super().__init__(message)
         self.reason = reason
+        #: a short reason code for logs and metrics (gateway.token_rules.REFUSAL_KINDS),
+        #: never token content
+        self.kind = kind
 
     @classmethod
-    def invalid_token(cls, reason: str) -> Unauthenticated:
+    def invalid_token(cls, reason: str, kind: str = "malformed") -> Unauthenticated:
         """The bearer token cannot be accepted."""
-        return cls("Ogiltig eller utgången inloggning.", reason=reason)
+        return cls("Ogiltig eller utgången inloggning.", reason=reason, kind=kind)
 
 
 class JwksError(GatewayError):

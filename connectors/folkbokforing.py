@@ -39,7 +39,9 @@ CUSTODY_PREFIX = "folkbokforing:custody:"
 
 def is_canonical(pnr: str) -> bool:
     """12 digits with a right check digit: the only keys the register can know."""
-    return len(pnr) == 12 and pnr.isdigit() and luhn_digit(pnr[2:11]) == int(pnr[11])
+    return (
+        len(pnr) == 12 and pnr.isascii() and pnr.isdigit() and luhn_digit(pnr[2:11]) == int(pnr[11])
+    )
 
 
 class FolkbokforingConnector:

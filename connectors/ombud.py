@@ -40,7 +40,9 @@ STATUS: dict[str, bool] = {
 
 
 def _canonical(pnr: str) -> bool:
-    return len(pnr) == 12 and pnr.isdigit() and luhn_digit(pnr[2:11]) == int(pnr[11])
+    return (
+        len(pnr) == 12 and pnr.isascii() and pnr.isdigit() and luhn_digit(pnr[2:11]) == int(pnr[11])
+    )
 
 
 class OmbudConnector:

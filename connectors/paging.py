@@ -139,23 +139,28 @@ async def cached_by_id(
 ) -> list[Case]:
     """Cases by local id: hits from `cache` (keys `prefix + id`), the rest in one `fetch`.
 
-    A failing cache is treated as empty: the upstream answer is what counts.
+    An id the system does not know is cached too (as an empty tuple, for as long as a
+    case): otherwise a repeated look-up would cost a call for a missing case and none
+    for an existing one, telling them apart. A failing cache is treated as empty: the
+    upstream answer is what counts.
     """
     if cache is None or not ids:
         return await fetch(ids)
     try:
-        hits: list[Case | None] = list(await cache.multi_get([prefix + i for i in ids]))
+        hits: list[object] = list(await cache.multi_get([prefix + i for i in ids]))
     except Exception:  # a cache outage must not fail the read
         log.warning("case cache unavailable for %s", prefix, exc_info=True)
         hits = [None] * len(ids)
     found = [hit for hit in hits if isinstance(hit, Case)]
-    missing = [i for i, hit in zip(ids, hits, strict=True) if not isinstance(hit, Case)]
+    missing = [i for i, hit in zip(ids, hits, strict=True) if not isinstance(hit, Case | tuple)]
     if missing:
         fresh = await fetch(missing)
         found.extend(fresh)
-        if fresh:
-            try:
-                await cache.multi_set([(prefix + c.ref.local_id, c) for c in fresh], ttl=ttl)
-            except Exception:
-                log.warning("case cache unavailable for %s", prefix, exc_info=True)
+        known = {c.ref.local_id for c in fresh}
+        entries: list[tuple[str, object]] = [(prefix + c.ref.local_id, c) for c in fresh]
+        entries += [(prefix + i, ()) for i in missing if i not in known]
+        try:
+            await cache.multi_set(entries, ttl=ttl)
+        except Exception:
+            log.warning("case cache unavailable for %s", prefix, exc_info=True)
     return found

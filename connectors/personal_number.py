@@ -13,7 +13,9 @@ from datetime import date
 
 from .errors import ValidationError
 
-_SHAPE = re.compile(r"^(\d{8})[-+]?(\d{4})$")
+#: ASCII digits only: `\d` would also take full-width and other Unicode digits, which
+#: `int()` reads but the source systems never store (issue 9, item 10)
+_SHAPE = re.compile(r"^([0-9]{8})[-+]?([0-9]{4})$")
 MAX_INPUT = 20
 
 

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
+from aiocache import RedisCache
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
@@ -31,13 +33,15 @@ from resolvers.context import Context, Services
 from resolvers.schema import build_schema
 
 from .audit import AuditSink, keying_from
-from .auth_backend import KnutpunktAuthBackend, auth_error_response, caller_of
+from .auth_backend import KnutpunktAuthBackend, RefusalLog, auth_error_response, caller_of
 from .cache import open_cache
 from .cors import cors_middleware
 from .demo_personas import TOKEN_PATH, DemoTokens, persona_options
 from .graphiql import GraphiQLPage, GraphQLWithIDE
 from .issuer import DemoIssuer
-from .limits import BodyLimit
+from .limits import POST_ONLY, BodyLimit, refused_get
+from .metrics import Counters
+from .rate_limits import MemoryCounter, RateLimits, RedisCounter
 from .settings import GatewaySettings, Settings
 from .trust import build_validator, claim_names
 from .trusted_documents import TrustedDocuments, TrustedDocumentsGate
@@ -46,6 +50,45 @@ from .webhooks import eservice_webhook
 log = logging.getLogger("knutpunkt")
 
 PARSE_FAILED, VALIDATION_FAILED = "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"
+TIMED_OUT, TOO_LARGE, SHUTTING_DOWN = "REQUEST_TIMEOUT", "RESPONSE_TOO_LARGE", "SHUTTING_DOWN"
+#: refusals by the query limits, counted in /metrics by code
+COUNTED_REFUSALS = frozenset(
+    {"QUERY_TOO_COSTLY", "TOO_MANY_ROOT_FIELDS", "INTROSPECTION_DISABLED", VALIDATION_FAILED}
+)
+MESSAGES = {
+    TIMED_OUT: "Begäran tog för lång tid och avbröts.",
+    TOO_LARGE: "Svaret blev för stort. Be om färre poster eller färre fält.",
+    SHUTTING_DOWN: "Tjänsten startar om. Försök igen om en stund.",
+}
+
+
+def error_body(code: str) -> dict[str, Any]:
+    return {"errors": [{"message": MESSAGES[code], "extensions": {"code": code}}]}
+
+
+def rate_limited_response(retry_after: int) -> JSONResponse:
+    body = {
+        "errors": [
+            {
+                "message": "För många förfrågningar. Försök igen senare.",
+                "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
+            }
+        ]
+    }
+    return JSONResponse(body, status_code=429, headers={"Retry-After": str(retry_after)})
+
+
+def _retry_after(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> int | None:
+    answers = response_data if isinstance(response_data, list) else [response_data]
+    for answer in answers:
+        errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
+        for error in errors:
+            extensions: dict[str, Any] = error.get("extensions") or {}
+            if extensions.get("code") == "RATE_LIMITED":
+                return int(extensions.get("retryAfter", 60))
+    return None
+
+
 TOO_DEEP = {
     "errors": [
         {"message": "Begäran är för djupt nästlad.", "extensions": {"code": "REQUEST_TOO_DEEP"}}
@@ -62,6 +105,8 @@ class AppState:
     connectors: Connectors = field(default_factory=Connectors)
     ready: bool = False
     case_store: LiveCaseStore | None = None
+    counters: Counters = field(default_factory=Counters)
+    limits: RateLimits | None = None
 
 
 class KnutpunktGraphQL(GraphQL[Context, None]):
@@ -72,11 +117,64 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
         self._state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if refused_get(scope, allowed=self.allow_queries_via_get):
+            await POST_ONLY(scope, receive, send)
+            return
+        gw = self._state.settings.gateway
+        limits = self._state.limits
+        if scope["type"] == "http" and limits is not None:
+            conn = HTTPConnection(scope)
+            host = conn.client.host if conn.client else ""
+            refused = await limits.before_request(caller_of(conn), host)
+            if refused is not None:
+                self._state.counters.inc("knutpunkt_rate_limited_total", limit=refused.limit)
+                await rate_limited_response(refused.retry_after)(scope, receive, send)
+                return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await super().__call__(scope, receive, send)
+            async with asyncio.timeout(
+                gw.max_execution_seconds if scope["type"] == "http" else None
+            ):
+                await super().__call__(scope, receive, tracking_send)
         except RecursionError:
             # a JSON body nested beyond what the parser recurses into: the caller's fault
             await JSONResponse(TOO_DEEP, status_code=400)(scope, receive, send)
+        except asyncio.CancelledError:
+            # the server cancels what still runs when its shutdown grace is over: answer
+            # with a code instead of a dropped connection, and end here (uvicorn would
+            # log a cancelled request as a crash)
+            log.warning("request cancelled: the server is shutting down")
+            if not started:
+                with contextlib.suppress(Exception):
+                    await JSONResponse(error_body(SHUTTING_DOWN), status_code=503)(
+                        scope, receive, send
+                    )
+        except TimeoutError:
+            self._state.counters.inc("knutpunkt_queries_refused_total", code=TIMED_OUT)
+            log.warning("request stopped after %s s", gw.max_execution_seconds)
+            if not started:
+                await JSONResponse(error_body(TIMED_OUT), status_code=503)(scope, receive, send)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """The answer, unless it is larger than `max_response_bytes` (RESPONSE_TOO_LARGE)."""
+        response = super().create_response(response_data, sub_response)
+        if len(response.body) > self._state.settings.gateway.max_response_bytes:
+            self._state.counters.inc("knutpunkt_queries_refused_total", code=TOO_LARGE)
+            refused = cast(GraphQLHTTPResponse, {"data": None, **error_body(TOO_LARGE)})
+            response = super().create_response(refused, sub_response)
+        retry_after = _retry_after(response_data)
+        if retry_after is not None:
+            response.status_code = 429
+            response.headers["retry-after"] = str(retry_after)
+        return response
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -89,6 +187,8 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
             if "code" not in extensions:
                 syntax = str(error.get("message", "")).startswith("Syntax Error")
                 extensions["code"] = PARSE_FAILED if syntax else VALIDATION_FAILED
+            if extensions["code"] in COUNTED_REFUSALS:
+                self._state.counters.inc("knutpunkt_queries_refused_total", code=extensions["code"])
         return response
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
@@ -111,13 +211,30 @@ def create_app(
     """Build the gateway. `transports` replaces the network per system (tests)."""
     state = AppState(settings=settings)
     gw = settings.gateway
+    demo = settings.demo.enabled  # demo mode: introspection, suggestions, GET for everyone
     schema = build_schema(
-        max_depth=gw.max_query_depth, max_aliases=gw.max_aliases, max_tokens=gw.max_tokens
+        max_depth=gw.max_query_depth,
+        max_aliases=gw.max_aliases,
+        max_tokens=gw.max_tokens,
+        introspection_roles=None if demo else frozenset(gw.introspection_roles),
+        suggestions=demo,
+        max_root_fields=gw.max_root_fields,
+        max_cost=gw.max_query_cost,
     )
-    graphql = KnutpunktGraphQL(state, schema=schema, graphql_ide=None)
+    graphql = KnutpunktGraphQL(state, schema=schema, graphql_ide=None, allow_queries_via_get=demo)
     ide_routes, ide = _graphiql_routes(settings)
     endpoint = TrustedDocumentsGate(graphql, TrustedDocuments.from_settings(gw))
     validator = build_validator(settings, jwks_transport=jwks_transport)
+
+    async def person_budget(ctx: Context) -> int | None:
+        if state.limits is None:
+            return None
+        read = (note.subject for note in ctx.access_notes)
+        refused = await state.limits.after_reads(ctx.caller, read)
+        if refused is None:
+            return None
+        state.counters.inc("knutpunkt_rate_limited_total", limit=refused.limit)
+        return refused.retry_after
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -136,6 +253,12 @@ def create_app(
                     open_case_store(store.url, store.refresh_seconds, policy, connectors)
                 )
             state.connectors = connectors
+            state.limits = RateLimits(
+                RedisCounter(cache.client) if isinstance(cache, RedisCache) else MemoryCounter(),
+                requests_per_minute=gw.requests_per_minute,
+                staff_persons_per_hour=gw.staff_persons_per_hour,
+                prefix=gw.rate_limit_prefix,
+            )
             state.services = Services(
                 connectors=connectors,
                 policy=policy,
@@ -145,6 +268,7 @@ def create_app(
                 register_share=gw.register_share,
                 stale=StaleCopies(cache, gw.stale_if_error_seconds),
                 audit_sink=sink.write,
+                person_budget=person_budget,
             )
             state.ready = True
             try:
@@ -178,6 +302,7 @@ def create_app(
             f'knutpunkt_upstream_healthy{{system="{s}"}} {int(state.connectors.healthy(s))}'
             for s in sorted(calls)
         ]
+        lines += state.counters.render()
         return PlainTextResponse("\n".join(lines) + "\n")
 
     async def root(request: Request) -> Response:
@@ -201,7 +326,10 @@ def create_app(
             Middleware(BodyLimit, max_bytes=gw.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware,
-                backend=KnutpunktAuthBackend(validator),
+                backend=KnutpunktAuthBackend(
+                    validator,
+                    RefusalLog(state.counters, settings.oidc.refusal_log_per_minute),
+                ),
                 on_error=auth_error_response,
             ),
         ],
@@ -220,8 +348,9 @@ def _rules(gw: GatewaySettings) -> CallRules:
 
 
 def _graphiql_routes(settings: Settings) -> tuple[list[Route], GraphiQLPage | None]:
-    """GraphiQL's assets (when `[gateway] graphiql`) and, in the demo, its persona tokens."""
-    if not settings.gateway.graphiql:
+    """GraphiQL's assets (in the demo, or when `[gateway] graphiql`) and, in the demo, its
+    persona tokens."""
+    if not (settings.gateway.graphiql or settings.demo.enabled):
         return [], None
     routes: list[Route] = []
     personas: list[tuple[str, str]] = []

@@ -3,7 +3,8 @@
 The token's unverified `iss` only chooses among the configured issuers; the
 signature is then checked with that issuer's keys alone, under its algorithm
 allow list. Keys never come from the token (`jwk`, `jku`, `x5u`, `x5c` are
-refused), `alg=none` and HMAC are refused whatever the configuration says.
+refused), `alg=none` and HMAC are refused whatever the configuration says. Only
+access tokens within the lifetime cap pass (`token_rules.check_access_token`).
 
 `KnutpunktAuthBackend` puts the result on `request.user`, a `CallerUser` whose
 `.caller` is the `Caller` (read it with `caller_of(conn)`). A request without
@@ -36,6 +37,7 @@ from connectors.personal_number import parse_personal_number
 from policies.caller import Caller, Role
 
 from .jwks import ALG_KEY_TYPES, JwksCache, JwksSettings, find_key
+from .token_rules import check_access_token, claim_kind
 
 logger = logging.getLogger("knutpunkt.auth")
 
@@ -70,6 +72,9 @@ class TrustedIssuer:
     jwks_url: str | None
     keys: KeySet | None = None
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+    #: also accept `typ` "JWT" or no `typ` (IdPs that issue access tokens so); ID and
+    #: refresh tokens are still told apart by their claims
+    plain_jwt: bool = False
 
     def __post_init__(self) -> None:
         if not self.issuer or not self.audience:
@@ -125,7 +130,9 @@ class TokenValidator:
         jwks: JwksSettings | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        max_lifetime: int = 3600,
     ) -> None:
+        self._max_lifetime = max_lifetime
         self._issuers = {issuer.issuer: issuer for issuer in issuers}
         if len(self._issuers) != len(issuers):
             raise ValueError("an issuer is configured twice")
@@ -152,6 +159,9 @@ class TokenValidator:
             now=int(self._clock()),
             leeway=self._leeway,
         )
+        check_access_token(
+            parts.typ, claims, plain_jwt=issuer.plain_jwt, max_lifetime=self._max_lifetime
+        )
         return self._caller(claims, issuer)
 
     async def __aenter__(self) -> TokenValidator:
@@ -169,10 +179,12 @@ class TokenValidator:
         iss = parts.claims.get("iss")
         issuer = self._issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
-            raise Unauthenticated.invalid_token(f"untrusted issuer {str(iss)[:80]!r}")
+            raise Unauthenticated.invalid_token(
+                f"untrusted issuer {str(iss)[:80]!r}", "untrusted_issuer"
+            )
         if parts.alg not in issuer.algorithms:
             raise Unauthenticated.invalid_token(
-                f"algorithm {parts.alg} not allowed for {issuer.issuer}"
+                f"algorithm {parts.alg} not allowed for {issuer.issuer}", "algorithm"
             )
         return issuer
 
@@ -181,13 +193,15 @@ class TokenValidator:
             key = find_key(issuer.keys, parts.kid, parts.alg)
             if key is None:
                 raise Unauthenticated.invalid_token(
-                    f"no key of {issuer.issuer} for the token's kid"
+                    f"no key of {issuer.issuer} for the token's kid", "unknown_key"
                 )
             return key
         try:
             return await self._cache_for(issuer).key(parts.kid, parts.alg)
         except JwksError as exc:
-            raise Unauthenticated.invalid_token(f"{issuer.issuer}: {exc.reason}") from exc
+            raise Unauthenticated.invalid_token(
+                f"{issuer.issuer}: {exc.reason}", "unknown_key"
+            ) from exc
 
     def _cache_for(self, issuer: TrustedIssuer) -> JwksCache:
         cache = self._caches.get(issuer.issuer)
@@ -210,14 +224,14 @@ class TokenValidator:
     def _caller(self, claims: Mapping[str, Any], issuer: TrustedIssuer) -> Caller:
         subject = claims["sub"]
         if len(subject) > MAX_SUBJECT:
-            raise Unauthenticated.invalid_token("sub too long")
+            raise Unauthenticated.invalid_token("sub too long", "claims")
         raw_role = claims.get(self._claims.role)
         role = ROLE_CLAIM_VALUES.get(raw_role) if isinstance(raw_role, str) else None
         if role is None:
-            raise Unauthenticated.invalid_token("missing or unknown role")
+            raise Unauthenticated.invalid_token("missing or unknown role", "claims")
         name = claims.get(self._claims.name)
         if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME):
-            raise Unauthenticated.invalid_token("malformed name")
+            raise Unauthenticated.invalid_token("malformed name", "claims")
         if role is Role.CITIZEN:
             return Caller(
                 role=role,
@@ -237,12 +251,12 @@ class TokenValidator:
     def _personal_number(self, claims: Mapping[str, Any]) -> str:
         raw = claims.get(self._claims.personal_number)
         if not isinstance(raw, str):
-            raise Unauthenticated.invalid_token("citizen token without a personal number")
+            raise Unauthenticated.invalid_token("citizen token without a personal number", "claims")
         try:
             return parse_personal_number(raw)
         except ValidationError as exc:
             raise Unauthenticated.invalid_token(
-                "citizen token with an invalid personal number"
+                "citizen token with an invalid personal number", "claims"
             ) from exc
 
     def _units(self, claims: Mapping[str, Any], role: Role) -> frozenset[str]:
@@ -255,7 +269,9 @@ class TokenValidator:
             or not least <= len(raw) <= MAX_UNITS
             or not all(isinstance(unit, str) and UNIT_CODE.match(unit) for unit in raw)
         ):
-            raise Unauthenticated.invalid_token("staff token without a list of unit codes")
+            raise Unauthenticated.invalid_token(
+                "staff token without a list of unit codes", "claims"
+            )
         return frozenset(raw)
 
 
@@ -266,6 +282,7 @@ class TokenParts:
     alg: str
     kid: str | None
     claims: Mapping[str, Any]
+    typ: str | None = None
 
 
 def parse_compact(token: str) -> TokenParts:
@@ -281,16 +298,19 @@ def parse_compact(token: str) -> TokenParts:
     if not isinstance(alg, str):
         raise Unauthenticated.invalid_token("no alg")
     if alg.lower() == "none" or alg.upper().startswith("HS"):
-        raise Unauthenticated.invalid_token(f"refused algorithm {alg[:10]!r}")
+        raise Unauthenticated.invalid_token(f"refused algorithm {alg[:10]!r}", "algorithm")
     if alg not in ALG_KEY_TYPES:
-        raise Unauthenticated.invalid_token(f"unsupported algorithm {alg[:10]!r}")
+        raise Unauthenticated.invalid_token(f"unsupported algorithm {alg[:10]!r}", "algorithm")
     refused = REFUSED_HEADERS & set(header)
     if refused:
-        raise Unauthenticated.invalid_token(f"refused header members {sorted(refused)}")
+        raise Unauthenticated.invalid_token(f"refused header members {sorted(refused)}", "header")
     kid = header.get("kid")
     if kid is not None and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID):
-        raise Unauthenticated.invalid_token("malformed kid")
-    return TokenParts(alg=alg, kid=kid, claims=claims)
+        raise Unauthenticated.invalid_token("malformed kid", "header")
+    typ = header.get("typ")
+    if typ is not None and not isinstance(typ, str):
+        raise Unauthenticated.invalid_token("malformed typ", "header")
+    return TokenParts(alg=alg, kid=kid, claims=claims, typ=typ)
 
 
 def _json_object(segment: str, what: str) -> dict[str, Any]:
@@ -323,11 +343,15 @@ def verify_signature_and_claims(
             sub={"essential": True},
         ).validate(claims)
     except ClaimError as exc:
-        raise Unauthenticated.invalid_token(f"{exc.error}({exc.claim}): {exc.description}") from exc
+        raise Unauthenticated.invalid_token(
+            f"{exc.error}({exc.claim}): {exc.description}", claim_kind(exc)
+        ) from exc
     except JoseError as exc:
         raise Unauthenticated.invalid_token(
-            f"{exc.error or type(exc).__name__}: {exc.description}"
+            f"{exc.error or type(exc).__name__}: {exc.description}", "signature"
         ) from exc
     except (ValueError, TypeError) as exc:
-        raise Unauthenticated.invalid_token(f"unverifiable token ({type(exc).__name__})") from exc
+        raise Unauthenticated.invalid_token(
+            f"unverifiable token ({type(exc).__name__})", "signature"
+        ) from exc
     return claims

@@ -4,6 +4,8 @@ and the generic 401 every refused token gets (never a silent fall-back to anonym
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from starlette.authentication import (
     AuthCredentials,
@@ -18,6 +20,7 @@ from connectors.errors import Unauthenticated
 from policies.caller import Caller, Role
 
 from .auth import TokenValidator
+from .metrics import Counters
 
 logger = logging.getLogger("knutpunkt.auth")
 
@@ -50,29 +53,58 @@ def caller_of(conn: HTTPConnection) -> Caller:
 class KnutpunktAuthBackend(AuthenticationBackend):
     """Authorization: Bearer <JWT> → `CallerUser`; no header → anonymous."""
 
-    def __init__(self, validator: TokenValidator) -> None:
+    def __init__(self, validator: TokenValidator, refusals: RefusalLog | None = None) -> None:
         self._validator = validator
+        self._refusals = refusals or RefusalLog(Counters())
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser]:
         values = conn.headers.getlist("authorization")
         if not values:
             return AuthCredentials(), CallerUser(Caller.anonymous())
         if len(values) > 1:
-            raise _refused("several Authorization headers")
+            raise self._refusals.refused("scheme", "several Authorization headers")
         scheme, _, token = values[0].strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise _refused("not a Bearer Authorization header")
+            raise self._refusals.refused("scheme", "not a Bearer Authorization header")
         try:
             caller = await self._validator.validate(token.strip())
         except Unauthenticated as exc:
-            raise _refused(exc.reason) from exc
+            raise self._refusals.refused(exc.kind or "malformed", exc.reason) from exc
         scopes = ["authenticated", caller.role.value.lower()]
         return AuthCredentials(scopes), CallerUser(caller)
 
 
-def _refused(reason: str) -> AuthenticationError:
-    logger.info("bearer token refused: %s", reason)
-    return AuthenticationError("invalid_token")
+class RefusalLog:
+    """Every refused token is counted by reason code; at most `per_minute` are logged
+    at WARNING per minute (a flood of bad tokens must not flood the log), and the
+    number left out is logged when the minute is over. The token itself never is."""
+
+    def __init__(
+        self,
+        counters: Counters,
+        per_minute: int = 20,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._counters = counters
+        self._per_minute = per_minute
+        self._clock = clock
+        self._window_start = clock()
+        self._logged = 0
+        self._left_out = 0
+
+    def refused(self, kind: str, detail: str) -> AuthenticationError:
+        self._counters.inc("knutpunkt_tokens_refused_total", reason=kind)
+        now = self._clock()
+        if now - self._window_start >= 60.0:
+            if self._left_out:
+                logger.warning("%d more bearer tokens refused, not logged", self._left_out)
+            self._window_start, self._logged, self._left_out = now, 0, 0
+        if self._logged < self._per_minute:
+            self._logged += 1
+            logger.warning("bearer token refused: reason=%s detail=%r", kind, detail[:200])
+        else:
+            self._left_out += 1
+        return AuthenticationError("invalid_token")
 
 
 UNAUTHENTICATED_BODY = {

@@ -158,7 +158,15 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
     _ensure_sqlite_dirs(settings)
     app = create_app(settings)
     gw = settings.gateway
-    config = uvicorn.Config(app, host=gw.host, port=gw.port, log_level="warning")
+    # on SIGTERM, requests still running after the grace period are cancelled (and with
+    # them their upstream calls): a hanging source system cannot hold the shutdown up
+    config = uvicorn.Config(
+        app,
+        host=gw.host,
+        port=gw.port,
+        log_level="warning",
+        timeout_graceful_shutdown=gw.shutdown_grace_seconds,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn has no started event
@@ -171,13 +179,21 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
         await task
     finally:
         # the gateway is down (its background sync stopped): now let the sandbox finish
-        # what it was answering, instead of cancelling it mid-request
+        # what it was answering, for a second at most, then cancel the rest (a simulator
+        # told to hang would otherwise keep the process alive)
         for sim in sandbox_servers:
             sim.should_exit = True
-        await asyncio.gather(
-            *(t for t in asyncio.all_tasks() if t is not asyncio.current_task()),
-            return_exceptions=True,
-        )
+        await _finish_tasks(min(1.0, gw.shutdown_grace_seconds))
+
+
+async def _finish_tasks(grace: float) -> None:
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    if not others:
+        return
+    _, pending = await asyncio.wait(others, timeout=grace)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
 
 
 async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, list[Any]]:
@@ -224,7 +240,13 @@ def _token(args: argparse.Namespace) -> int:
     from .issuer import token_main
 
     settings = load_settings(None)
-    return token_main(args.rest, sys.stdout, sys.stderr, key_file=settings.demo.key_file or None)
+    return token_main(
+        args.rest,
+        sys.stdout,
+        sys.stderr,
+        key_file=settings.demo.key_file or None,
+        max_ttl=settings.oidc.max_token_lifetime_seconds,
+    )
 
 
 def _export_schema(args: argparse.Namespace) -> int:

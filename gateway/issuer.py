@@ -35,7 +35,8 @@ from .auth import ROLE_CLAIM_VALUES, ROLES_NEEDING_UNITS, UNIT_CODE, ClaimNames,
 DEMO_ISSUER = "urn:knutpunkt:demo"
 DEMO_AUDIENCE = "knutpunkt"
 ALGORITHM = "ES256"
-MAX_TTL = 86_400
+#: the longest lifetime the gateway accepts by default (`[oidc] max_token_lifetime_seconds`)
+MAX_TTL = 3600
 #: the units staff get when none are asked for (case officers: the building board)
 DEFAULT_UNITS: Mapping[Role, tuple[str, ...]] = {
     Role.CONTACT_CENTRE: ("KC",),
@@ -78,7 +79,9 @@ class DemoIssuer:
         *,
         claims: ClaimNames | None = None,
         clock: Callable[[], float] = time.time,
+        max_ttl: int = MAX_TTL,
     ) -> None:
+        self._max_ttl = max_ttl
         self._key_file = Path(key_file) if key_file else default_key_path()
         self._claims = claims or ClaimNames()
         self._clock = clock
@@ -104,9 +107,11 @@ class DemoIssuer:
                 code="INVALID_ROLE",
                 field="role",
             )
-        if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_TTL:
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= self._max_ttl:
             raise ValidationError(
-                f"Giltighetstiden ska vara 1–{MAX_TTL} sekunder.", code="INVALID_TTL", field="ttl"
+                f"Giltighetstiden ska vara 1–{self._max_ttl} sekunder.",
+                code="INVALID_TTL",
+                field="ttl",
             )
         if name is not None and not _NAME.match(name):
             raise ValidationError("Namnet är ogiltigt.", code="INVALID_NAME", field="name")
@@ -125,7 +130,7 @@ class DemoIssuer:
             claims.update(self._citizen_claims(personal_number, units, name, key))
         else:
             claims.update(self._staff_claims(the_role, personal_number, units, name))
-        header = {"alg": ALGORITHM, "kid": key.kid}
+        header = {"alg": ALGORITHM, "kid": key.kid, "typ": "at+jwt"}  # an access token
         return jwt.encode(header, claims, key, algorithms=[ALGORITHM])
 
     def trusted_issuer(self) -> TrustedIssuer:
@@ -283,6 +288,7 @@ def token_main(
     *,
     key_file: str | Path | None = None,
     env: Mapping[str, str] | None = None,
+    max_ttl: int = MAX_TTL,
 ) -> int:
     """`knutpunkt token ROLE [PERSONAL_NUMBER] [--unit CODE]... [--name TEXT] [--ttl SECONDS]`.
 
@@ -295,7 +301,7 @@ def token_main(
     parser.add_argument("personal_number", metavar="PERSONAL_NUMBER", nargs="?")
     parser.add_argument("--unit", action="append", default=[], metavar="CODE")
     parser.add_argument("--name", metavar="TEXT")
-    parser.add_argument("--ttl", type=int, default=3600, metavar="SECONDS")
+    parser.add_argument("--ttl", type=int, default=min(3600, max_ttl), metavar="SECONDS")
     try:
         args = parser.parse_args(argv)
     except _ArgumentError as exc:
@@ -306,7 +312,7 @@ def token_main(
         return exc.status
     path = Path(key_file or env.get("KNUTPUNKT_DEMO_KEY_FILE") or default_key_path(env))
     try:
-        token = DemoIssuer(path).issue(
+        token = DemoIssuer(path, max_ttl=max_ttl).issue(
             args.role,
             args.personal_number,
             units=args.unit,

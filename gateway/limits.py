@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TOO_LARGE = json.dumps(
     {"errors": [{"message": "Begäran är för stor.", "extensions": {"code": "REQUEST_TOO_LARGE"}}]}
 ).encode()
+
+#: a query sent by GET outside demo mode (it would land in proxy and browser logs, and
+#: be cached and replayed): refused, with the method to use
+POST_ONLY = JSONResponse(
+    {
+        "errors": [
+            {
+                "message": "Frågor skickas med POST.",
+                "extensions": {"code": "METHOD_NOT_ALLOWED"},
+            }
+        ]
+    },
+    status_code=405,
+    headers={"Allow": "POST"},
+)
+
+
+def refused_get(scope: Scope, *, allowed: bool) -> bool:
+    """A GET carrying a GraphQL query while queries by GET are not allowed."""
+    if allowed or scope["type"] != "http" or scope.get("method") != "GET":
+        return False
+    params = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    return "query" in params
 
 
 class BodyLimit:

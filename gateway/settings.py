@@ -27,12 +27,31 @@ class GatewaySettings:
     port: int = 8000
     #: one deadline for all upstream calls of one GraphQL request
     deadline_seconds: float = 3.0
-    max_query_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 2000
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 1000
+    max_root_fields: int = 10
+    #: the estimated objects a query may ask for (resolvers/cost.py), checked before it runs
+    max_query_cost: int = 250_000
     max_body_bytes: int = 64 * 1024
-    graphiql: bool = True
+    #: answers larger than this are replaced by a RESPONSE_TOO_LARGE error
+    max_response_bytes: int = 4 * 1024 * 1024
+    #: one request's whole execution, upstream calls included (REQUEST_TIMEOUT)
+    max_execution_seconds: float = 10.0
+    #: GraphQL requests per caller and minute (RATE_LIMITED, 429); 0: no limit
+    requests_per_minute: int = 120
+    #: distinct persons a staff member may read per hour (RATE_LIMITED); 0: no limit
+    staff_persons_per_hour: int = 200
+    #: where the limits' counters live in Redis (when `[cache] url` is Redis)
+    rate_limit_prefix: str = "knutpunkt:limits:"
+    #: on SIGTERM, how long running requests may finish before they are cancelled
+    shutdown_grace_seconds: int = 3
+    #: outside demo mode GraphiQL is served only when this is true (demo: always)
+    graphiql: bool = False
     webhook_secret: str = ""
+    #: outside demo mode, the token roles that may introspect the schema (never PUBLIC
+    #: or CITIZEN); demo mode lets everyone
+    introspection_roles: tuple[str, ...] = ("analyst", "case_officer", "contact_centre")
     #: trusted documents: a JSON manifest, sha256 hex of a document → the document
     trusted_documents: str = ""
     #: true: the callers in `trusted_roles` may run only the manifest's documents
@@ -61,6 +80,13 @@ class OidcSettings:
     claim_personal_number: str = "https://id.oidc.se/claim/personalIdentityNumber"
     claim_units: str = "units"
     claim_name: str = "name"
+    #: also accept tokens typed "JWT" or untyped (for IdPs that issue access tokens so);
+    #: off: only `typ` at+jwt (RFC 9068), so ID and refresh tokens never open the API
+    accept_plain_jwt: bool = False
+    #: the longest `exp - iat` accepted; the demo issuer's --ttl stays within it too
+    max_token_lifetime_seconds: int = 3600
+    #: refused tokens are logged at WARNING, at most this many lines a minute
+    refusal_log_per_minute: int = 20
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,16 +38,32 @@ def build_validator(
                 "ska anges tillsammans."
             )
         try:
-            issuers.append(TrustedIssuer(oidc.issuer, oidc.audience, oidc.jwks_url))
+            issuers.append(
+                TrustedIssuer(
+                    oidc.issuer, oidc.audience, oidc.jwks_url, plain_jwt=oidc.accept_plain_jwt
+                )
+            )
         except ValueError as exc:
             raise SettingsError(f"[oidc]: {exc}") from None
     claims = claim_names(settings)
     if settings.demo.enabled:
-        issuers.append(DemoIssuer(settings.demo.key_file or None, claims=claims).trusted_issuer())
+        issuers.append(
+            DemoIssuer(
+                settings.demo.key_file or None,
+                claims=claims,
+                max_ttl=oidc.max_token_lifetime_seconds,
+            ).trusted_issuer()
+        )
 
     def http_factory() -> httpx.AsyncClient:
         if jwks_transport is None:
             return default_http_factory()
         return httpx.AsyncClient(transport=jwks_transport, timeout=httpx.Timeout(5.0))
 
-    return TokenValidator(issuers, claims, oidc.leeway_seconds, http_factory)
+    return TokenValidator(
+        issuers,
+        claims,
+        oidc.leeway_seconds,
+        http_factory,
+        max_lifetime=oidc.max_token_lifetime_seconds,
+    )

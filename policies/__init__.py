@@ -15,6 +15,7 @@ from .case_view import (
     overdue_is_impersonal,
     overdue_units,
 )
+from .disclosure import may_see_cases
 from .errors import PolicyError
 from .functions import Operation, require_role, validate_purpose
 from .levels import Disclosure
@@ -48,6 +49,7 @@ __all__ = [
     "impersonal_view",
     "is_open",
     "load_policy",
+    "may_see_cases",
     "overdue_is_impersonal",
     "overdue_units",
     "person_view",

@@ -14,7 +14,7 @@ from .levels import Disclosure, Situation
 from .policy import Policy
 from .relations import Relation
 
-__all__ = ["Disclosure", "delegated_units", "level", "situation"]
+__all__ = ["Disclosure", "delegated_units", "level", "may_see_cases", "situation"]
 
 _CITIZEN = {
     Relation.OWN: Situation.CITIZEN_OWN,
@@ -46,6 +46,14 @@ def situation(caller: Caller, relation: Relation, case: Case, policy: Policy) ->
             return Situation.CASE_OFFICER_OTHER_UNIT_CONFIDENTIAL
         return Situation.CASE_OFFICER_OTHER_UNIT
     return None  # ANALYST, PUBLIC: statistics, overdue lists and the public diary only
+
+
+def may_see_cases(caller: Caller) -> bool:
+    """False for callers no case is ever shown to, person by person (ANALYST, PUBLIC, a
+    citizen without a number): their case look-ups are answered before any upstream call."""
+    if caller.role is Role.CITIZEN:
+        return bool(caller.personal_number)
+    return caller.role in (Role.CONTACT_CENTRE, Role.CASE_OFFICER)
 
 
 def level(caller: Caller, relation: Relation, case: Case, policy: Policy) -> Disclosure:

@@ -5,9 +5,11 @@ every cache), per list of cases.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from connectors.domain import Case
+from connectors.personal_number import luhn_digit
 from policies import (
     CallerRelations,
     CaseView,
@@ -65,6 +67,24 @@ async def views_of(ctx: Context, cases: Iterable[Case], *, operation: str) -> li
             views.append(view)
             _remember_promise(ctx, case)
     return views
+
+
+async def same_work_as_a_hidden_case(ctx: Context, key: str) -> None:
+    """For a look-up that found nothing: the upstream work a found but hidden case costs
+    (the caller's representations, one register look-up), so that neither time nor
+    upstream calls tell "exists, hidden" from "does not exist". The register is asked
+    for a decoy number derived from `key`: born in 1870, so nobody alive, and the same
+    for the same key, so the register's cache treats repeats alike too."""
+    await caller_representations(ctx)
+    await ctx.loaders.persons([decoy_personal_number(key)])
+
+
+def decoy_personal_number(key: str) -> str:
+    """A well-formed personal number (valid check digit) that no living person has."""
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    month, day, serial = digest % 12 + 1, digest // 12 % 28 + 1, digest // 336 % 1000
+    eleven = f"1870{month:02d}{day:02d}{serial:03d}"
+    return eleven + str(luhn_digit(eleven[2:11]))
 
 
 def _register_failed(ctx: Context) -> bool:

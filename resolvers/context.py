@@ -55,6 +55,9 @@ class Services:
     register_share: float = 1.0
     #: the last good case lists, shown (marked STALE_DATA) when a system fails
     stale: StaleCopies | None = None
+    #: adds the persons a staff request read to the caller's budget; returns the seconds
+    #: to wait when that goes over it (the request then gets no data), else None
+    person_budget: Callable[[Context], Awaitable[int | None]] | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
 
 

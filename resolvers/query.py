@@ -9,7 +9,14 @@ import strawberry
 from strawberry.types import Info
 
 from connectors.personal_number import parse_personal_number
-from policies import Operation, Role, require_role, staff_may_find_person, validate_purpose
+from policies import (
+    Operation,
+    Role,
+    may_see_cases,
+    require_role,
+    staff_may_find_person,
+    validate_purpose,
+)
 
 from . import access
 from .access_log import AccessLogConnection, my_access_log
@@ -104,9 +111,13 @@ class Query:
         ctx = info.context
         _staff_purpose(ctx, purpose)
         ref = parse_case_id(id)
-        if ref is None:
-            return None
+        if ref is None or not may_see_cases(ctx.caller):
+            return None  # decided before any upstream call (anonymous callers, analysts)
         found = await ctx.loaders.case(ref.system, ref.local_id)
+        if found is None:
+            # as much upstream work as for a case that exists but is hidden (timing oracle)
+            await access.same_work_as_a_hidden_case(ctx, f"{ref.system}:{ref.local_id}")
+            return None
         view = await access.view_of(ctx, found, operation="case")
         return Case(view=view) if view else None
 
@@ -121,7 +132,11 @@ class Query:
         number = case_number.strip()
         if not number or len(number) > MAX_CASE_NUMBER or not number.isprintable():
             return []
+        if not may_see_cases(ctx.caller):
+            return []  # decided before any upstream call (anonymous callers, analysts)
         found = await ctx.loaders.cases_with_number(number)
+        if not found:
+            await access.same_work_as_a_hidden_case(ctx, f"number:{number}")
         views = await access.views_of(ctx, found, operation="casesByNumber")
         views.sort(key=lambda v: (v.opened_at, v.ref.system, v.ref.local_id))
         return [Case(view=v) for v in views]

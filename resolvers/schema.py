@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import strawberry
-from graphql import GraphQLError, ValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -22,6 +22,8 @@ from strawberry.types import ExecutionContext
 from connectors.errors import GatewayError
 
 from .context import Context
+from .cost import QueryCostLimit, root_field_limit
+from .guards import IntrospectionGate, without_suggestion
 from .query import Query
 
 log = logging.getLogger("knutpunkt.graphql")
@@ -31,7 +33,15 @@ INTERNAL_MESSAGE = "Ett internt fel inträffade. Ange begärans id om du kontakt
 
 class GatewayErrors(SchemaExtension):
     """Codes every error, masks the unexpected ones, reports failed systems and
-    writes the access log before any data leaves (fail closed)."""
+    writes the access log before any data leaves (fail closed). Without `suggestions`
+    (production), validation messages lose their "Did you mean ...?" tails."""
+
+    def __init__(
+        self, *, suggestions: bool = True, execution_context: ExecutionContext | None = None
+    ) -> None:
+        if execution_context is not None:
+            self.execution_context = execution_context
+        self._suggestions = suggestions
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
@@ -44,6 +54,17 @@ class GatewayErrors(SchemaExtension):
             errors.append(GraphQLError(failure.message, extensions=failure.extensions()))
         for _system, stale in sorted(ctx.failures.stale.items()):
             errors.append(GraphQLError(stale.message, extensions=stale.extensions()))
+        budget = ctx.services.person_budget
+        if budget is not None and ctx.access_notes:
+            retry_after = await budget(ctx)
+            if retry_after is not None:  # the reads stay in the access log below
+                result.data = None
+                errors = [
+                    GraphQLError(
+                        "För många personer har slagits upp. Försök igen senare.",
+                        extensions={"code": "RATE_LIMITED", "retryAfter": retry_after},
+                    )
+                ]
         sink = ctx.services.audit_sink
         if sink is not None and ctx.access_notes:
             try:
@@ -66,11 +87,11 @@ class GatewayErrors(SchemaExtension):
         if original is None:
             code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
             return GraphQLError(
-                error.message,
+                error.message if self._suggestions else without_suggestion(error.message),
                 nodes=error.nodes,
                 positions=error.positions,
                 path=error.path,
-                extensions={"code": code},
+                extensions={**(error.extensions or {}), "code": code},
             )
         log.error(
             "unexpected error in request %s at %s",
@@ -92,11 +113,14 @@ CACHED_QUERIES = 256
 
 
 @functools.cache
-def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
+def _limit_rules(
+    max_depth: int, max_aliases: int, max_root_fields: int
+) -> tuple[type[ASTValidationRule], ...]:
     # built once, so that the validation cache sees the same rules on every request
     return (
         depth_limit.create_validator(max_depth, None),
         alias_limit.create_validator(max_aliases),
+        root_field_limit(max_root_fields),
     )
 
 
@@ -111,16 +135,27 @@ class KnutpunktSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 2000
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 2000,
+    introspection_roles: frozenset[str] | None = None,
+    suggestions: bool = True,
+    max_root_fields: int = 10,
+    max_cost: int = 250_000,
 ) -> strawberry.Schema:
+    """The schema with its limits. `introspection_roles=None` and `suggestions=True` are
+    demo mode; production passes the roles that may introspect and no suggestions."""
     return KnutpunktSchema(
         query=Query,
         # factories: every request gets fresh extension instances
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: ParserCache(maxsize=CACHED_QUERIES),
-            lambda: AddValidationRules(list(_limit_rules(max_depth, max_aliases))),
+            lambda: AddValidationRules(list(_limit_rules(max_depth, max_aliases, max_root_fields))),
             lambda: ValidationCache(maxsize=CACHED_QUERIES),
-            GatewayErrors,
+            lambda: IntrospectionGate(roles=introspection_roles),
+            lambda: QueryCostLimit(max_cost=max_cost),
+            lambda: GatewayErrors(suggestions=suggestions),
         ],
     )

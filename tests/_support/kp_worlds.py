@@ -8,6 +8,9 @@ world_of(*cases, types=...) a `World` holding the cases, grouped by system
 connector_over(make, system, handler)
                             a connector whose upstream is an `httpx.MockTransport`
 wait_until(predicate)       polls until the predicate holds, or fails after `timeout`
+
+The per-system worlds built from these, shared by connector and simulator tests, are in
+`kp_system_worlds` (case systems) and `kp_service_worlds` (registers and services).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ REFERENCE_DATE = date(2025, 6, 1)
 KALLE = "195606055555"
 LISA = "194505173213"
 TOLVAN = "191212121212"
+ANNA = "197801012340"
 
 C = TypeVar("C")
 Handler = Callable[[httpx.Request], httpx.Response]

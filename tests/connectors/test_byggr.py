@@ -8,16 +8,16 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
-from kp_full_case import FullCase, expected_case, full_case
+from kp_full_case import expected_case
+from kp_system_worlds import BYGGR_SPEC, byggr_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
+from kp_worlds import KALLE, LISA, TOLVAN, at, connector_over
 
 from connectors import byggr
 from connectors.base import CaseSource
 from connectors.domain import (
     CaseEventKind,
     CaseStatus,
-    CaseType,
     Channel,
     Unit,
 )
@@ -27,55 +27,14 @@ from simulators import byggr as byggr_sim
 from simulators import world as w
 from simulators.faults import FaultInjector, Faults
 
-KALLE = "195606055555"
-LISA = "194505173213"
-TOLVAN = "191212121212"
 BN = Unit("BN", "Byggnadsnämnden")
-SPEC = FullCase(
-    system="byggr",
-    id="BYGG-2025-000193",
-    number="BN 2025/0193",
-    main_number="BN 2025/0190",
-    type=CaseType("BYGG-LOV", "Bygglov"),
-    unit=BN,
-    title="Bygglov för garage, Lönnen 4",
-    description="Nybyggnad av garage 40 kvm.",
-    submitted="Ansökan om bygglov inkommen",
-    referral=("Grannehörande skickat", "Grannen Lisa Lund hörs."),
-    drafted="Yttrande",
-)
+SPEC = BYGGR_SPEC
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def make_world() -> w.World:
-    types = {"BYGG-LOV": w.CaseTypeDef("BYGG-LOV", "Bygglov", "Samhällsbyggnad", "byggr", "BN", 70)}
-    permit = full_case(SPEC)
-    per_status = status_cases(
-        "byggr",
-        type_code="BYGG-LOV",
-        unit="BN",
-        id=lambda n: f"BYGG-2024-00000{n}",
-        number=lambda n: f"BN 2024/000{n}",
-        link="https://byggr.exempelby.se/arende/x",
-    )
-    fillers = filler_cases(
-        "byggr",
-        35,
-        type_code="BYGG-LOV",
-        unit="BN",
-        id=lambda i: f"BYGG-2025-1{i:05d}",
-        number=lambda i: f"BN 2025/1{i:03d}",
-        title=lambda i: f"Bygglov {i}",
-        opened_at=lambda i: at(400 + i),
-        main_number="BN 2025/0999",
-        subject=TOLVAN,
-    )
-    return world_of(permit, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
 def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=byggr_sim.create_app(make_world())))
+    return Counting(httpx.ASGITransport(app=byggr_sim.create_app(byggr_world())))
 
 
 @pytest.fixture
@@ -193,7 +152,7 @@ def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> byggr.ByggrConn
 
 
 async def _real_answer() -> str:
-    transport = httpx.ASGITransport(app=byggr_sim.create_app(make_world()))
+    transport = httpx.ASGITransport(app=byggr_sim.create_app(byggr_world()))
     async with httpx.AsyncClient(base_url="http://byggr.test", transport=transport) as http:
         captured: list[str] = []
 
@@ -277,7 +236,7 @@ async def test_a_page_out_of_step_is_a_contract_error() -> None:
 
 
 async def test_the_real_simulator_rejects_a_wrong_request_as_client_fault() -> None:
-    transport = httpx.ASGITransport(app=byggr_sim.create_app(make_world()))
+    transport = httpx.ASGITransport(app=byggr_sim.create_app(byggr_world()))
     async with httpx.AsyncClient(base_url="http://byggr.test", transport=transport) as http:
         client = UpstreamClient("byggr", http, retry=RetryPolicy(attempts=0))
         connector = byggr.ByggrConnector(client, page_size=100_000)
@@ -286,7 +245,7 @@ async def test_the_real_simulator_rejects_a_wrong_request_as_client_fault() -> N
 
 
 async def test_works_under_the_fault_injector_and_maps_its_faults() -> None:
-    injector = FaultInjector(byggr_sim.create_app(make_world()))
+    injector = FaultInjector(byggr_sim.create_app(byggr_world()))
     transport = httpx.ASGITransport(app=injector)
     async with httpx.AsyncClient(base_url="http://byggr.test", transport=transport) as http:
         connector = byggr.ByggrConnector(

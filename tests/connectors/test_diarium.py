@@ -9,16 +9,16 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
-from kp_full_case import FullCase, expected_case, full_case
+from kp_full_case import expected_case
+from kp_system_worlds import DIARIUM_SPEC, diarium_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
+from kp_worlds import KALLE, LISA, TOLVAN, at, connector_over
 
 from connectors import diarium
 from connectors.base import CaseSource
 from connectors.domain import (
     CaseEventKind,
     CaseStatus,
-    CaseType,
     Channel,
     Unit,
 )
@@ -28,59 +28,14 @@ from simulators import diarium as diarium_sim
 from simulators import world as w
 from simulators.faults import FaultInjector, Faults
 
-KALLE = "195606055555"
-LISA = "194505173213"
-TOLVAN = "191212121212"
 KFN = Unit("KFN", "Kultur- och fritidsnämnden")
-SPEC = FullCase(
-    system="diarium",
-    id="100193",
-    number="KFN 2025/0193",
-    main_number="KF 2025/0190",
-    type=CaseType("KFN-KULTURSTIPENDIUM", "Kulturstipendium"),
-    unit=KFN,
-    title="Ansökan om kulturstipendium",
-    description="Stipendium för en bok om Exempelby.",
-    submitted="Ansökan om kulturstipendium inkommen",
-    referral=("Remiss till kulturrådet", "Yttrande begärs."),
-    drafted="Tjänsteskrivelse",
-)
+SPEC = DIARIUM_SPEC
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def make_world() -> w.World:
-    types = {
-        "KFN-KULTURSTIPENDIUM": w.CaseTypeDef(
-            "KFN-KULTURSTIPENDIUM", "Kulturstipendium", "Kultur och fritid", "diarium", "KFN", 60
-        )
-    }
-    grant = full_case(SPEC)
-    per_status = status_cases(
-        "diarium",
-        type_code="KFN-KULTURSTIPENDIUM",
-        unit="KFN",
-        id=lambda n: f"20000{n}",
-        number=lambda n: f"KFN 2024/000{n}",
-        link="https://diarium.exempelby.se/x",
-    )
-    fillers = filler_cases(
-        "diarium",
-        35,
-        type_code="KFN-KULTURSTIPENDIUM",
-        unit="KFN",
-        id=lambda i: f"3{i:05d}",
-        number=lambda i: f"KFN 2025/1{i:03d}",
-        title=lambda i: f"Föreningsbidrag {i}",
-        opened_at=lambda i: at(400 + i),
-        main_number="KFN 2025/0999",
-        subject=TOLVAN,
-    )
-    return world_of(grant, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
 def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=diarium_sim.create_app(make_world())))
+    return Counting(httpx.ASGITransport(app=diarium_sim.create_app(diarium_world())))
 
 
 @pytest.fixture
@@ -209,7 +164,7 @@ def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> diarium.Diarium
 
 
 def _record(**changes: object) -> dict[str, object]:
-    world = make_world()
+    world = diarium_world()
     app = diarium_sim._DiariumRpc(world)
     case = world.case("diarium", "100193")
     assert case is not None
@@ -319,7 +274,7 @@ async def test_endless_page_numbers_are_cut_at_the_bound() -> None:
 
 
 async def test_the_real_registry_rejects_a_wrong_request() -> None:
-    transport = httpx.ASGITransport(app=diarium_sim.create_app(make_world()))
+    transport = httpx.ASGITransport(app=diarium_sim.create_app(diarium_world()))
     async with httpx.AsyncClient(base_url="http://diarium.test", transport=transport) as http:
         connector = diarium.DiariumConnector(UpstreamClient("diarium", http), page_size=501)
         with pytest.raises(UpstreamRejected):
@@ -340,7 +295,7 @@ async def test_sub_second_window_ends_are_kept() -> None:
 
 
 async def test_works_under_the_fault_injector_and_maps_its_faults() -> None:
-    injector = FaultInjector(diarium_sim.create_app(make_world()))
+    injector = FaultInjector(diarium_sim.create_app(diarium_world()))
     transport = httpx.ASGITransport(app=injector)
     async with httpx.AsyncClient(base_url="http://diarium.test", transport=transport) as http:
         connector = diarium.DiariumConnector(

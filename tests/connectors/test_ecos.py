@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_system_worlds import ecos_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
+from kp_worlds import ANNA, TOLVAN, at, connector_over
 
 from connectors import ecos
 from connectors.base import CaseSource
@@ -34,86 +35,12 @@ from connectors.http import UpstreamClient
 from simulators import ecos as ecos_sim
 from simulators import world as w
 
-ANNA = "197801012340"
-TOLVAN = "191212121212"
 MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
-
-
-def make_world() -> w.World:
-    types = {
-        "MILJO-NEDSKRAPNING": w.CaseTypeDef(
-            "MILJO-NEDSKRAPNING", "Nedskräpning", "Miljö och hälsa", "ecos", "MBN", 30
-        )
-    }
-    littering = w.Case(
-        system="ecos",
-        id="4711",
-        number="MK-2025-837",
-        main_number="MK-2025-837",
-        type_code="MILJO-NEDSKRAPNING",
-        title="Nedskräpning vid återvinningsstationen",
-        description="Soppåsar dumpade bakom containrarna.",
-        unit="MBN",
-        status="FORWARDED",
-        opened_at=at(0),
-        subject=ANNA,
-        applicant=TOLVAN,
-        channel="E_SERVICE",
-        confidential=True,
-        secrecy_ground="OSL 21 kap. 7 §",
-        events=[
-            w.Event("4711-e1", at(0), "SUBMITTED", "Anmälan inkommen", diary=True),
-            w.Event(
-                "4711-e2", at(2), "REGISTERED", "Registrerad", "Intern notering", internal=True
-            ),
-            w.Event("4711-e3", at(5), "FORWARDED", "Överlämnad till TN", concerns=TOLVAN),
-        ],
-        documents=[
-            w.Document("4711-d1", "Anmälan", "INCOMING", at(0)),
-            w.Document("4711-d2", "Tjänsteanteckning", "DRAFTED", at(3), confidential=True),
-        ],
-        collaborations=[
-            w.Collaboration(
-                "FORWARDING",
-                "MBN",
-                "TN",
-                at(5),
-                completed_at=at(9),
-                follow_up_retained=True,
-                counterpart_system="teknik",
-                counterpart_id="fr-2025-00042",
-                counterpart_number="FEL-2025-00042",
-            ),
-            w.Collaboration("REFERRAL", "MBN", "BN", at(6)),
-        ],
-    )
-    # one case per neutral status, each with every event kind (coverage of both tables)
-    per_status = status_cases(
-        "ecos",
-        type_code="MILJO-NEDSKRAPNING",
-        unit="MBN",
-        id=lambda n: f"7{n}",
-        number=lambda n: f"MK-2024-{n}",
-        event_id=lambda n, k: f"7{n}-e{k}",
-    )
-    fillers = filler_cases(
-        "ecos",
-        35,
-        type_code="MILJO-NEDSKRAPNING",
-        unit="MBN",
-        id=lambda i: str(5000 + i),
-        number=lambda i: f"MK-2025-{900 + i}",
-        title=lambda i: f"Nedskräpning {i}",
-        opened_at=lambda i: at(100 + i),
-        main_number="MK-2025-999",
-        subject=TOLVAN,
-    )
-    return world_of(littering, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
 def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=ecos_sim.create_app(make_world())))
+    return Counting(httpx.ASGITransport(app=ecos_sim.create_app(ecos_world())))
 
 
 @pytest.fixture
@@ -263,7 +190,7 @@ async def test_cases_by_ids_served_from_cache(counting: Counting) -> None:
 
 
 def _record(**changes: object) -> dict[str, object]:
-    rec = json.loads(json.dumps(ecos_sim._case(make_world().case("ecos", "4711"), {})))  # type: ignore[arg-type]
+    rec = json.loads(json.dumps(ecos_sim._case(ecos_world().case("ecos", "4711"), {})))  # type: ignore[arg-type]
     rec.update(changes)
     return rec
 

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_service_worlds import KARIN, NILS, edu_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import at, connector_over, status_cases, world_of
+from kp_worlds import KALLE, at, connector_over
 
 from connectors import edu
 from connectors.base import CaseSource
@@ -34,112 +35,12 @@ from simulators import edu as edu_sim
 from simulators import edu_shapes
 from simulators import world as w
 
-KALLE = "195606055555"
-KARIN = "198001012392"
-NILS = "201903142386"
 BUN = Unit("BUN", "Barn- och utbildningsnämnden")
-
-
-def make_world() -> w.World:
-    types = {
-        "EDU-FORSKOLA": w.CaseTypeDef(
-            "EDU-FORSKOLA", "Förskoleplats", "Utbildning", "edu", "BUN", 120
-        ),
-        "EDU-ELEVHALSA": w.CaseTypeDef(
-            "EDU-ELEVHALSA", "Elevhälsa", "Utbildning", "edu", "BUN", 30, True, "OSL 25 kap. 1 §"
-        ),
-    }
-    preschool = w.Case(
-        system="edu",
-        id="100234",
-        number="FSK-2025-00012",
-        main_number="FSK-2025-00010",
-        type_code="EDU-FORSKOLA",
-        title="Förskoleplats för Nils",
-        description="Önskar Nyckelpigan i första hand.",
-        unit="BUN",
-        status="DECIDED",
-        opened_at=at(0),
-        subject=NILS,
-        applicant=KALLE,
-        events=[
-            w.Event("100234-e2", at(24), "STATUS_CHANGED", "Förskoleansökan ändrad", concerns=NILS),
-            w.Event(
-                "100234-e1", at(0), "SUBMITTED", "Förskoleplats sökt", "Via e-tjänst", concerns=NILS
-            ),
-            w.Event(
-                "100234-e3", at(48), "DECIDED", "Förskoleplats tilldelad i Nyckelpigan", diary=True
-            ),
-        ],
-        documents=[w.Document("100234-d1", "Placeringsbesked", "OUTGOING", at(48))],
-        collaborations=[
-            w.Collaboration(
-                "REFERRAL",
-                "BUN",
-                "KS",
-                at(30),
-                at(40),
-                counterpart_system="diarium",
-                counterpart_id="100412",
-                counterpart_number="KS 2025/0412",
-            )
-        ],
-    )
-    health = w.Case(
-        system="edu",
-        id="100235",
-        number="EH-2025-00001",
-        type_code="EDU-ELEVHALSA",
-        title="Elevhälsoärende",
-        unit="BUN",
-        status="WAITING_FOR_CITIZEN",
-        opened_at=at(1),
-        closed_at=None,
-        subject=NILS,
-        channel="INTERNAL",
-        confidential=True,
-        secrecy_ground="OSL 25 kap. 1 §",
-        events=[
-            w.Event(
-                "100235-e1", at(2), "COMPLETION_REQUESTED", "Komplettering begärd", internal=True
-            )
-        ],
-        documents=[
-            w.Document("100235-d1", "Journalanteckning", "DRAFTED", at(2), confidential=True)
-        ],
-    )
-    per_status = status_cases(
-        "edu",
-        type_code="EDU-FORSKOLA",
-        unit="BUN",
-        id=lambda n: str(300 + n),
-        number=lambda n: f"FSK-2024-{n:05d}",
-        event_id=lambda n, k: f"{300 + n}-e{k}",
-        summary=str,
-        title=str,
-    )
-    fillers = [
-        w.Case(
-            system="edu",
-            id=str(200000 + i),
-            number=f"FSK-2025-{500 + i:05d}",
-            type_code="EDU-FORSKOLA",
-            title=f"Förskoleplats {i}",
-            unit="BUN",
-            status="RECEIVED",
-            opened_at=at(100 + i),
-            subject=f"20200101{i:04d}",
-            applicant=KARIN,
-        )
-        for i in range(31)
-    ]
-    custody = [w.Custody(KALLE, NILS), w.Custody(KARIN, NILS)]
-    return world_of(preschool, health, *per_status, *fillers, types=types.values(), custody=custody)
 
 
 @pytest.fixture
 def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=edu_sim.create_app(make_world())))
+    return Counting(httpx.ASGITransport(app=edu_sim.create_app(edu_world())))
 
 
 @pytest.fixture
@@ -297,7 +198,7 @@ async def test_cache_serves_repeated_ids(counting: Counting) -> None:
 
 
 def _record(**changes: object) -> dict[str, object]:
-    world = make_world()
+    world = edu_world()
     app = edu_sim._EduApi(world)
     rec = json.loads(json.dumps(app._application(world.case("edu", "100234"))))  # type: ignore[arg-type]
     rec.update(changes)

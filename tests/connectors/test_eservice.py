@@ -12,8 +12,10 @@ from datetime import date, datetime, timedelta
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_service_worlds import ES_FILLERS as FILLERS
+from kp_service_worlds import NILS, eservice_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import T0, at, mock_http, world_of
+from kp_worlds import ANNA, KALLE, T0, TOLVAN, at, mock_http
 
 from connectors import eservice as es
 from connectors.base import CaseSource
@@ -39,105 +41,9 @@ from simulators import world as w
 from simulators.faults import FaultInjector, Faults
 from simulators.generate import generate
 
-ANNA = "197801012340"
-TOLVAN = "191212121212"
-KALLE = "195606055555"
-NILS = "201903142386"
-FILLERS = 14
 SECRET = "delad-hemlighet"
 MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
 BUN = Unit("BUN", "Barn- och utbildningsnämnden")
-
-
-def make_world() -> w.World:
-    types = {
-        "ES-NEDSKRAPNING": w.CaseTypeDef(
-            "ES-NEDSKRAPNING", "Anmälan om nedskräpning", "Miljö", "eservice", "MBN", 30
-        ),
-        "ES-FORSKOLA": w.CaseTypeDef(
-            "ES-FORSKOLA", "Ansökan förskoleplats", "Utbildning", "eservice", "BUN", 120
-        ),
-    }
-    waiting = w.Case(
-        system="eservice",
-        id="104240",
-        number="ES-2025-0901",
-        type_code="ES-NEDSKRAPNING",
-        title="Skräp vid badplatsen",
-        unit="MBN",
-        status="WAITING_FOR_CITIZEN",
-        opened_at=T0,
-        subject=TOLVAN,
-        events=[
-            w.Event("104240-1", T0, "SUBMITTED", "Anmälan inskickad", status_after="RECEIVED"),
-            w.Event(
-                "104240-2",
-                at(26),
-                "COMPLETION_REQUESTED",
-                "Komplettering begärd",
-                description="Bifoga gärna en bild.",
-                status_after="WAITING_FOR_CITIZEN",
-            ),
-        ],
-    )
-    child = w.Case(
-        system="eservice",
-        id="104250",
-        number="ES-2025-0950",
-        main_number="BUN 2025/0301",
-        type_code="ES-FORSKOLA",
-        title="Ansökan om förskoleplats",
-        description="Önskar plats från augusti.",
-        unit="BUN",
-        status="FORWARDED",
-        opened_at=at(1),
-        closed_at=at(2),
-        subject=NILS,
-        applicant=KALLE,
-        confidential=True,
-        secrecy_ground="OSL 23 kap. 1 §",
-        events=[
-            w.Event("104250-1", at(1), "SUBMITTED", "Ansökan inskickad", concerns=NILS),
-            w.Event("104250-2", at(2), "FORWARDED", "Skickad till förskolan", diary=True),
-        ],
-        documents=[w.Document("f-1", "Ansökan", "INCOMING", at(1), confidential=True)],
-        collaborations=[
-            w.Collaboration(
-                "FORWARDING",
-                "BUN",
-                "BUN",
-                at(2),
-                follow_up_retained=True,
-                counterpart_system="edu",
-                counterpart_id="P-77",
-                counterpart_number="BUN 2025/0301",
-            )
-        ],
-    )
-    channels = tuple(shapes.CHANNELS)
-    kinds = ("INCOMING", "OUTGOING", "DRAFTED")
-    collab_kinds = ("REFERRAL", "ASSIGNMENT", "FORWARDING")
-    fillers = [
-        w.Case(
-            system="eservice",
-            id=f"{105000 + i}",
-            number=f"ES-2025-{1000 + i}",
-            type_code="ES-NEDSKRAPNING",
-            title=f"Anmälan {i}",
-            unit="MBN",
-            status=w.STATUSES[i % len(w.STATUSES)],
-            opened_at=at(100 + i),
-            subject=ANNA,
-            channel=channels[i % len(channels)],
-            events=[w.Event(f"e{i}", at(100.5 + i), w.EVENT_KINDS[i], "Händelse")],
-            documents=[w.Document(f"d{i}", "Fil", kinds[i % 3], at(100 + i))],
-            collaborations=[w.Collaboration(collab_kinds[i % 3], "MBN", "TN", at(100 + i))],
-        )
-        for i in range(FILLERS)
-    ]
-    return world_of(
-        waiting, child, *fillers, types=types.values(), seed=1, reference_date=date(2025, 12, 31)
-    )
 
 
 WAITING = Case(
@@ -209,7 +115,7 @@ CHILD = Case(
 
 @pytest.fixture
 def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=es_sim.create_app(make_world())))
+    return Counting(httpx.ASGITransport(app=es_sim.create_app(eservice_world())))
 
 
 @pytest.fixture
@@ -315,7 +221,7 @@ async def test_a_callback_end_to_end() -> None:
         return httpx.Response(204)
 
     app = es_sim.create_app(
-        make_world(),
+        eservice_world(),
         callback_url="http://gateway.test/hooks/eservice",
         callback_secret=SECRET,
         transport=httpx.MockTransport(hook),
@@ -413,7 +319,7 @@ def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClie
 
 
 def _record() -> dict[str, object]:
-    world = make_world()
+    world = eservice_world()
     case = world.case("eservice", "104240")
     assert case is not None
     return shapes.render_case(case, world.case_types)
@@ -487,7 +393,7 @@ def test_local_times_become_aware_stockholm_times() -> None:
 
 
 async def test_a_distorted_answer_under_fault_injection_is_a_contract_error() -> None:
-    injector = FaultInjector(es_sim.create_app(make_world()))
+    injector = FaultInjector(es_sim.create_app(eservice_world()))
     injector.set(Faults(malformed=True))
     transport = httpx.ASGITransport(app=injector)
     async with httpx.AsyncClient(transport=transport, base_url="http://eservice.test") as http:

@@ -11,49 +11,19 @@ from typing import Any
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_service_worlds import MANY, NILS, SARA, folkbokforing_world
 from kp_testing import CountingTransport
-from kp_worlds import mock_http, world_of
+from kp_worlds import KALLE, LISA, TOLVAN, mock_http
 
 from connectors import folkbokforing as fb
 from connectors.base import PopulationRegister
 from connectors.domain import Custody, Person
 from connectors.errors import UpstreamContractError
 from connectors.http import UpstreamClient
-from connectors.personal_number import luhn_digit
 from simulators import folkbokforing as fb_sim
-from simulators import world as w
 from simulators.generate import generate
 
-KALLE = "195606055555"
-NILS = "201903142386"
-SARA = "198509231661"
-TOLVAN = "191212121212"
-UNKNOWN = "194505173213"
-
-
-def pnr(n: int) -> str:
-    """A valid personal number born 1980-01-01 with serial `n`."""
-    nine = f"800101{n:03d}"
-    return f"19{nine}{luhn_digit(nine)}"
-
-
-MANY = [pnr(n) for n in range(250)]
-
-
-def make_world() -> w.World:
-    persons = {
-        KALLE: w.Person(KALLE, "Kalle", "Testson", street="Storgatan 1"),
-        NILS: w.Person(NILS, "Nils", "Testson"),
-        SARA: w.Person(SARA, "Sara", "Skyddad", protected=True),
-        TOLVAN: w.Person(TOLVAN, "Tolvan", "Tolvansson"),
-    }
-    persons.update({p: w.Person(p, "Test", f"Person{i}") for i, p in enumerate(MANY)})
-    return world_of(
-        persons=persons.values(),
-        custody=[w.Custody(KALLE, NILS), w.Custody(SARA, NILS)],
-        seed=1,
-        reference_date=date(2025, 12, 31),
-    )
+UNKNOWN = LISA  # valid, not in the register
 
 
 class Counting(CountingTransport):
@@ -87,7 +57,7 @@ class BrokenCache(SimpleMemoryCache):  # type: ignore[misc]
 
 @pytest.fixture
 def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=fb_sim.create_app(make_world())))
+    return Counting(httpx.ASGITransport(app=fb_sim.create_app(folkbokforing_world())))
 
 
 @pytest.fixture

@@ -10,8 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_service_worlds import BENGT, kontaktcenter_world
+from kp_service_worlds import KC_FILLERS as FILLERS
 from kp_testing import CountingTransport as Counting
-from kp_worlds import T0, at, mock_http, world_of
+from kp_worlds import KALLE, T0, TOLVAN, at, mock_http
 
 from connectors import kontaktcenter as kc
 from connectors.base import CaseSource
@@ -36,113 +38,12 @@ from simulators import kontaktcenter_shapes as kc_shapes
 from simulators import world as w
 from simulators.generate import generate
 
-BENGT = "199212249875"
-TOLVAN = "191212121212"
-KALLE = "195606055555"
-FILLERS = 35
 KC = Unit("KC", "Kontaktcenter")
-
-
-def make_world() -> w.World:
-    types = {
-        "KC-MEDBORGARFORSLAG": w.CaseTypeDef(
-            "KC-MEDBORGARFORSLAG", "Medborgarförslag", "Demokrati", "kontaktcenter", "KC", 5
-        ),
-        "KC-FRAGA": w.CaseTypeDef(
-            "KC-FRAGA", "Fråga till kommunen", "Service", "kontaktcenter", "KC", 2
-        ),
-    }
-    proposal = w.Case(
-        system="kontaktcenter",
-        id="7001",
-        number="KC-2025-0042",
-        main_number="KF 2025/0117",
-        type_code="KC-MEDBORGARFORSLAG",
-        title="Medborgarförslag om utegym",
-        description="Förslag om ett utegym i Stadsparken.",
-        unit="KC",
-        status="FORWARDED",
-        opened_at=T0,
-        subject=BENGT,
-        channel="CONTACT_CENTRE",
-        events=[
-            w.Event("e1", T0, "SUBMITTED", "Förslaget togs emot", description="Via telefon"),
-            w.Event("e2", at(2), "FORWARDED", "Överlämnat till registraturen", diary=True),
-            w.Event("e3", at(3), "NOTICE", "Intern notering", internal=True),
-        ],
-        documents=[
-            w.Document("d1", "Medborgarförslag", "INCOMING", T0),
-            w.Document("d2", "Tjänsteanteckning", "DRAFTED", at(1), confidential=True),
-        ],
-        collaborations=[
-            w.Collaboration(
-                "FORWARDING",
-                "KC",
-                "KF",
-                at(2),
-                counterpart_system="diarium",
-                counterpart_id="D-1001",
-                counterpart_number="KF 2025/0117",
-            ),
-            w.Collaboration("FORWARDING", "KC", "KS", at(3), follow_up_retained=True),
-            w.Collaboration("REFERRAL", "KC", "TN", at(4), completed_at=at(30)),
-        ],
-    )
-    secret = w.Case(
-        system="kontaktcenter",
-        id="7002",
-        number="KC-2025-0043",
-        type_code="KC-FRAGA",
-        title="Fråga om försörjningsstöd",
-        unit="KC",
-        status="CLOSED",
-        opened_at=at(5),
-        closed_at=at(6),
-        subject=TOLVAN,
-        applicant=KALLE,
-        channel="VISIT",
-        confidential=True,
-        secrecy_ground="OSL 26 kap. 1 §",
-        link="https://kontaktcenter.exempelby.se/fall/7002",
-        events=[w.Event("s1", at(5), "SUBMITTED", "Besök i receptionen", concerns=TOLVAN)],
-    )
-    channels = ("PHONE", "VISIT", "EMAIL", "CONTACT_CENTRE", "E_SERVICE", "MAIL", "INTERNAL")
-    fillers = [
-        w.Case(
-            system="kontaktcenter",
-            id=f"{7100 + i}",
-            number=f"KC-2025-{100 + i:04d}",
-            type_code="KC-FRAGA",
-            title=f"Fråga nummer {i}",
-            unit="KC",
-            status=w.STATUSES[i % len(w.STATUSES)],
-            opened_at=at(24 * (i + 1)),
-            subject=BENGT,
-            channel=channels[i % len(channels)],
-            events=[
-                w.Event(
-                    f"f{i}",
-                    at(24 * (i + 1) + 1),
-                    w.EVENT_KINDS[i % len(w.EVENT_KINDS)],
-                    "Händelse",
-                )
-            ],
-            documents=[
-                w.Document(
-                    f"fd{i}", "Bilaga", ("INCOMING", "OUTGOING", "DRAFTED")[i % 3], at(24 * (i + 1))
-                )
-            ],
-        )
-        for i in range(FILLERS)
-    ]
-    return world_of(
-        proposal, secret, *fillers, types=types.values(), seed=1, reference_date=date(2025, 12, 31)
-    )
 
 
 @pytest.fixture
 def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=kc_sim.create_app(make_world())))
+    return Counting(httpx.ASGITransport(app=kc_sim.create_app(kontaktcenter_world())))
 
 
 @pytest.fixture
@@ -370,7 +271,7 @@ def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClie
 
 
 def _good_record() -> dict[str, object]:
-    world = make_world()
+    world = kontaktcenter_world()
     case = world.cases["kontaktcenter"][0]
     return kc_shapes.render_case(case, world.case_types)
 

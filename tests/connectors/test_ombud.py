@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_service_worlds import GRETA, ombud_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import mock_http, world_of
+from kp_worlds import ANNA, KALLE, LISA, TOLVAN, mock_http
 
 from connectors import ombud
 from connectors.base import MandateRegister
@@ -21,28 +22,7 @@ from connectors.errors import UpstreamContractError
 from connectors.http import UpstreamClient
 from connectors.personal_number import luhn_digit
 from simulators import ombud as ombud_sim
-from simulators import world as w
 from simulators.generate import generate
-
-KALLE = "195606055555"
-GRETA = "193404124129"
-LISA = "194505173213"
-TOLVAN = "191212121212"
-ANNA = "197801012340"
-
-
-def make_world() -> w.World:
-    mandates = [
-        w.Mandate("F-1", GRETA, KALLE, ("SN-SABO", "SN-HEMTJANST"), date(2024, 1, 1), None),
-        w.Mandate("F-2", LISA, KALLE, ("BN-BYGGLOV",), date(2023, 1, 1), date(2023, 12, 31)),
-        w.Mandate("F-3", GRETA, TOLVAN, ("SN-SABO",), date(2024, 1, 1), None, revoked=True),
-    ]
-    mandates += [
-        w.Mandate(f"M-{i:02d}", TOLVAN, LISA, ("KC-FRAGA",), date(2025, 1, 1), None)
-        for i in range(11)
-    ]
-    return world_of(mandates=mandates, seed=1, reference_date=date(2025, 12, 31))
-
 
 F1 = Mandate("F-1", GRETA, KALLE, frozenset({"SN-SABO", "SN-HEMTJANST"}), date(2024, 1, 1), None)
 F2 = Mandate("F-2", LISA, KALLE, frozenset({"BN-BYGGLOV"}), date(2023, 1, 1), date(2023, 12, 31))
@@ -62,7 +42,7 @@ class RecordingCache(SimpleMemoryCache):  # type: ignore[misc]
 
 @pytest.fixture
 def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=ombud_sim.create_app(make_world())))
+    return Counting(httpx.ASGITransport(app=ombud_sim.create_app(ombud_world())))
 
 
 @pytest.fixture

@@ -9,16 +9,16 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
-from kp_full_case import FullCase, expected_case, full_case
+from kp_full_case import expected_case
+from kp_system_worlds import PROCAPITA_SPEC, procapita_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import at, connector_over, filler_cases, status_cases, world_of
+from kp_worlds import KALLE, LISA, TOLVAN, at, connector_over
 
 from connectors import procapita
 from connectors.base import CaseSource
 from connectors.domain import (
     CaseEventKind,
     CaseStatus,
-    CaseType,
     Channel,
     Unit,
 )
@@ -28,60 +28,14 @@ from simulators import procapita as procapita_sim
 from simulators import world as w
 from simulators.faults import FaultInjector, Faults
 
-KALLE = "195606055555"
-LISA = "194505173213"
-TOLVAN = "191212121212"
 SN = Unit("SN", "Socialnämnden")
-SPEC = FullCase(
-    system="procapita",
-    id="PC00000193",
-    number="SN 2025/0193",
-    main_number="SN 2025/0190",
-    type=CaseType("SOC-SABO", "Särskilt boende"),
-    unit=SN,
-    title="Ansökan om särskilt boende",
-    description="Behov av heldygnsomsorg.",
-    submitted="Ansökan om särskilt boende inkommen",
-    referral=("Remiss till hemtjänsten", "Hemtjänstens bedömning begärs."),
-    drafted="Utredning",
-    secrecy_ground="OSL 26 kap. 1 § (SoL)",
-)
+SPEC = PROCAPITA_SPEC
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def make_world() -> w.World:
-    types = {
-        "SOC-SABO": w.CaseTypeDef(
-            "SOC-SABO", "Särskilt boende", "Socialtjänst", "procapita", "SN", 90
-        )
-    }
-    application = full_case(SPEC)
-    per_status = status_cases(
-        "procapita",
-        type_code="SOC-SABO",
-        unit="SN",
-        id=lambda n: f"PC0000000{n}",
-        number=lambda n: f"SN 2024/000{n}",
-        link="https://procapita.exempelby.se/arende/x",
-    )
-    fillers = filler_cases(
-        "procapita",
-        35,
-        type_code="SOC-SABO",
-        unit="SN",
-        id=lambda i: f"PC1{i:05d}",
-        number=lambda i: f"SN 2025/1{i:03d}",
-        title=lambda i: f"Särskilt boende {i}",
-        opened_at=lambda i: at(400 + i),
-        main_number="SN 2025/0999",
-        subject=TOLVAN,
-    )
-    return world_of(application, *per_status, *fillers, types=types.values())
 
 
 @pytest.fixture
 def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=procapita_sim.create_app(make_world())))
+    return Counting(httpx.ASGITransport(app=procapita_sim.create_app(procapita_world())))
 
 
 @pytest.fixture
@@ -202,7 +156,7 @@ def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> procapita.Proca
 
 
 async def _real_answer() -> str:
-    transport = httpx.ASGITransport(app=procapita_sim.create_app(make_world()))
+    transport = httpx.ASGITransport(app=procapita_sim.create_app(procapita_world()))
     async with httpx.AsyncClient(base_url="http://procapita.test", transport=transport) as http:
         captured: list[str] = []
 
@@ -305,7 +259,7 @@ async def test_a_repeating_continuation_is_a_contract_error() -> None:
 
 
 async def test_the_real_simulator_rejects_a_wrong_request_as_client_fault() -> None:
-    transport = httpx.ASGITransport(app=procapita_sim.create_app(make_world()))
+    transport = httpx.ASGITransport(app=procapita_sim.create_app(procapita_world()))
     async with httpx.AsyncClient(base_url="http://procapita.test", transport=transport) as http:
         client = UpstreamClient("procapita", http, retry=RetryPolicy(attempts=0))
         connector = procapita.ProcapitaConnector(client, page_size=100_000)
@@ -314,7 +268,7 @@ async def test_the_real_simulator_rejects_a_wrong_request_as_client_fault() -> N
 
 
 async def test_works_under_the_fault_injector_and_maps_its_faults() -> None:
-    injector = FaultInjector(procapita_sim.create_app(make_world()))
+    injector = FaultInjector(procapita_sim.create_app(procapita_world()))
     transport = httpx.ASGITransport(app=injector)
     async with httpx.AsyncClient(base_url="http://procapita.test", transport=transport) as http:
         connector = procapita.ProcapitaConnector(

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
+from kp_system_worlds import teknik_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import at, connector_over, filler_cases, world_of
+from kp_worlds import ANNA, TOLVAN, at, connector_over
 
 from connectors import teknik
 from connectors.base import CaseSource
@@ -32,117 +33,13 @@ from connectors.http import UpstreamClient
 from simulators import teknik as teknik_sim
 from simulators import world as w
 
-ANNA = "197801012340"
-TOLVAN = "191212121212"
 TN = Unit("TN", "Tekniska nämnden")
 AME = Unit("AME", "Arbetsmarknadsenheten")
 
 
-def make_world() -> w.World:
-    types = {
-        "TEK-STAD": w.CaseTypeDef(
-            "TEK-STAD", "Skräpplockning/städning", "Teknik", "teknik", "TN", 14
-        )
-    }
-    cleanup = w.Case(
-        system="teknik",
-        id="fr-2025-00042",
-        number="FEL-2025-00042",
-        main_number="MK-2025-837",
-        type_code="TEK-STAD",
-        title="Städning vid återvinningsstationen",
-        description="Överlämnat från miljö.",
-        unit="TN",
-        status="CLOSED",
-        opened_at=at(0),
-        closed_at=at(48),
-        subject=ANNA,
-        applicant=TOLVAN,
-        channel="INTERNAL",
-        link="https://felanmalan.example/42",
-        events=[
-            w.Event("fr42-e1", at(0), "REGISTERED", "Mottaget från MBN", diary=True),
-            w.Event(
-                "fr42-e2",
-                at(3),
-                "ASSIGNMENT_GIVEN",
-                "Uppdrag till AME",
-                "Plocka skräp",
-                concerns=ANNA,
-            ),
-            w.Event(
-                "fr42-e3", at(40), "ASSIGNMENT_COMPLETED", "Klarmarkerat av AME", internal=True
-            ),
-            w.Event("fr42-e4", at(48), "CLOSED", "Avslutat"),
-        ],
-        documents=[w.Document("fr42-d1", "Uppdrag", "OUTGOING", at(3))],
-        collaborations=[
-            w.Collaboration("ASSIGNMENT", "TN", "AME", at(3), at(40)),
-            w.Collaboration(
-                "FORWARDING",
-                "MBN",
-                "TN",
-                at(0),
-                follow_up_retained=True,
-                counterpart_system="ecos",
-                counterpart_id="4711",
-                counterpart_number="MK-2025-837",
-            ),
-        ],
-    )
-    # every status code the system emits: ny/mottagen, vantar_extern/uppdrag_ame included
-    variants: list[tuple[str, list[str], list[w.Collaboration]]] = [
-        ("RECEIVED", ["SUBMITTED"], []),
-        ("RECEIVED", ["REGISTERED"], []),
-        ("IN_PROGRESS", [], []),
-        ("WAITING_FOR_CITIZEN", [], []),
-        ("WAITING_FOR_OTHER_PARTY", [], []),
-        ("WAITING_FOR_OTHER_PARTY", [], [w.Collaboration("ASSIGNMENT", "TN", "AME", at(-5))]),
-        ("DECIDED", [], []),
-        ("CLOSED", [], []),
-        ("FORWARDED", [], []),
-    ]
-    per_status = [
-        w.Case(
-            system="teknik",
-            id=f"st-{n}",
-            number=f"FEL-2024-{n:05d}",
-            type_code="TEK-STAD",
-            title=status,
-            unit="TN",
-            status=status,
-            opened_at=at(-1000 + n),
-            channel=w.CHANNELS[n % len(w.CHANNELS)],
-            events=[
-                w.Event(f"st-{n}-e{k}", at(-1000 + n), kind, kind) for k, kind in enumerate(kinds)
-            ]
-            if kinds
-            else [
-                w.Event(f"st-{n}-e{k}", at(-1000 + n + k / 100), kind, kind)
-                for k, kind in enumerate(w.EVENT_KINDS)
-            ],
-            collaborations=collabs,
-        )
-        for n, (status, kinds, collabs) in enumerate(variants)
-    ]
-    fillers = filler_cases(
-        "teknik",
-        33,
-        type_code="TEK-STAD",
-        unit="TN",
-        id=lambda i: f"fr-2025-{100 + i:05d}",
-        number=lambda i: f"FEL-2025-{100 + i:05d}",
-        title=lambda i: f"Trasig lampa {i}",
-        opened_at=lambda i: at(100 + i),
-        status="IN_PROGRESS",
-        subject=TOLVAN,
-    )
-    return world_of(cleanup, *per_status, *fillers, types=types.values())
-
-
 @pytest.fixture
 def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=teknik_sim.create_app(make_world())))
+    return Counting(httpx.ASGITransport(app=teknik_sim.create_app(teknik_world())))
 
 
 @pytest.fixture
@@ -229,7 +126,7 @@ async def test_offset_paging_followed(
 
 async def test_every_status_and_event_code_maps(connector: teknik.TeknikConnector) -> None:
     cases = {c.ref.local_id: c for c in await connector.cases_by_ids([f"st-{n}" for n in range(9)])}
-    emitted = {teknik_sim.status_of(make_world().case("teknik", f"st-{n}")) for n in range(9)}  # type: ignore[arg-type]
+    emitted = {teknik_sim.status_of(teknik_world().case("teknik", f"st-{n}")) for n in range(9)}  # type: ignore[arg-type]
     assert emitted == set(teknik.STATUS) == set(teknik_sim.STATUSES)
     expected = [
         "RECEIVED",
@@ -288,7 +185,7 @@ async def test_cache_serves_repeated_ids(counting: Counting) -> None:
 
 
 def _record(**changes: object) -> dict[str, object]:
-    world = make_world()
+    world = teknik_world()
     rec = json.loads(
         json.dumps(teknik_sim._report(world.case("teknik", "fr-2025-00042"), world.case_types))
     )  # type: ignore[arg-type]

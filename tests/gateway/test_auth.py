@@ -106,7 +106,8 @@ def staff(role: str, **overrides: object) -> dict[str, Any]:
 def sign(key: Key, payload: dict[str, Any], alg: str = "ES256", **header: Any) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SecurityWarning)  # "EdDSA" is flagged as deprecated
-        return jwt.encode({"alg": alg, "kid": key.kid, **header}, payload, key, algorithms=[alg])
+        header = {"alg": alg, "kid": key.kid, "typ": "at+jwt", **header}
+        return jwt.encode(header, payload, key, algorithms=[alg])
 
 
 def b64(data: bytes) -> str:

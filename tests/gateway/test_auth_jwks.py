@@ -67,11 +67,13 @@ def token(key: Key) -> str:
         "iss": ISS,
         "aud": AUD,
         "sub": "u1",
+        "iat": now,
         "exp": now + 300,
         "role": "citizen",
         PNR_CLAIM: "191212121212",
     }
-    return jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key, algorithms=["ES256"])
+    header = {"alg": "ES256", "kid": key.kid, "typ": "at+jwt"}
+    return jwt.encode(header, claims, key, algorithms=["ES256"])
 
 
 @pytest.fixture

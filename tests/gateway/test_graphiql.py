@@ -133,7 +133,11 @@ async def test_the_role_switcher_refuses_what_is_not_a_persona(gateway: Any) -> 
 async def test_production_has_no_token_endpoint_and_no_switcher(
     settings: Any, start_gateway: Any
 ) -> None:
-    production = replace(settings, demo=replace(settings.demo, enabled=False))
+    production = replace(
+        settings,
+        demo=replace(settings.demo, enabled=False),
+        gateway=replace(settings.gateway, graphiql=True),  # production: only when configured
+    )
     async with start_gateway(production) as gateway:
         response = await gateway.client.post("/graphiql/demo-token", json={"persona": "kalle"})
         assert response.status_code == 404
@@ -145,7 +149,12 @@ async def test_production_has_no_token_endpoint_and_no_switcher(
 async def test_without_graphiql_there_is_no_page_and_no_assets(
     settings: Any, start_gateway: Any
 ) -> None:
-    off = replace(settings, gateway=replace(settings.gateway, graphiql=False))
+    # the demo always has GraphiQL; in production it is off unless `[gateway] graphiql`
+    off = replace(
+        settings,
+        demo=replace(settings.demo, enabled=False),
+        gateway=replace(settings.gateway, graphiql=False),
+    )
     async with start_gateway(off) as gateway:
         page = await gateway.client.get("/graphql", headers=HTML)
         assert "text/html" not in page.headers.get("content-type", "")

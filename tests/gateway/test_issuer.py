@@ -129,7 +129,7 @@ def test_default_key_path_follows_xdg_state_home(tmp_path: Path) -> None:
 def test_citizen_token_claims(key_file: Path) -> None:
     issuer = DemoIssuer(key_file, clock=lambda: 1_750_000_000.5)
     token = decode(issuer, issuer.issue("citizen", "19560605-5555", ttl=600))
-    assert token.header == {"typ": "JWT", "alg": "ES256", "kid": issuer.key().kid}
+    assert token.header == {"typ": "at+jwt", "alg": "ES256", "kid": issuer.key().kid}
     claims = dict(token.claims)
     sub, jti = claims.pop("sub"), claims.pop("jti")
     assert claims == {

@@ -118,3 +118,14 @@ def test_old_and_new_case_store_sections_together_are_refused(tmp_path: Path) ->
     config.write_text("[replica]\nenabled = false\n[casestore]\nenabled = true\n", "utf-8")
     with pytest.raises(SettingsError, match=r"antingen \[casestore\] eller \[replica\]"):
         load_settings(config, env={})
+
+
+def test_list_settings_from_file_and_environment(tmp_path: Path) -> None:
+    config = tmp_path / "k.toml"
+    config.write_text('[gateway]\nintrospection_roles = ["analyst"]\n', encoding="utf-8")
+    assert load_settings(config, env={}).gateway.introspection_roles == ("analyst",)
+    env = {"KNUTPUNKT_GATEWAY_INTROSPECTION_ROLES": " analyst, case_officer ,"}
+    assert load_settings(None, env=env).gateway.introspection_roles == ("analyst", "case_officer")
+    config.write_text('[gateway]\nintrospection_roles = "analyst"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="fel typ"):
+        load_settings(config, env={})

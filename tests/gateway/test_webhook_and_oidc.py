@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import httpx
 from joserfc import jwt
 from joserfc.jwk import ECKey
+from kp_worlds import wait_until
 
 from simulators import personas
 from simulators.eservice_webhook import sign
@@ -39,21 +39,15 @@ async def test_a_signed_callback_refreshes_the_systems_case_store(
     )
     async with start_gateway(settings) as gateway:
         store = gateway.app.state.knutpunkt.services.case_store
-        for _ in range(300):  # the first background sync
-            if store.last_synced("eservice"):
-                break
-            await asyncio.sleep(0.05)
-        first = store.last_synced("eservice")
+        await wait_until(lambda: store.last_synced("eservice") is not None, timeout=15)
+        first = store.last_synced("eservice")  # the first background sync
         assert first is not None
         body = _callback()
         ok = await gateway.client.post(
             "/hooks/eservice", content=body, headers={"x-signature": sign(body, SECRET)}
         )
         assert ok.status_code == 204
-        for _ in range(300):
-            if store.last_synced("eservice") != first:
-                break
-            await asyncio.sleep(0.05)
+        await wait_until(lambda: store.last_synced("eservice") != first, timeout=15)
         assert store.last_synced("eservice") > first
         forged = await gateway.client.post(
             "/hooks/eservice", content=body, headers={"x-signature": sign(body, "wrong")}
@@ -98,7 +92,7 @@ async def test_the_municipalitys_identity_provider_is_trusted_beside_the_demo_is
         "units": ["MBN"],
         "name": "Eva Inspektör",
     }
-    token = jwt.encode({"alg": "ES256", "kid": "idp-1"}, claims, key)
+    token = jwt.encode({"alg": "ES256", "kid": "idp-1", "typ": "at+jwt"}, claims, key)
     async with start_gateway(settings, jwks_transport=httpx.MockTransport(idp)) as gateway:
         body = await gateway.query("{ viewer { role name units { code } } }", token=token)
         assert body == {

@@ -7,65 +7,20 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from kp_worlds import at, world_of
+from kp_system_worlds import BYGGR_SPEC, byggr_world, replacing
+from kp_worlds import KALLE, TOLVAN
 
 from simulators import byggr
-from simulators import world as w
 from simulators.faults import FaultInjector
 
-KALLE = "195606055555"
-LISA = "194505173213"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = byggr.NS
-
-
-def make_world(status: str = "WAITING_FOR_OTHER_PARTY") -> w.World:
-    types = {"BYGG-LOV": w.CaseTypeDef("BYGG-LOV", "Bygglov", "Samhällsbyggnad", "byggr", "BN", 70)}
-    permit = w.Case(
-        system="byggr",
-        id="BYGG-2025-000193",
-        number="BN 2025/0193",
-        type_code="BYGG-LOV",
-        title="Bygglov för garage & carport",
-        unit="BN",
-        status=status,
-        opened_at=at(0),
-        subject=KALLE,
-        applicant=LISA,
-        channel="VISIT",
-        events=[
-            w.Event("e1", at(0), "SUBMITTED", "Ansökan inkommen", diary=True),
-            w.Event("e2", at(24), "REFERRAL_SENT", "Grannehörande", concerns=LISA),
-        ],
-        documents=[w.Document("d1", "Ansökan", "INCOMING", at(0), confidential=True)],
-        collaborations=[
-            w.Collaboration(
-                "REFERRAL", "BN", "MBN", at(24), counterpart_system="ecos", counterpart_id="4711"
-            )
-        ],
-    )
-    others = [
-        w.Case(
-            system="byggr",
-            id=f"BYGG-2025-1{i:05d}",
-            number=f"BN 2025/1{i:03d}",
-            main_number="BN 2025/0193",
-            type_code="RIVNING",
-            title=f"Rivningslov {i}",
-            unit="BN",
-            status="RECEIVED",
-            opened_at=at(100 + i),
-            closed_at=at(200 + i),
-            subject=LISA,
-        )
-        for i in range(12)
-    ]
-    return world_of(permit, *others, types=types.values())
+FILLERS = [f"BYGG-2025-1{i:05d}" for i in range(35)]
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = FaultInjector(byggr.create_app(make_world()))
+    app = FaultInjector(byggr.create_app(byggr_world()))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(base_url="http://byggr.test", transport=transport) as http:
         yield http
@@ -109,42 +64,58 @@ def ids(res: ET.Element) -> list[str]:
 
 EXPECTED_ARENDE = (
     f'<ns0:Arende xmlns:ns0="{NS}">'
-    "<ns0:ArendeId>BYGG-2025-000193</ns0:ArendeId><ns0:Diarienummer>BN 2025/0193</ns0:Diarienummer>"
-    "<ns0:Arendetyp><ns0:Kod>BYGG-LOV</ns0:Kod><ns0:Benamning>Bygglov</ns0:Benamning></ns0:Arendetyp>"
-    "<ns0:Arendemening>Bygglov för garage &amp; carport</ns0:Arendemening>"
-    "<ns0:Status>Grannehörande</ns0:Status>"
-    "<ns0:Handlaggandeenhet><ns0:Kod>BN</ns0:Kod><ns0:Namn>Byggnadsnämnden</ns0:Namn>"
-    "</ns0:Handlaggandeenhet>"
-    "<ns0:Intressenter>"
+    "<ns0:ArendeId>BYGG-2025-000193</ns0:ArendeId>"
+    "<ns0:Diarienummer>BN 2025/0193</ns0:Diarienummer>"
+    "<ns0:Huvudarende>BN 2025/0190</ns0:Huvudarende><ns0:Arendetyp><ns0:Kod>BYGG-LOV</ns0:Kod>"
+    "<ns0:Benamning>Bygglov</ns0:Benamning></ns0:Arendetyp>"
+    "<ns0:Arendemening>Bygglov för garage &amp; carport, Lönnen 4</ns0:Arendemening>"
+    "<ns0:Beskrivning>Nybyggnad av garage 40 kvm.</ns0:Beskrivning>"
+    "<ns0:Status>Avslutat</ns0:Status><ns0:Handlaggandeenhet><ns0:Kod>BN</ns0:Kod>"
+    "<ns0:Namn>Byggnadsnämnden</ns0:Namn></ns0:Handlaggandeenhet><ns0:Intressenter>"
     "<ns0:Intressent><ns0:Roll>Sökande</ns0:Roll><ns0:PersOrgNr>195606055555</ns0:PersOrgNr>"
-    "</ns0:Intressent>"
-    "<ns0:Intressent><ns0:Roll>Ombud</ns0:Roll><ns0:PersOrgNr>194505173213</ns0:PersOrgNr>"
-    "</ns0:Intressent>"
-    "</ns0:Intressenter>"
-    "<ns0:Kanal>BESOK</ns0:Kanal><ns0:Inkommen>2025-03-11T09:30:00+01:00</ns0:Inkommen>"
-    "<ns0:Sekretess>false</ns0:Sekretess>"
-    "<ns0:SenastAndrad>2025-03-12T09:30:00+01:00</ns0:SenastAndrad>"
-    "<ns0:Handelser>"
-    "<ns0:Handelse><ns0:HandelseId>e1</ns0:HandelseId><ns0:Datum>2025-03-11T09:30:00+01:00"
-    "</ns0:Datum><ns0:Handelsetyp>ANSOKAN</ns0:Handelsetyp><ns0:Rubrik>Ansökan inkommen"
-    "</ns0:Rubrik><ns0:Diarieford>true</ns0:Diarieford><ns0:Intern>false</ns0:Intern>"
-    "</ns0:Handelse>"
-    "<ns0:Handelse><ns0:HandelseId>e2</ns0:HandelseId><ns0:Datum>2025-03-12T09:30:00+01:00"
-    "</ns0:Datum><ns0:Handelsetyp>REMISS</ns0:Handelsetyp><ns0:Rubrik>Grannehörande"
-    "</ns0:Rubrik><ns0:Diarieford>false</ns0:Diarieford><ns0:Intern>false</ns0:Intern>"
-    "<ns0:Avser>194505173213</ns0:Avser></ns0:Handelse>"
-    "</ns0:Handelser>"
-    "<ns0:Handlingar><ns0:Handling><ns0:HandlingId>d1</ns0:HandlingId>"
+    "</ns0:Intressent><ns0:Intressent><ns0:Roll>Ombud</ns0:Roll>"
+    "<ns0:PersOrgNr>194505173213</ns0:PersOrgNr></ns0:Intressent></ns0:Intressenter>"
+    "<ns0:Kanal>ETJANST</ns0:Kanal><ns0:Inkommen>2025-03-11T09:30:00+01:00</ns0:Inkommen>"
+    "<ns0:Avslutad>2025-03-23T21:30:00+01:00</ns0:Avslutad><ns0:Sekretess>false</ns0:Sekretess>"
+    "<ns0:SenastAndrad>2025-03-23T21:30:00+01:00</ns0:SenastAndrad><ns0:Handelser><ns0:Handelse>"
+    "<ns0:HandelseId>BYGG-2025-000193-e1</ns0:HandelseId>"
+    "<ns0:Datum>2025-03-11T09:30:00+01:00</ns0:Datum><ns0:Handelsetyp>ANSOKAN</ns0:Handelsetyp>"
+    "<ns0:Rubrik>Ansökan om bygglov inkommen</ns0:Rubrik><ns0:Diarieford>false</ns0:Diarieford>"
+    "<ns0:Intern>false</ns0:Intern></ns0:Handelse><ns0:Handelse>"
+    "<ns0:HandelseId>BYGG-2025-000193-e2</ns0:HandelseId>"
+    "<ns0:Datum>2025-03-12T09:30:00+01:00</ns0:Datum><ns0:Handelsetyp>REMISS</ns0:Handelsetyp>"
+    "<ns0:Rubrik>Grannehörande skickat</ns0:Rubrik>"
+    "<ns0:Beskrivning>Grannen Lisa Lund hörs.</ns0:Beskrivning>"
+    "<ns0:Diarieford>true</ns0:Diarieford><ns0:Intern>false</ns0:Intern>"
+    "<ns0:Avser>194505173213</ns0:Avser></ns0:Handelse><ns0:Handelse>"
+    "<ns0:HandelseId>BYGG-2025-000193-e3</ns0:HandelseId>"
+    "<ns0:Datum>2025-03-12T15:30:00+01:00</ns0:Datum><ns0:Handelsetyp>MEDD</ns0:Handelsetyp>"
+    "<ns0:Rubrik>Intern bedömning</ns0:Rubrik><ns0:Diarieford>false</ns0:Diarieford>"
+    "<ns0:Intern>true</ns0:Intern></ns0:Handelse><ns0:Handelse>"
+    "<ns0:HandelseId>BYGG-2025-000193-e4</ns0:HandelseId>"
+    "<ns0:Datum>2025-03-23T21:30:00+01:00</ns0:Datum><ns0:Handelsetyp>AVSLUT</ns0:Handelsetyp>"
+    "<ns0:Rubrik>Ärendet avslutat</ns0:Rubrik><ns0:Diarieford>false</ns0:Diarieford>"
+    "<ns0:Intern>false</ns0:Intern></ns0:Handelse></ns0:Handelser><ns0:Handlingar><ns0:Handling>"
+    "<ns0:HandlingId>BYGG-2025-000193-d1</ns0:HandlingId>"
     "<ns0:Beskrivning>Ansökan</ns0:Beskrivning><ns0:Riktning>Inkommande</ns0:Riktning>"
     "<ns0:Registrerad>2025-03-11T09:30:00+01:00</ns0:Registrerad>"
-    "<ns0:Sekretess>true</ns0:Sekretess></ns0:Handling></ns0:Handlingar>"
-    "<ns0:Samverkan><ns0:Samverkansarende><ns0:Typ>Remiss</ns0:Typ>"
+    "<ns0:Sekretess>false</ns0:Sekretess></ns0:Handling><ns0:Handling>"
+    "<ns0:HandlingId>BYGG-2025-000193-d2</ns0:HandlingId>"
+    "<ns0:Beskrivning>Yttrande</ns0:Beskrivning><ns0:Riktning>Upprättad</ns0:Riktning>"
+    "<ns0:Registrerad>2025-03-12T10:30:00+01:00</ns0:Registrerad>"
+    "<ns0:Sekretess>true</ns0:Sekretess></ns0:Handling></ns0:Handlingar><ns0:Samverkan>"
+    "<ns0:Samverkansarende><ns0:Typ>Remiss</ns0:Typ><ns0:FranEnhet><ns0:Kod>BN</ns0:Kod>"
+    "<ns0:Namn>Byggnadsnämnden</ns0:Namn></ns0:FranEnhet><ns0:TillEnhet><ns0:Kod>MBN</ns0:Kod>"
+    "<ns0:Namn>Miljö- och hälsoskyddsnämnden</ns0:Namn></ns0:TillEnhet>"
+    "<ns0:Startad>2025-03-12T09:30:00+01:00</ns0:Startad>"
+    "<ns0:Klar>2025-03-13T09:30:00+01:00</ns0:Klar>"
+    "<ns0:UppfoljningKvar>false</ns0:UppfoljningKvar><ns0:Motpart><ns0:System>ecos</ns0:System>"
+    "<ns0:ArendeId>4711</ns0:ArendeId><ns0:Diarienummer>MK-2025-837</ns0:Diarienummer>"
+    "</ns0:Motpart></ns0:Samverkansarende><ns0:Samverkansarende><ns0:Typ>Uppdrag</ns0:Typ>"
     "<ns0:FranEnhet><ns0:Kod>BN</ns0:Kod><ns0:Namn>Byggnadsnämnden</ns0:Namn></ns0:FranEnhet>"
-    "<ns0:TillEnhet><ns0:Kod>MBN</ns0:Kod><ns0:Namn>Miljö- och hälsoskyddsnämnden</ns0:Namn>"
-    "</ns0:TillEnhet><ns0:Startad>2025-03-12T09:30:00+01:00</ns0:Startad>"
-    "<ns0:UppfoljningKvar>false</ns0:UppfoljningKvar>"
-    "<ns0:Motpart><ns0:System>ecos</ns0:System><ns0:ArendeId>4711</ns0:ArendeId></ns0:Motpart>"
-    "</ns0:Samverkansarende></ns0:Samverkan>"
+    "<ns0:TillEnhet><ns0:Kod>KS</ns0:Kod><ns0:Namn>Kommunstyrelsen</ns0:Namn></ns0:TillEnhet>"
+    "<ns0:Startad>2025-03-12T11:30:00+01:00</ns0:Startad>"
+    "<ns0:UppfoljningKvar>true</ns0:UppfoljningKvar></ns0:Samverkansarende></ns0:Samverkan>"
     "</ns0:Arende>"
 )
 
@@ -158,15 +129,15 @@ async def test_get_arende_renders_the_whole_record(client: httpx.AsyncClient) ->
 
 
 async def test_cases_by_persons_and_numbers(client: httpx.AsyncClient) -> None:
-    pers = envelope("GetRelateradeArendenByPersOrgNr", ("PersOrgNr", KALLE), ("PersOrgNr", LISA))
+    pers = envelope("GetRelateradeArendenByPersOrgNr", ("PersOrgNr", KALLE), ("PersOrgNr", TOLVAN))
     found = ids(result(await call(client, pers), "GetRelateradeArendenByPersOrgNr"))
-    assert found == ["BYGG-2025-000193", *(f"BYGG-2025-1{i:05d}" for i in range(12))]
+    assert found == ["BYGG-2025-000193", *FILLERS]
     org = envelope("GetRelateradeArendenByPersOrgNr", ("PersOrgNr", "5560001234"))
     assert ids(result(await call(client, org), "GetRelateradeArendenByPersOrgNr")) == []
     nums = envelope("GetArendenByDiarienummer", ("Diarienummer", "BN 2025/1003"))
     assert ids(result(await call(client, nums), "GetArendenByDiarienummer")) == ["BYGG-2025-100003"]
-    main = envelope("GetArendenByDiarienummer", ("Diarienummer", "BN 2025/0193"))
-    assert len(ids(result(await call(client, main), "GetArendenByDiarienummer"))) == 13
+    main = envelope("GetArendenByDiarienummer", ("Diarienummer", "BN 2025/0999"))
+    assert ids(result(await call(client, main), "GetArendenByDiarienummer")) == FILLERS
 
 
 async def test_updated_window_is_paged(client: httpx.AsyncClient) -> None:
@@ -174,16 +145,16 @@ async def test_updated_window_is_paged(client: httpx.AsyncClient) -> None:
     for page in (1, 2, 3):
         body = envelope(
             "GetUpdatedArenden",
-            ("FromDatum", "2025-03-12T09:30:00+01:00"),
-            ("TomDatum", "2025-03-16 00:00:00"),  # no offset: local time
+            ("FromDatum", "2025-03-23T21:30:00+01:00"),
+            ("TomDatum", "2025-03-28 11:00:00"),  # no offset: local time
             ("Sida", str(page)),
             ("SidStorlek", "5"),
         )
         res = result(await call(client, body), "GetUpdatedArenden")
         assert (res.findtext(q("Sida")), res.findtext(q("AntalSidor"))) == (str(page), "3")
         seen.extend(ids(res))
-    # the permit changed at 24 h; fillers open at 100 h +, so 100..110 h fall before TomDatum
-    assert seen == ["BYGG-2025-000193", *(f"BYGG-2025-1{i:05d}" for i in range(11))]
+    # the permit closed at 300 h; fillers open at 400 h +, so 400..409 h fall before TomDatum
+    assert seen == ["BYGG-2025-000193", *FILLERS[:10]]
 
 
 async def test_wsdl_is_served(client: httpx.AsyncClient) -> None:
@@ -262,7 +233,9 @@ async def test_soapaction_must_match_and_encoding_must_be_utf8(client: httpx.Asy
 
 
 async def test_own_bugs_are_server_faults() -> None:
-    app = byggr.create_app(make_world(status="NO_SUCH_STATUS"))
+    app = byggr.create_app(
+        replacing(byggr_world(), "byggr", BYGGR_SPEC.id, status="NO_SUCH_STATUS")
+    )
     async with httpx.AsyncClient(
         base_url="http://byggr.test", transport=httpx.ASGITransport(app=app)
     ) as http:

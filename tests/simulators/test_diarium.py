@@ -8,75 +8,18 @@ from typing import Any
 
 import httpx
 import pytest
-from kp_worlds import at, world_of
+from kp_system_worlds import diarium_world
+from kp_worlds import KALLE, LISA, TOLVAN
 
 from simulators import diarium
-from simulators import world as w
 from simulators.faults import FaultInjector
 
-BENGT = "199212249875"
-KALLE = "195606055555"
-
-
-def make_world() -> w.World:
-    types = {
-        "KF-MEDBORGARFORSLAG": w.CaseTypeDef(
-            "KF-MEDBORGARFORSLAG", "Medborgarförslag", "Demokrati", "diarium", "KF", 365
-        )
-    }
-    proposal = w.Case(
-        system="diarium",
-        id="100031",
-        number="KF 2025/0031",
-        main_number="KF 2025/0031",
-        type_code="KF-MEDBORGARFORSLAG",
-        title="Medborgarförslag om utegym",
-        description="Förslag om utegym vid sjön.",
-        unit="KF",
-        status="DECIDED",
-        opened_at=at(0),
-        subject=BENGT,
-        applicant=KALLE,
-        channel="CONTACT_CENTRE",
-        secrecy_ground=None,
-        events=[
-            w.Event("100031-e1", at(0), "REGISTERED", "Registrerat", diary=True),
-            w.Event("100031-e2", at(5), "ASSIGNMENT_GIVEN", "Uppdrag till KS", "Beredning"),
-        ],
-        documents=[w.Document("100031-d1", "Tjänsteskrivelse", "DRAFTED", at(4))],
-        collaborations=[
-            w.Collaboration(
-                "ASSIGNMENT",
-                "KF",
-                "KS",
-                at(5),
-                counterpart_system="diarium",
-                counterpart_id="100032",
-                counterpart_number="KS 2025/0032",
-            )
-        ],
-    )
-    # 15 cases changed at the same instant, then 5 later: the cursor must not lose or repeat any
-    same = [
-        w.Case(
-            system="diarium",
-            id=f"2{i:05d}",
-            number=f"KS 2025/1{i:03d}",
-            type_code="KS-ALLMANT",
-            title=f"Skrivelse {i}",
-            unit="KS",
-            status="RECEIVED",
-            opened_at=at(10) if i < 15 else at(10 + i),
-            subject=KALLE if i % 2 else None,
-        )
-        for i in range(20)
-    ]
-    return world_of(proposal, *same, types=types.values())
+FILLERS = [f"3{i:05d}" for i in range(35)]
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=FaultInjector(diarium.create_app(make_world())))
+    transport = httpx.ASGITransport(app=FaultInjector(diarium.create_app(diarium_world())))
     async with httpx.AsyncClient(base_url="http://diarium.test", transport=transport) as http:
         yield http
 
@@ -89,42 +32,59 @@ async def rpc(http: httpx.AsyncClient, method: str, params: object, call_id: obj
 
 
 EXPECTED_ARENDE = {
-    "id": "100031",
-    "diarienummer": "KF 2025/0031",
-    "huvudarendenummer": "KF 2025/0031",
-    "arendetyp": {"kod": "KF-MEDBORGARFORSLAG", "benamning": "Medborgarförslag"},
-    "rubrik": "Medborgarförslag om utegym",
-    "beskrivning": "Förslag om utegym vid sjön.",
-    "status": "Beslutad",
-    "ansvarigEnhet": {"kod": "KF", "namn": "Kommunfullmäktige"},
-    "parter": [
-        {"roll": "Part", "personnummer": BENGT},
-        {"roll": "Sökande", "personnummer": KALLE},
-    ],
-    "inkomstsatt": "Kontaktcenter",
+    "id": "100193",
+    "diarienummer": "KFN 2025/0193",
+    "huvudarendenummer": "KF 2025/0190",
+    "arendetyp": {"kod": "KFN-KULTURSTIPENDIUM", "benamning": "Kulturstipendium"},
+    "rubrik": "Ansökan om kulturstipendium",
+    "beskrivning": "Stipendium för en bok om Exempelby.",
+    "status": "Avslutad",
+    "ansvarigEnhet": {"kod": "KFN", "namn": "Kultur- och fritidsnämnden"},
+    "parter": [{"roll": "Part", "personnummer": KALLE}, {"roll": "Sökande", "personnummer": LISA}],
+    "inkomstsatt": "E-tjänst",
     "registreringsdatum": "2025-03-11 09:30:00",
-    "avslutsdatum": None,
+    "avslutsdatum": "2025-03-23 21:30:00",
     "sekretess": False,
     "sekretessgrund": None,
     "lank": None,
-    "senastAndrad": "2025-03-11 14:30:00",
+    "senastAndrad": "2025-03-23 21:30:00",
     "diariehandelser": [
         {
-            "id": "100031-e1",
+            "id": "100193-e1",
             "datum": "2025-03-11 09:30:00",
-            "typ": "Registrerad",
-            "text": "Registrerat",
+            "typ": "Inkommen handling",
+            "text": "Ansökan om kulturstipendium inkommen",
             "beskrivning": None,
-            "diarieford": True,
+            "diarieford": False,
             "intern": False,
             "avser": None,
         },
         {
-            "id": "100031-e2",
-            "datum": "2025-03-11 14:30:00",
-            "typ": "Uppdrag lämnat",
-            "text": "Uppdrag till KS",
-            "beskrivning": "Beredning",
+            "id": "100193-e2",
+            "datum": "2025-03-12 09:30:00",
+            "typ": "Remiss skickad",
+            "text": "Remiss till kulturrådet",
+            "beskrivning": "Yttrande begärs.",
+            "diarieford": True,
+            "intern": False,
+            "avser": LISA,
+        },
+        {
+            "id": "100193-e3",
+            "datum": "2025-03-12 15:30:00",
+            "typ": "Meddelande",
+            "text": "Intern bedömning",
+            "beskrivning": None,
+            "diarieford": False,
+            "intern": True,
+            "avser": None,
+        },
+        {
+            "id": "100193-e4",
+            "datum": "2025-03-23 21:30:00",
+            "typ": "Avslutad",
+            "text": "Ärendet avslutat",
+            "beskrivning": None,
             "diarieford": False,
             "intern": False,
             "avser": None,
@@ -132,29 +92,45 @@ EXPECTED_ARENDE = {
     ],
     "handlingar": [
         {
-            "id": "100031-d1",
+            "id": "100193-d1",
+            "titel": "Ansökan",
+            "riktning": "I",
+            "registrerad": "2025-03-11 09:30:00",
+            "sekretess": False,
+        },
+        {
+            "id": "100193-d2",
             "titel": "Tjänsteskrivelse",
             "riktning": "Upprättad",
-            "registrerad": "2025-03-11 13:30:00",
-            "sekretess": False,
-        }
+            "registrerad": "2025-03-12 10:30:00",
+            "sekretess": True,
+        },
     ],
     "samverkan": [
         {
-            "typ": "Uppdrag",
-            "fran": {"kod": "KF", "namn": "Kommunfullmäktige"},
-            "till": {"kod": "KS", "namn": "Kommunstyrelsen"},
-            "startad": "2025-03-11 14:30:00",
-            "klar": None,
+            "typ": "Remiss",
+            "fran": {"kod": "KFN", "namn": "Kultur- och fritidsnämnden"},
+            "till": {"kod": "MBN", "namn": "Miljö- och hälsoskyddsnämnden"},
+            "startad": "2025-03-12 09:30:00",
+            "klar": "2025-03-13 09:30:00",
             "uppfoljningKvar": False,
-            "motpart": {"system": "diarium", "id": "100032", "diarienummer": "KS 2025/0032"},
-        }
+            "motpart": {"system": "ecos", "id": "4711", "diarienummer": "MK-2025-837"},
+        },
+        {
+            "typ": "Uppdrag",
+            "fran": {"kod": "KFN", "namn": "Kultur- och fritidsnämnden"},
+            "till": {"kod": "KS", "namn": "Kommunstyrelsen"},
+            "startad": "2025-03-12 11:30:00",
+            "klar": None,
+            "uppfoljningKvar": True,
+            "motpart": None,
+        },
     ],
 }
 
 
 async def test_hamta_renders_the_whole_record(client: httpx.AsyncClient) -> None:
-    answer = await rpc(client, "Arende.Hamta", {"id": ["100031", "404"]}, "abc")
+    answer = await rpc(client, "Arende.Hamta", {"id": ["100193", "404"]}, "abc")
     assert answer == {
         "jsonrpc": "2.0",
         "result": {"arenden": [EXPECTED_ARENDE], "sida": 1, "antalSidor": 1, "totalt": 1},
@@ -163,28 +139,31 @@ async def test_hamta_renders_the_whole_record(client: httpx.AsyncClient) -> None
 
 
 async def test_sok_part_pages_by_number(client: httpx.AsyncClient) -> None:
-    first = (await rpc(client, "Arende.SokPart", {"personnummer": [KALLE], "perSida": 4}))["result"]
-    assert (first["sida"], first["antalSidor"], first["totalt"]) == (1, 3, 11)
-    last = await rpc(client, "Arende.SokPart", {"personnummer": [KALLE], "perSida": 4, "sida": 3})
-    assert [a["id"] for a in last["result"]["arenden"]] == ["200015", "200017", "200019"]
+    first = (await rpc(client, "Arende.SokPart", {"personnummer": [TOLVAN], "perSida": 4}))[
+        "result"
+    ]
+    assert (first["sida"], first["antalSidor"], first["totalt"]) == (1, 9, 35)
+    last = await rpc(client, "Arende.SokPart", {"personnummer": [TOLVAN], "perSida": 4, "sida": 9})
+    assert [a["id"] for a in last["result"]["arenden"]] == FILLERS[32:]
 
 
 async def test_sok_diarienummer_matches_main_number(client: httpx.AsyncClient) -> None:
-    answer = await rpc(client, "Arende.SokDiarienummer", {"diarienummer": ["KF 2025/0031"]})
-    assert [a["id"] for a in answer["result"]["arenden"]] == ["100031"]
+    answer = await rpc(client, "Arende.SokDiarienummer", {"diarienummer": ["KF 2025/0190"]})
+    assert [a["id"] for a in answer["result"]["arenden"]] == ["100193"]
 
 
 async def test_change_cursor_neither_loses_nor_repeats(client: httpx.AsyncClient) -> None:
     seen: list[str] = []
-    since: str = "2025-03-11 10:00:00"
+    since: str = "2025-03-23 21:00:00"  # the grant closed at 21:30
     for _ in range(20):
-        params = {"changedSince": since, "until": "2025-03-13 00:00:00", "limit": 4}
+        params = {"changedSince": since, "until": "2025-03-28 21:00:00", "limit": 4}
         result = (await rpc(client, "Arende.Andrade", params))["result"]
         seen.extend(a["id"] for a in result["arenden"])
         if result["nextCursor"] is None:
             break
         since = result["nextCursor"]
-    assert seen == ["100031", *(f"2{i:05d}" for i in range(20))]
+    # 15 fillers changed at 01:30, then one an hour from 16:30: pages of 4 split the tie
+    assert seen == ["100193", *FILLERS[:20]]
 
 
 async def test_openapi_describes_rpc_and_lists_methods(client: httpx.AsyncClient) -> None:
@@ -258,7 +237,7 @@ async def test_errors_are_json_rpc_error_objects(
 
 
 async def test_a_notification_gets_no_answer(client: httpx.AsyncClient) -> None:
-    body = b'{"jsonrpc": "2.0", "method": "Arende.Hamta", "params": {"id": ["100031"]}}'
+    body = b'{"jsonrpc": "2.0", "method": "Arende.Hamta", "params": {"id": ["100193"]}}'
     response = await client.post("/rpc", content=body)
     assert (response.status_code, response.content) == (204, b"")
 

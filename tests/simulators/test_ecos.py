@@ -6,104 +6,18 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from kp_worlds import at, world_of
+from kp_system_worlds import ecos_world
+from kp_worlds import ANNA, KALLE, LISA, TOLVAN, at
 
 from simulators import ecos
 from simulators.faults import FaultInjector
-from simulators.world import Case, CaseTypeDef, Collaboration, Document, Event, Person, World
 
-ANNA = "197801012340"
-TOLVAN = "191212121212"
-OTHER = "194505173213"
-
-
-def make_world() -> World:
-    types = {
-        "MILJO-NEDSKRAPNING": CaseTypeDef(
-            "MILJO-NEDSKRAPNING", "Nedskräpning", "Miljö och hälsa", "ecos", "MBN", 30
-        ),
-        "MILJO-AVLOPP": CaseTypeDef(
-            "MILJO-AVLOPP", "Enskilt avlopp", "Miljö och hälsa", "ecos", "MBN", 60
-        ),
-    }
-    littering = Case(
-        system="ecos",
-        id="4711",
-        number="MK-2025-837",
-        main_number="MK-2025-837",
-        type_code="MILJO-NEDSKRAPNING",
-        title="Nedskräpning vid återvinningsstationen",
-        description="Soppåsar dumpade bakom containrarna.",
-        unit="MBN",
-        status="FORWARDED",
-        opened_at=at(0),
-        subject=ANNA,
-        channel="E_SERVICE",
-        events=[
-            Event("4711-e1", at(0), "SUBMITTED", "Anmälan om nedskräpning inkommen", diary=True),
-            Event("4711-e2", at(2), "REGISTERED", "Anmälan registrerad", internal=True),
-            Event(
-                "4711-e3", at(5), "FORWARDED", "Överlämnad till tekniska nämnden", "Städning behövs"
-            ),
-        ],
-        documents=[Document("4711-d1", "Anmälan", "INCOMING", at(0))],
-        collaborations=[
-            Collaboration(
-                "FORWARDING",
-                "MBN",
-                "TN",
-                at(5),
-                follow_up_retained=True,
-                counterpart_system="teknik",
-                counterpart_id="fr-2025-00042",
-                counterpart_number="FEL-2025-00042",
-            )
-        ],
-    )
-    sewage = Case(
-        system="ecos",
-        id="4712",
-        number="MK-2025-838",
-        type_code="MILJO-AVLOPP",
-        title="Tillstånd enskilt avlopp",
-        unit="MBN",
-        status="CLOSED",
-        opened_at=at(1),
-        closed_at=at(30),
-        subject=OTHER,
-        applicant=TOLVAN,
-        channel="MAIL",
-        confidential=True,
-        secrecy_ground="OSL 21 kap. 7 §",
-        link="https://ecos.example/4712",
-        events=[Event("4712-e1", at(30), "CLOSED", "Ärendet avslutat")],
-    )
-    fillers = [
-        Case(
-            system="ecos",
-            id=str(5000 + i),
-            number=f"MK-2025-{900 + i}",
-            type_code="MILJO-NEDSKRAPNING",
-            title=f"Nedskräpning {i}",
-            unit="MBN",
-            status="RECEIVED",
-            opened_at=at(100 + i),
-            subject=TOLVAN,
-        )
-        for i in range(35)
-    ]
-    return world_of(
-        littering,
-        sewage,
-        *fillers,
-        types=types.values(),
-        persons=[Person(p, "Test", "Person") for p in (ANNA, TOLVAN, OTHER)],
-    )
+FILLERS = [str(5000 + i) for i in range(35)]
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=FaultInjector(ecos.create_app(make_world())))
+    transport = httpx.ASGITransport(app=FaultInjector(ecos.create_app(ecos_world())))
     async with httpx.AsyncClient(base_url="http://ecos.test", transport=transport) as client:
         yield client
 
@@ -117,12 +31,15 @@ LITTERING = {
     "description": "Soppåsar dumpade bakom containrarna.",
     "statusCode": "OVERLAMNAD",
     "responsibleUnit": {"code": "MBN", "name": "Miljö- och hälsoskyddsnämnden"},
-    "parties": [{"role": "SUBJECT", "personalIdentityNumber": ANNA}],
+    "parties": [
+        {"role": "SUBJECT", "personalIdentityNumber": ANNA},
+        {"role": "APPLICANT", "personalIdentityNumber": TOLVAN},
+    ],
     "receivedVia": "WEB",
     "registeredDate": "2025-03-11T08:30:00Z",
     "closedDate": None,
-    "isConfidential": False,
-    "confidentialityReason": None,
+    "isConfidential": True,
+    "confidentialityReason": "OSL 21 kap. 7 §",
     "webUrl": None,
     "lastModified": "2025-03-11T13:30:00Z",
     "occurrences": [
@@ -130,18 +47,18 @@ LITTERING = {
             "id": "4711-e3",
             "occurredAt": "2025-03-11T13:30:00Z",
             "type": "HANDED_OVER",
-            "text": "Överlämnad till tekniska nämnden",
-            "description": "Städning behövs",
+            "text": "Överlämnad till TN",
+            "description": None,
             "registeredInDiary": False,
             "internal": False,
-            "concernsPersonalIdentityNumber": None,
+            "concernsPersonalIdentityNumber": TOLVAN,
         },
         {
             "id": "4711-e2",
             "occurredAt": "2025-03-11T10:30:00Z",
             "type": "CASE_REGISTERED",
-            "text": "Anmälan registrerad",
-            "description": None,
+            "text": "Registrerad",
+            "description": "Intern notering",
             "registeredInDiary": False,
             "internal": True,
             "concernsPersonalIdentityNumber": None,
@@ -150,7 +67,7 @@ LITTERING = {
             "id": "4711-e1",
             "occurredAt": "2025-03-11T08:30:00Z",
             "type": "CASE_RECEIVED",
-            "text": "Anmälan om nedskräpning inkommen",
+            "text": "Anmälan inkommen",
             "description": None,
             "registeredInDiary": True,
             "internal": False,
@@ -164,7 +81,14 @@ LITTERING = {
             "direction": "IN",
             "registeredAt": "2025-03-11T08:30:00Z",
             "secret": False,
-        }
+        },
+        {
+            "documentId": "4711-d2",
+            "title": "Tjänsteanteckning",
+            "direction": "INTERNAL",
+            "registeredAt": "2025-03-11T11:30:00Z",
+            "secret": True,
+        },
     ],
     "handovers": [
         {
@@ -172,14 +96,23 @@ LITTERING = {
             "fromUnit": {"code": "MBN", "name": "Miljö- och hälsoskyddsnämnden"},
             "toUnit": {"code": "TN", "name": "Tekniska nämnden"},
             "startedAt": "2025-03-11T13:30:00Z",
-            "completedAt": None,
+            "completedAt": "2025-03-11T17:30:00Z",
             "followUpRetained": True,
             "counterpart": {
                 "system": "teknik",
                 "caseId": "fr-2025-00042",
                 "caseNumber": "FEL-2025-00042",
             },
-        }
+        },
+        {
+            "type": "REMISS",
+            "fromUnit": {"code": "MBN", "name": "Miljö- och hälsoskyddsnämnden"},
+            "toUnit": {"code": "BN", "name": "Byggnadsnämnden"},
+            "startedAt": "2025-03-11T14:30:00Z",
+            "completedAt": None,
+            "followUpRetained": False,
+            "counterpart": None,
+        },
     ],
 }
 
@@ -191,16 +124,16 @@ async def test_search_by_person_renders_the_whole_case(http: httpx.AsyncClient) 
 
 
 async def test_applicant_and_subject_both_find_a_case(http: httpx.AsyncClient) -> None:
-    r = await http.get("/api/v2/cases", params={"personalIdentityNumber": f"{OTHER},{ANNA}"})
+    r = await http.get("/api/v2/cases", params={"personalIdentityNumber": f"{KALLE},{ANNA}"})
     items = r.json()["items"]
-    assert [i["id"] for i in items] == ["4711", "4712"]
-    sewage = items[1]
+    assert [i["id"] for i in items] == ["4712", "4711"]  # oldest change first
+    sewage = items[0]
     assert sewage["parties"] == [
-        {"role": "SUBJECT", "personalIdentityNumber": OTHER},
-        {"role": "APPLICANT", "personalIdentityNumber": TOLVAN},
+        {"role": "SUBJECT", "personalIdentityNumber": LISA},
+        {"role": "APPLICANT", "personalIdentityNumber": KALLE},
     ]
     assert (sewage["isConfidential"], sewage["confidentialityReason"]) == (True, "OSL 21 kap. 7 §")
-    assert (sewage["statusCode"], sewage["closedDate"]) == ("AVSLUTAD", "2025-03-12T14:30:00Z")
+    assert (sewage["statusCode"], sewage["closedDate"]) == ("AVSLUTAD", "2025-03-10T08:30:00Z")
     assert (sewage["receivedVia"], sewage["webUrl"]) == ("LETTER", "https://ecos.example/4712")
 
 
@@ -221,7 +154,7 @@ async def test_cursor_paging_walks_every_case_once(http: httpx.AsyncClient) -> N
         if token is None:
             break
     assert pages == 4
-    assert ids == ["4712", *(str(5000 + i) for i in range(35))]
+    assert ids == ["4711", *FILLERS]  # TOLVAN applies for 4711, fillers are about TOLVAN
 
 
 async def test_ids_and_case_numbers(http: httpx.AsyncClient) -> None:
@@ -234,10 +167,10 @@ async def test_ids_and_case_numbers(http: httpx.AsyncClient) -> None:
 
 
 async def test_changes_window_is_half_open(http: httpx.AsyncClient) -> None:
-    # 4711 last changed at at(5), filler i at at(100 + i)
+    # 4711 last changed at at(5), filler i at at(100 + i), 4712 closed at at(-24)
     params = {"from": at(5).isoformat(), "to": at(102).isoformat()}
     r = await http.get("/api/v2/cases/changes", params=params)
-    assert [i["id"] for i in r.json()["items"]] == ["4711", "4712", "5000", "5001"]
+    assert [i["id"] for i in r.json()["items"]] == ["4711", "5000", "5001"]
     utc = {"from": "2025-03-15T12:30:00Z", "to": "2025-03-15T13:30:00Z"}  # at(100)..at(101)
     r = await http.get("/api/v2/cases/changes", params=utc)
     assert [i["id"] for i in r.json()["items"]] == ["5000"]

@@ -6,86 +6,19 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from kp_worlds import at, world_of
+from kp_service_worlds import KARIN, NILS, edu_world
+from kp_worlds import KALLE, at
 
 from simulators import edu, edu_shapes
 from simulators.faults import FaultInjector
-from simulators.world import Case, CaseTypeDef, Custody, Document, Event, World
+from simulators.world import Event
 
-KALLE = "195606055555"
-KARIN = "198001012392"
-NILS = "201903142386"
 T0_MS = 1741681800000  # 2025-03-11T08:30:00Z
-
-
-def make_world() -> World:
-    types = {
-        "EDU-FORSKOLA": CaseTypeDef(
-            "EDU-FORSKOLA", "Förskoleplats", "Utbildning", "edu", "BUN", 120
-        ),
-        "EDU-ELEVHALSA": CaseTypeDef(
-            "EDU-ELEVHALSA", "Elevhälsa", "Utbildning", "edu", "BUN", 30, True, "OSL 25 kap. 1 §"
-        ),
-    }
-    preschool = Case(
-        system="edu",
-        id="100234",
-        number="FSK-2025-00012",
-        type_code="EDU-FORSKOLA",
-        title="Förskoleplats för Nils",
-        unit="BUN",
-        status="DECIDED",
-        opened_at=at(0),
-        subject=NILS,
-        applicant=KALLE,
-        events=[
-            Event("100234-e1", at(0), "SUBMITTED", "Förskoleplats sökt", concerns=NILS),
-            Event(
-                "100234-e2",
-                at(24),
-                "DECIDED",
-                "Förskoleplats tilldelad i Nyckelpigan",
-                concerns=NILS,
-            ),
-        ],
-        documents=[Document("100234-d1", "Placeringsbesked", "OUTGOING", at(24))],
-    )
-    health = Case(
-        system="edu",
-        id="100235",
-        number="EH-2025-00001",
-        type_code="EDU-ELEVHALSA",
-        title="Elevhälsoärende",
-        unit="BUN",
-        status="IN_PROGRESS",
-        opened_at=at(1),
-        subject=NILS,
-        channel="INTERNAL",
-        confidential=True,
-        secrecy_ground="OSL 25 kap. 1 §",
-    )
-    fillers = [
-        Case(
-            system="edu",
-            id=str(200000 + i),
-            number=f"FSK-2025-{500 + i:05d}",
-            main_number="FSK-2025-00499",
-            type_code="EDU-FORSKOLA",
-            title=f"Förskoleplats {i}",
-            unit="BUN",
-            status="RECEIVED",
-            opened_at=at(100 + i),
-            subject=f"2020010{i % 9 + 1}0000",
-        )
-        for i in range(31)
-    ]
-    custody = [Custody(KALLE, NILS), Custody(KARIN, NILS)]
-    return world_of(preschool, health, *fillers, types=types.values(), custody=custody)
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=FaultInjector(edu.create_app(make_world())))
+    transport = httpx.ASGITransport(app=FaultInjector(edu.create_app(edu_world())))
     async with httpx.AsyncClient(base_url="http://edu.test", transport=transport) as client:
         yield client
 
@@ -93,10 +26,10 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 PRESCHOOL = {
     "applicationId": 100234,
     "referenceNumber": "FSK-2025-00012",
-    "mainReferenceNumber": None,
+    "mainReferenceNumber": "FSK-2025-00010",
     "applicationType": {"code": "EDU-FORSKOLA", "description": "Förskoleplats"},
     "title": "Förskoleplats för Nils",
-    "notes": None,
+    "notes": "Önskar Nyckelpigan i första hand.",
     "statusCode": 4,
     "statusText": "Placerad",
     "organisation": {"orgCode": "BUN", "orgName": "Barn- och utbildningsnämnden"},
@@ -106,32 +39,42 @@ PRESCHOOL = {
         {"personalNumber": KARIN, "isApplicant": False},
     ],
     "submittedVia": 1,
-    "createdMs": T0_MS,
+    "createdMs": 1741681800000,
     "closedMs": None,
     "protected": False,
     "protectionReason": None,
     "portalUrl": None,
-    "modifiedMs": T0_MS + 24 * 3_600_000,
+    "modifiedMs": T0_MS + 48 * 3_600_000,
     "history": [
         {
-            "eventId": "100234-e1",
-            "timestampMs": T0_MS,
-            "eventCode": 10,
-            "text": "Förskoleplats sökt",
+            "eventId": "100234-e2",
+            "timestampMs": 1741768200000,
+            "eventCode": 20,
+            "text": "Förskoleansökan ändrad",
             "details": None,
             "registered": False,
             "internal": False,
             "regardingPersonalNumber": NILS,
         },
         {
-            "eventId": "100234-e2",
-            "timestampMs": T0_MS + 24 * 3_600_000,
-            "eventCode": 70,
-            "text": "Förskoleplats tilldelad i Nyckelpigan",
-            "details": None,
+            "eventId": "100234-e1",
+            "timestampMs": 1741681800000,
+            "eventCode": 10,
+            "text": "Förskoleplats sökt",
+            "details": "Via e-tjänst",
             "registered": False,
             "internal": False,
             "regardingPersonalNumber": NILS,
+        },
+        {
+            "eventId": "100234-e3",
+            "timestampMs": T0_MS + 48 * 3_600_000,
+            "eventCode": 70,
+            "text": "Förskoleplats tilldelad i Nyckelpigan",
+            "details": None,
+            "registered": True,
+            "internal": False,
+            "regardingPersonalNumber": None,
         },
     ],
     "attachments": [
@@ -139,18 +82,37 @@ PRESCHOOL = {
             "attachmentId": "100234-d1",
             "name": "Placeringsbesked",
             "direction": "OUT",
-            "createdMs": T0_MS + 24 * 3_600_000,
+            "createdMs": T0_MS + 48 * 3_600_000,
             "confidential": False,
         }
     ],
-    "transfers": [],
+    "transfers": [
+        {
+            "transferType": "REMISS",
+            "fromOrgCode": "BUN",
+            "fromOrgName": "Barn- och utbildningsnämnden",
+            "toOrgCode": "KS",
+            "toOrgName": "Kommunstyrelsen",
+            "startedMs": 1741789800000,
+            "completedMs": T0_MS + 40 * 3_600_000,
+            "followUpRetained": False,
+            "counterpartSystem": "diarium",
+            "counterpartId": "100412",
+            "counterpartReference": "KS 2025/0412",
+        }
+    ],
 }
 
 
 async def test_a_guardian_finds_the_childs_applications(http: httpx.AsyncClient) -> None:
     r = await http.get("/v1/applications", params={"personalNumber": KARIN})
     body = r.json()
-    assert (body["page"], body["pageSize"], body["totalPages"], body["totalItems"]) == (1, 25, 1, 2)
+    assert (body["page"], body["pageSize"], body["totalPages"], body["totalItems"]) == (
+        1,
+        25,
+        2,
+        33,
+    )  # KARIN applies for the fillers
     assert body["data"][0] == PRESCHOOL
     health = body["data"][1]
     assert (health["protected"], health["protectionReason"]) == (True, "OSL 25 kap. 1 §")
@@ -181,17 +143,17 @@ async def test_ids_one_and_modified(http: httpx.AsyncClient) -> None:
     assert [a["applicationId"] for a in r.json()["data"]] == [100235, 100234]
     assert (await http.get("/v1/applications/100234")).json() == PRESCHOOL
     r = await http.get(
-        f"/v1/applications/modified?fromMs={T0_MS + 3_600_000}&toMs={T0_MS + 24 * 3_600_000 + 1}"
+        f"/v1/applications/modified?fromMs={T0_MS + 3_600_000}&toMs={T0_MS + 48 * 3_600_000 + 1}"
     )
     assert [a["applicationId"] for a in r.json()["data"]] == [100235, 100234]
     r = await http.get(
-        f"/v1/applications/modified?fromMs={T0_MS + 3_600_000}&toMs={T0_MS + 24 * 3_600_000}"
+        f"/v1/applications/modified?fromMs={T0_MS + 3_600_000}&toMs={T0_MS + 48 * 3_600_000}"
     )
     assert [a["applicationId"] for a in r.json()["data"]] == [100235]
 
 
 def test_status_codes_per_situation() -> None:
-    base = make_world().case("edu", "100234")
+    base = edu_world().case("edu", "100234")
     assert base is not None
     cases = {
         "RECEIVED": 1,

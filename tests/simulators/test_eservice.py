@@ -9,11 +9,13 @@ import hmac
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from kp_worlds import T0, at, world_of
+from kp_service_worlds import ES_FILLERS as FILLERS
+from kp_service_worlds import NILS, eservice_world
+from kp_worlds import ANNA, KALLE, TOLVAN, at
 from starlette.applications import Starlette
 
 from simulators import eservice as es
@@ -21,91 +23,8 @@ from simulators import eservice_shapes as shapes
 from simulators import world as w
 from simulators.faults import FaultInjector
 
-ANNA = "197801012340"
-TOLVAN = "191212121212"
-KALLE = "195606055555"
-NILS = "201903142386"
-FILLERS = 12
 SECRET = "delad-hemlighet"
 HOOK = "http://gateway.test/hooks/eservice"
-
-
-def make_world() -> w.World:
-    types = {
-        "ES-NEDSKRAPNING": w.CaseTypeDef(
-            "ES-NEDSKRAPNING", "Anmälan om nedskräpning", "Miljö", "eservice", "MBN", 30
-        ),
-        "ES-FORSKOLA": w.CaseTypeDef(
-            "ES-FORSKOLA", "Ansökan förskoleplats", "Utbildning", "eservice", "BUN", 120
-        ),
-    }
-    waiting = w.Case(
-        system="eservice",
-        id="104240",
-        number="ES-2025-0901",
-        type_code="ES-NEDSKRAPNING",
-        title="Skräp vid badplatsen",
-        unit="MBN",
-        status="WAITING_FOR_CITIZEN",
-        opened_at=T0,
-        subject=TOLVAN,
-        events=[
-            w.Event("104240-1", T0, "SUBMITTED", "Anmälan inskickad", status_after="RECEIVED"),
-            w.Event(
-                "104240-2",
-                at(26),
-                "COMPLETION_REQUESTED",
-                "Komplettering begärd",
-                description="Bifoga gärna en bild.",
-                status_after="WAITING_FOR_CITIZEN",
-            ),
-        ],
-    )
-    child = w.Case(
-        system="eservice",
-        id="104250",
-        number="ES-2025-0950",
-        main_number="BUN 2025/0301",
-        type_code="ES-FORSKOLA",
-        title="Ansökan om förskoleplats",
-        unit="BUN",
-        status="FORWARDED",
-        opened_at=at(1),
-        subject=NILS,
-        applicant=KALLE,
-        confidential=True,
-        secrecy_ground="OSL 23 kap. 1 §",
-        events=[w.Event("104250-1", at(1), "SUBMITTED", "Ansökan inskickad", concerns=NILS)],
-        documents=[w.Document("f-1", "Ansökan", "INCOMING", at(1), confidential=True)],
-        collaborations=[
-            w.Collaboration(
-                "FORWARDING",
-                "BUN",
-                "BUN",
-                at(2),
-                counterpart_system="edu",
-                counterpart_id="P-77",
-                counterpart_number="BUN 2025/0301",
-            )
-        ],
-    )
-    fillers = [
-        w.Case(
-            system="eservice",
-            id=f"{105000 + i}",
-            number=f"ES-2025-{1000 + i}",
-            type_code="ES-NEDSKRAPNING",
-            title=f"Anmälan {i}",
-            unit="MBN",
-            status=w.STATUSES[i % len(w.STATUSES)],
-            opened_at=at(100 + i),
-            subject=ANNA,
-        )
-        for i in range(FILLERS)
-    ]
-    return world_of(
-        waiting, child, *fillers, types=types.values(), seed=1, reference_date=date(2025, 12, 31)
-    )
 
 
 @dataclass
@@ -135,7 +54,7 @@ class Env:
 
 @contextlib.asynccontextmanager
 async def environment(hook: Hook, url: str | None = HOOK) -> AsyncIterator[Env]:
-    world = make_world()
+    world = eservice_world()
     app = es.create_app(
         world, callback_url=url, callback_secret=SECRET, transport=httpx.MockTransport(hook.handle)
     )
@@ -230,7 +149,7 @@ async def test_poster_concerns_and_handover_of_a_childs_case(env: Env) -> None:
             "toUnit": {"unitCode": "BUN", "unitName": "Barn- och utbildningsnämnden"},
             "started": "2025-03-11 11:30:00",
             "completed": None,
-            "followUpRetained": False,
+            "followUpRetained": True,
             "externalSystem": "edu",
             "externalID": "P-77",
             "externalReference": "BUN 2025/0301",

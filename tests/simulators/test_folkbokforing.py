@@ -4,41 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import date
 
 import httpx
 import pytest
-from kp_worlds import world_of
+from kp_service_worlds import NILS, SARA, folkbokforing_world
+from kp_worlds import KALLE, LISA, TOLVAN
 
 from simulators import folkbokforing as fb
-from simulators import world as w
 from simulators.faults import FaultInjector
 
-KALLE = "195606055555"
-NILS = "201903142386"
-SARA = "198509231661"
-TOLVAN = "191212121212"
-UNKNOWN = "194505173213"  # valid, not in this world
-
-
-def make_world() -> w.World:
-    persons = {
-        KALLE: w.Person(KALLE, "Kalle", "Testson", street="Storgatan 1", postal_code="123 45"),
-        NILS: w.Person(NILS, "Nils", "Testson", street="Storgatan 1", postal_code="123 45"),
-        SARA: w.Person(SARA, "Sara", "Skyddad", protected=True, street="Hemlig 2"),
-        TOLVAN: w.Person(TOLVAN, "Tolvan", "Tolvansson", street="Tolvgatan 12", city="Byn"),
-    }
-    return world_of(
-        persons=persons.values(),
-        custody=[w.Custody(KALLE, NILS), w.Custody(SARA, NILS)],
-        seed=1,
-        reference_date=date(2025, 12, 31),
-    )
+UNKNOWN = LISA  # valid, not in this world
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=FaultInjector(fb.create_app(make_world())))
+    transport = httpx.ASGITransport(app=FaultInjector(fb.create_app(folkbokforing_world())))
     async with httpx.AsyncClient(transport=transport, base_url="http://folkbokforing.test") as c:
         yield c
 

@@ -3,99 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 
 import httpx
 import pytest
-from kp_worlds import T0, at, world_of
+from kp_service_worlds import BENGT, kontaktcenter_world
+from kp_service_worlds import KC_FILLERS as FILLERS
+from kp_worlds import T0, at
 
 from simulators import kontaktcenter as kc
 from simulators import kontaktcenter_shapes as shapes
-from simulators import world as w
 from simulators.faults import FaultInjector
-
-BENGT = "199212249875"
-TOLVAN = "191212121212"
-FILLERS = 33
-
-
-def make_world() -> w.World:
-    types = {
-        "KC-MEDBORGARFORSLAG": w.CaseTypeDef(
-            "KC-MEDBORGARFORSLAG", "Medborgarförslag", "Demokrati", "kontaktcenter", "KC", 5
-        ),
-        "KC-FRAGA": w.CaseTypeDef(
-            "KC-FRAGA", "Fråga till kommunen", "Service", "kontaktcenter", "KC", 2
-        ),
-    }
-    proposal = w.Case(
-        system="kontaktcenter",
-        id="7001",
-        number="KC-2025-0042",
-        main_number="KF 2025/0117",
-        type_code="KC-MEDBORGARFORSLAG",
-        title="Medborgarförslag om utegym",
-        description="Förslag om ett utegym i Stadsparken.",
-        unit="KC",
-        status="FORWARDED",
-        opened_at=T0,
-        subject=BENGT,
-        channel="CONTACT_CENTRE",
-        events=[
-            w.Event("e1", T0, "SUBMITTED", "Förslaget togs emot"),
-            w.Event("e2", at(2), "FORWARDED", "Överlämnat till registraturen", diary=True),
-        ],
-        documents=[w.Document("d1", "Medborgarförslag", "INCOMING", T0)],
-        collaborations=[
-            w.Collaboration(
-                "FORWARDING",
-                "KC",
-                "KF",
-                at(2),
-                counterpart_system="diarium",
-                counterpart_id="D-1001",
-                counterpart_number="KF 2025/0117",
-            ),
-            w.Collaboration("FORWARDING", "KC", "KS", at(3), follow_up_retained=True),
-            w.Collaboration("REFERRAL", "KC", "TN", at(4), completed_at=at(30)),
-        ],
-    )
-    fillers = [
-        w.Case(
-            system="kontaktcenter",
-            id=f"{7100 + i}",
-            number=f"KC-2025-{100 + i:04d}",
-            type_code="KC-FRAGA",
-            title=f"Fråga nummer {i}",
-            unit="KC",
-            status=w.STATUSES[i % len(w.STATUSES)],
-            opened_at=at(24 * (i + 1)),
-            subject=TOLVAN,
-            channel="PHONE",
-            events=[w.Event(f"f{i}", at(24 * (i + 1) + 1), "REGISTERED", "Registrerad")],
-        )
-        for i in range(FILLERS)
-    ]
-    return world_of(
-        proposal, *fillers, types=types.values(), seed=1, reference_date=date(2025, 12, 31)
-    )
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    app = FaultInjector(kc.create_app(make_world()))
+    app = FaultInjector(kc.create_app(kontaktcenter_world()))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://kontaktcenter.test") as c:
         yield c
 
 
 async def test_search_by_contact_renders_the_whole_case(http: httpx.AsyncClient) -> None:
-    r = await http.get("/api/cases", params={"contact": BENGT})
+    r = await http.get("/api/cases", params={"contact": BENGT, "limit": 1})
     assert r.status_code == 200
     assert r.json() == {
-        "total": 1,
+        "total": 36,
         "offset": 0,
-        "limit": 100,
+        "limit": 1,
         "cases": [
             {
                 "case_id": "7001",
@@ -120,7 +54,7 @@ async def test_search_by_contact_renders_the_whole_case(http: httpx.AsyncClient)
                         "logged_at": "2025-03-11T09:30:00+01:00",
                         "entry_type": "CREATED",
                         "text": "Förslaget togs emot",
-                        "details": None,
+                        "details": "Via telefon",
                         "diary": False,
                         "internal_note": False,
                         "regarding": None,
@@ -135,6 +69,16 @@ async def test_search_by_contact_renders_the_whole_case(http: httpx.AsyncClient)
                         "internal_note": False,
                         "regarding": None,
                     },
+                    {
+                        "entry_id": "e3",
+                        "logged_at": "2025-03-11T12:30:00+01:00",
+                        "entry_type": "MESSAGE",
+                        "text": "Intern notering",
+                        "details": None,
+                        "diary": False,
+                        "internal_note": True,
+                        "regarding": None,
+                    },
                 ],
                 "attachments": [
                     {
@@ -143,7 +87,14 @@ async def test_search_by_contact_renders_the_whole_case(http: httpx.AsyncClient)
                         "direction": "IN",
                         "added_at": "2025-03-11T09:30:00+01:00",
                         "classified": False,
-                    }
+                    },
+                    {
+                        "attachment_id": "d2",
+                        "name": "Tjänsteanteckning",
+                        "direction": "NOTE",
+                        "added_at": "2025-03-11T10:30:00+01:00",
+                        "classified": True,
+                    },
                 ],
                 "handovers": [
                     {
@@ -184,15 +135,15 @@ async def test_offset_paging_walks_every_case_once(http: httpx.AsyncClient) -> N
     seen: list[str] = []
     offset = 0
     while True:
-        r = await http.get("/api/cases", params={"contact": TOLVAN, "offset": offset, "limit": 10})
+        r = await http.get("/api/cases", params={"contact": BENGT, "offset": offset, "limit": 10})
         body = r.json()
-        assert (body["total"], body["offset"], body["limit"]) == (FILLERS, offset, 10)
+        assert (body["total"], body["offset"], body["limit"]) == (1 + FILLERS, offset, 10)
         seen.extend(c["case_id"] for c in body["cases"])
         offset += len(body["cases"])
         if offset >= body["total"]:
             break
-    assert seen == [f"{7100 + i}" for i in range(FILLERS)]
-    r = await http.get("/api/cases", params={"contact": TOLVAN, "limit": 500})
+    assert seen == ["7001", *(f"{7100 + i}" for i in range(FILLERS))]
+    r = await http.get("/api/cases", params={"contact": BENGT, "limit": 500})
     assert {c["state"] for c in r.json()["cases"]} == set(shapes.STATES.values())
 
 
@@ -237,7 +188,10 @@ async def test_bad_searches_are_400(http: httpx.AsyncClient, query: str, code: s
 
 
 async def test_event_log_window_and_watermark_paging(http: httpx.AsyncClient) -> None:
-    since, until = at(0), at(24 * 5)  # the proposal (3 entries) and fillers 0..3 (2 each)
+    since, until = (
+        at(0),
+        at(24 * 5),
+    )  # the proposal (4 entries), the question (2), fillers 0..3 (2 each)
     r = await http.get(
         "/api/eventlog", params={"since": since.isoformat(), "until": until.isoformat(), "max": 4}
     )
@@ -262,6 +216,9 @@ async def test_event_log_window_and_watermark_paging(http: httpx.AsyncClient) ->
         ("7001", "case.created"),
         ("7001", "case.updated"),
         ("7001", "case.handover"),
+        ("7001", "case.updated"),
+        ("7002", "case.created"),
+        ("7002", "case.updated"),
         ("7100", "case.created"),
         ("7100", "case.updated"),
         ("7101", "case.created"),
@@ -280,7 +237,7 @@ async def test_event_log_empty_page_keeps_the_watermark(http: httpx.AsyncClient)
     r = await http.get("/api/eventlog", params={"since": at(24 * 400).isoformat()})
     body = r.json()
     assert body["events"] == [] and body["hasMore"] is False
-    assert body["nextWatermark"] == kc.FIRST_SEQ + 3 + 2 * FILLERS - 1
+    assert body["nextWatermark"] == kc.FIRST_SEQ + 4 + 2 + 2 * FILLERS - 1
 
 
 @pytest.mark.parametrize(

@@ -3,45 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 
 import httpx
 import pytest
-from kp_worlds import world_of
+from kp_service_worlds import GRETA, ombud_world
+from kp_worlds import KALLE, LISA, TOLVAN
 
 from simulators import ombud
-from simulators import world as w
 from simulators.faults import FaultInjector
-
-KALLE = "195606055555"
-GRETA = "193404124129"
-LISA = "194505173213"
-TOLVAN = "191212121212"
-
-
-def make_world() -> w.World:
-    types = {
-        "SN-SABO": w.CaseTypeDef(
-            "SN-SABO", "Särskilt boende", "Omsorg", "procapita", "SN", 90, confidential=True
-        )
-    }
-    mandates = [
-        w.Mandate("F-1", GRETA, KALLE, ("SN-SABO", "SN-HEMTJANST"), date(2024, 1, 1), None),
-        w.Mandate("F-2", LISA, KALLE, ("BN-BYGGLOV",), date(2023, 1, 1), date(2023, 12, 31)),
-        w.Mandate("F-3", GRETA, TOLVAN, ("SN-SABO",), date(2024, 1, 1), None, revoked=True),
-    ]
-    mandates += [
-        w.Mandate(f"M-{i:02d}", TOLVAN, LISA, ("KC-FRAGA",), date(2025, 1, 1), None)
-        for i in range(11)
-    ]
-    return world_of(
-        types=types.values(), mandates=mandates, seed=1, reference_date=date(2025, 12, 31)
-    )
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=FaultInjector(ombud.create_app(make_world())))
+    transport = httpx.ASGITransport(app=FaultInjector(ombud.create_app(ombud_world())))
     async with httpx.AsyncClient(transport=transport, base_url="http://ombud.test") as c:
         yield c
 

@@ -7,79 +7,20 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from kp_worlds import at, world_of
+from kp_system_worlds import PROCAPITA_SPEC, procapita_world, replacing
+from kp_worlds import KALLE, LISA, TOLVAN
 
 from simulators import procapita
-from simulators import world as w
 from simulators.faults import FaultInjector
 
-GRETA = "193404124129"
-KALLE = "195606055555"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = procapita.NS
-
-
-def make_world(status: str = "WAITING_FOR_CITIZEN") -> w.World:
-    types = {
-        "SOC-SABO": w.CaseTypeDef(
-            "SOC-SABO", "Särskilt boende", "Socialtjänst", "procapita", "SN", 90, True, "OSL 26:1"
-        )
-    }
-    sabo = w.Case(
-        system="procapita",
-        id="PC00012345",
-        number="SN 2025/1187",
-        main_number="SN 2025/1180",
-        type_code="SOC-SABO",
-        title="Ansökan om särskilt boende",
-        description="Behov av heldygnsomsorg.",
-        unit="SN",
-        status=status,
-        opened_at=at(0),
-        subject=GRETA,
-        applicant=KALLE,
-        channel="PHONE",
-        confidential=True,
-        secrecy_ground="OSL 26 kap. 1 §",
-        events=[
-            w.Event("j1", at(0), "SUBMITTED", "Ansökan inkommen", "Via telefon", concerns=GRETA),
-            w.Event("j2", at(48), "DELAYED", "Inga platser lediga", internal=True, diary=True),
-        ],
-        documents=[w.Document("d1", "Ansökan", "INCOMING", at(0), confidential=True)],
-        collaborations=[
-            w.Collaboration(
-                "ASSIGNMENT",
-                "SN",
-                "KS",
-                at(1),
-                completed_at=at(2),
-                follow_up_retained=True,
-                counterpart_number="KS 2025/0001",
-            )
-        ],
-    )
-    others = [
-        w.Case(
-            system="procapita",
-            id=f"PC1{i:07d}",
-            number=f"SN 2025/2{i:03d}",
-            type_code="SOC-EKB",
-            title=f"Ekonomiskt bistånd {i}",
-            unit="SN",
-            status="CLOSED",
-            opened_at=at(100 + i),
-            closed_at=at(101 + i),
-            subject=KALLE,
-            confidential=True,
-        )
-        for i in range(12)
-    ]
-    return world_of(sabo, *others, types=types.values())
+FILLERS = [f"PC1{i:05d}" for i in range(35)]
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=FaultInjector(procapita.create_app(make_world())))
+    transport = httpx.ASGITransport(app=FaultInjector(procapita.create_app(procapita_world())))
     async with httpx.AsyncClient(base_url="http://procapita.test", transport=transport) as http:
         yield http
 
@@ -117,35 +58,40 @@ def ids(element: ET.Element) -> list[str]:
 
 
 EXPECTED_ARENDE = (
-    f'<ns0:Arende xmlns:ns0="{NS}" id="PC00012345" dnr="SN 2025/1187" '
-    'senastAndrad="20250313T093000" huvudDnr="SN 2025/1180">'
+    f'<ns0:Arende xmlns:ns0="{NS}" '
+    'id="PC00000193" dnr="SN 2025/0193" senastAndrad="20250323T213000" huvudDnr="SN 2025/0190">'
     '<ns0:Insats kod="SOC-SABO" namn="Särskilt boende" />'
     "<ns0:Rubrik>Ansökan om särskilt boende</ns0:Rubrik>"
     "<ns0:Anteckning>Behov av heldygnsomsorg.</ns0:Anteckning>"
-    '<ns0:Status kod="25">Vilande</ns0:Status>'
-    '<ns0:Enhet kod="SN" namn="Socialnämnden" />'
-    '<ns0:Klient pnr="193404124129" /><ns0:Sokande pnr="195606055555" />'
-    '<ns0:Aktualisering satt="T" tid="20250311T093000" />'
-    '<ns0:Sekretess skyddad="J" grund="OSL 26 kap. 1 §" />'
-    "<ns0:Journal>"
-    '<ns0:Post id="j1" tid="20250311T093000" typ="101" diarieford="N" intern="N" '
-    'avser="193404124129"><ns0:Rubrik>Ansökan inkommen</ns0:Rubrik>'
-    "<ns0:Text>Via telefon</ns0:Text></ns0:Post>"
-    '<ns0:Post id="j2" tid="20250313T093000" typ="171" diarieford="J" intern="J">'
-    "<ns0:Rubrik>Inga platser lediga</ns0:Rubrik></ns0:Post>"
-    "</ns0:Journal>"
-    '<ns0:Dokument><ns0:Dok id="d1" riktning="IN" reg="20250311T093000" sekretess="J">'
-    "Ansökan</ns0:Dok></ns0:Dokument>"
-    '<ns0:Samverkan><ns0:Uppdrag typ="UPPDRAG" fran="SN" franNamn="Socialnämnden" till="KS" '
-    'tillNamn="Kommunstyrelsen" start="20250311T103000" uppfoljning="J" klar="20250311T113000" '
-    'motpartDnr="KS 2025/0001" /></ns0:Samverkan>'
+    '<ns0:Status kod="90">Avslutad</ns0:Status><ns0:Enhet kod="SN" namn="Socialnämnden" />'
+    '<ns0:Klient pnr="195606055555" /><ns0:Sokande pnr="194505173213" />'
+    '<ns0:Aktualisering satt="E" tid="20250311T093000" /><ns0:Avslutad tid="20250323T213000" />'
+    '<ns0:Sekretess skyddad="J" grund="OSL 26 kap. 1 § (SoL)" /><ns0:Journal>'
+    '<ns0:Post id="PC00000193-e1" tid="20250311T093000" typ="101" diarieford="N" intern="N">'
+    "<ns0:Rubrik>Ansökan om särskilt boende inkommen</ns0:Rubrik></ns0:Post>"
+    '<ns0:Post id="PC00000193-e2" tid="20250312T093000" typ="130" diarieford="J" intern="N" '
+    'avser="194505173213"><ns0:Rubrik>Remiss till hemtjänsten</ns0:Rubrik>'
+    "<ns0:Text>Hemtjänstens bedömning begärs.</ns0:Text></ns0:Post>"
+    '<ns0:Post id="PC00000193-e3" tid="20250312T153000" typ="170" diarieford="N" intern="J">'
+    "<ns0:Rubrik>Intern bedömning</ns0:Rubrik></ns0:Post>"
+    '<ns0:Post id="PC00000193-e4" tid="20250323T213000" typ="190" diarieford="N" intern="N">'
+    "<ns0:Rubrik>Ärendet avslutat</ns0:Rubrik></ns0:Post></ns0:Journal><ns0:Dokument>"
+    '<ns0:Dok id="PC00000193-d1" riktning="IN" reg="20250311T093000" '
+    'sekretess="N">Ansökan</ns0:Dok>'
+    '<ns0:Dok id="PC00000193-d2" riktning="UPPR" reg="20250312T103000" '
+    'sekretess="J">Utredning</ns0:Dok></ns0:Dokument><ns0:Samverkan>'
+    '<ns0:Uppdrag typ="REMISS" fran="SN" franNamn="Socialnämnden" till="MBN" tillNamn="Miljö- och '
+    'hälsoskyddsnämnden" start="20250312T093000" uppfoljning="N" klar="20250313T093000" '
+    'motpartSystem="ecos" motpartId="4711" motpartDnr="MK-2025-837" />'
+    '<ns0:Uppdrag typ="UPPDRAG" fran="SN" franNamn="Socialnämnden" till="KS" '
+    'tillNamn="Kommunstyrelsen" start="20250312T113000" uppfoljning="J" /></ns0:Samverkan>'
     "</ns0:Arende>"
 )
 
 
 async def test_hamta_arenden_renders_the_whole_record(client: httpx.AsyncClient) -> None:
     action = f"{procapita.ACTION_PREFIX}HamtaArenden"
-    body = envelope("HamtaArenden", ("ArendeId", "PC00012345"), ("ArendeId", "PC404"))
+    body = envelope("HamtaArenden", ("ArendeId", "PC00000193"), ("ArendeId", "PC404"))
     (arende,) = answer(await call(client, body, action), "HamtaArenden").iterfind(
         f"{q('Arenden')}/{q('Arende')}"
     )
@@ -153,16 +99,17 @@ async def test_hamta_arenden_renders_the_whole_record(client: httpx.AsyncClient)
 
 
 async def test_persons_and_numbers(client: httpx.AsyncClient) -> None:
-    pers = envelope("HamtaArendenForPersoner", ("Personnummer", GRETA))
-    assert ids(answer(await call(client, pers), "HamtaArendenForPersoner")) == ["PC00012345"]
-    kalle = envelope("HamtaArendenForPersoner", ("Personnummer", KALLE))
-    assert len(ids(answer(await call(client, kalle), "HamtaArendenForPersoner"))) == 13
-    main = envelope("HamtaArendenForDiarienummer", ("Diarienummer", "SN 2025/1180"))
-    assert ids(answer(await call(client, main), "HamtaArendenForDiarienummer")) == ["PC00012345"]
+    for client_or_applicant in (KALLE, LISA):
+        pers = envelope("HamtaArendenForPersoner", ("Personnummer", client_or_applicant))
+        assert ids(answer(await call(client, pers), "HamtaArendenForPersoner")) == ["PC00000193"]
+    tolvan = envelope("HamtaArendenForPersoner", ("Personnummer", TOLVAN))
+    assert ids(answer(await call(client, tolvan), "HamtaArendenForPersoner")) == FILLERS
+    main = envelope("HamtaArendenForDiarienummer", ("Diarienummer", "SN 2025/0190"))
+    assert ids(answer(await call(client, main), "HamtaArendenForDiarienummer")) == ["PC00000193"]
 
 
 async def test_changed_cases_follow_the_continuation(client: httpx.AsyncClient) -> None:
-    window = (("FranTid", "20250311T000000"), ("TillTid", "20250316T000000"))
+    window = (("FranTid", "20250323T000000"), ("TillTid", "20250328T110000"))
     seen: list[str] = []
     token: str | None = None
     pages = 0
@@ -176,7 +123,7 @@ async def test_changed_cases_follow_the_continuation(client: httpx.AsyncClient) 
         if token is None:
             break
     assert pages == 3
-    assert seen == ["PC00012345", *(f"PC1{i:07d}" for i in range(11))]  # 111 h is after TillTid
+    assert seen == ["PC00000193", *FILLERS[:10]]  # fillers from 400 h; 410 h is after TillTid
 
 
 async def test_wsdl_is_served(client: httpx.AsyncClient) -> None:
@@ -207,7 +154,7 @@ WINDOW = (("FranTid", "20250101T000000"), ("TillTid", "20250201T000000"))
         "not xml at all",
         envelope("HamtaAllt"),
         envelope("HamtaArenden", ("ArendeId", "x"), ns="urn:annat"),
-        envelope("HamtaArenden", ("Personnummer", GRETA)),
+        envelope("HamtaArenden", ("Personnummer", KALLE)),
         envelope("HamtaArendenForPersoner", ("Personnummer", "3404124129")),
         envelope("HamtaArendenForPersoner", *(("Personnummer", f"{i:012d}") for i in range(201))),
         envelope("HamtaAndradeArenden", ("FranTid", "2025-01-01"), ("TillTid", "20250201T000000")),
@@ -229,8 +176,10 @@ async def test_soapaction_mismatch_is_a_client_fault(client: httpx.AsyncClient) 
 
 
 async def test_own_bugs_are_server_faults() -> None:
-    app = procapita.create_app(make_world(status="NO_SUCH_STATUS"))
+    app = procapita.create_app(
+        replacing(procapita_world(), "procapita", PROCAPITA_SPEC.id, status="NO_SUCH_STATUS")
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(base_url="http://procapita.test", transport=transport) as http:
-        body = envelope("HamtaArenden", ("ArendeId", "PC00012345"))
+        body = envelope("HamtaArenden", ("ArendeId", "PC00000193"))
         assert fault(await call(http, body)) == "soap:Server"

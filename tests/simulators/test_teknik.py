@@ -6,62 +6,18 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from kp_worlds import at, world_of
+from kp_system_worlds import teknik_world
+from kp_worlds import ANNA, TOLVAN, at
 
 from simulators import teknik
 from simulators.faults import FaultInjector
-from simulators.world import Case, CaseTypeDef, Collaboration, Document, Event, World
 
-ANNA = "197801012340"
-TOLVAN = "191212121212"
-
-
-def make_world() -> World:
-    types = {
-        "TEK-STAD": CaseTypeDef("TEK-STAD", "Skräpplockning/städning", "Teknik", "teknik", "TN", 14)
-    }
-    cleanup = Case(
-        system="teknik",
-        id="fr-2025-00042",
-        number="FEL-2025-00042",
-        main_number="MK-2025-837",
-        type_code="TEK-STAD",
-        title="Städning vid återvinningsstationen",
-        description="Överlämnat från miljö.",
-        unit="TN",
-        status="WAITING_FOR_OTHER_PARTY",
-        opened_at=at(0),
-        subject=ANNA,
-        channel="INTERNAL",
-        events=[
-            Event("fr-2025-00042-e1", at(0), "REGISTERED", "Ärende mottaget från MBN", diary=True),
-            Event("fr-2025-00042-e2", at(3), "ASSIGNMENT_GIVEN", "Uppdrag till AME", concerns=ANNA),
-        ],
-        documents=[Document("fr-2025-00042-d1", "Uppdrag", "OUTGOING", at(3))],
-        collaborations=[Collaboration("ASSIGNMENT", "TN", "AME", at(3))],
-    )
-    fillers = [
-        Case(
-            system="teknik",
-            id=f"fr-2025-{100 + i:05d}",
-            number=f"FEL-2025-{100 + i:05d}",
-            type_code="TEK-STAD",
-            title=f"Trasig lampa {i}",
-            unit="TN",
-            status="RECEIVED",
-            opened_at=at(100 + i),
-            subject=TOLVAN,
-            applicant=ANNA if i == 0 else None,
-            channel="PHONE",
-        )
-        for i in range(33)
-    ]
-    return world_of(cleanup, *fillers, types=types.values())
+FILLERS = [f"fr-2025-{100 + i:05d}" for i in range(33)]
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=FaultInjector(teknik.create_app(make_world())))
+    transport = httpx.ASGITransport(app=FaultInjector(teknik.create_app(teknik_world())))
     async with httpx.AsyncClient(base_url="http://teknik.test", transport=transport) as client:
         yield client
 
@@ -73,42 +29,62 @@ CLEANUP = {
     "kategori": {"kod": "TEK-STAD", "benamning": "Skräpplockning/städning"},
     "rubrik": "Städning vid återvinningsstationen",
     "beskrivning": "Överlämnat från miljö.",
-    "status": "uppdrag_ame",
+    "status": "stangd",
     "ansvarig_enhet": {"kod": "TN", "namn": "Tekniska nämnden"},
     "berord_person_pnr": ANNA,
-    "anmalare_pnr": None,
+    "anmalare_pnr": TOLVAN,
     "kanal": "intern",
     "registrerad": "2025-03-11T09:30:00+01:00",
-    "avslutad": None,
+    "avslutad": "2025-03-13T09:30:00+01:00",
     "sekretess": False,
     "sekretessgrund": None,
-    "lank": None,
-    "andrad": "2025-03-11T12:30:00+01:00",
+    "lank": "https://felanmalan.example/42",
+    "andrad": "2025-03-13T09:30:00+01:00",
     "handelser": [
         {
-            "id": "fr-2025-00042-e1",
+            "id": "fr42-e1",
             "tidpunkt": "2025-03-11T09:30:00+01:00",
             "typ": "registrerad",
-            "rubrik": "Ärende mottaget från MBN",
+            "rubrik": "Mottaget från MBN",
             "beskrivning": None,
             "diarieford": True,
             "intern": False,
             "avser_pnr": None,
         },
         {
-            "id": "fr-2025-00042-e2",
+            "id": "fr42-e2",
             "tidpunkt": "2025-03-11T12:30:00+01:00",
             "typ": "uppdrag_lamnat",
             "rubrik": "Uppdrag till AME",
-            "beskrivning": None,
+            "beskrivning": "Plocka skräp",
             "diarieford": False,
             "intern": False,
             "avser_pnr": ANNA,
         },
+        {
+            "id": "fr42-e3",
+            "tidpunkt": "2025-03-13T01:30:00+01:00",
+            "typ": "uppdrag_klarmarkerat",
+            "rubrik": "Klarmarkerat av AME",
+            "beskrivning": None,
+            "diarieford": False,
+            "intern": True,
+            "avser_pnr": None,
+        },
+        {
+            "id": "fr42-e4",
+            "tidpunkt": "2025-03-13T09:30:00+01:00",
+            "typ": "avslutad",
+            "rubrik": "Avslutat",
+            "beskrivning": None,
+            "diarieford": False,
+            "intern": False,
+            "avser_pnr": None,
+        },
     ],
     "handlingar": [
         {
-            "id": "fr-2025-00042-d1",
+            "id": "fr42-d1",
             "titel": "Uppdrag",
             "riktning": "utgaende",
             "registrerad": "2025-03-11T12:30:00+01:00",
@@ -121,27 +97,36 @@ CLEANUP = {
             "fran_enhet": {"kod": "TN", "namn": "Tekniska nämnden"},
             "till_enhet": {"kod": "AME", "namn": "Arbetsmarknadsenheten"},
             "startad": "2025-03-11T12:30:00+01:00",
-            "avslutad": None,
+            "avslutad": "2025-03-13T01:30:00+01:00",
             "uppfoljning_kvar": False,
             "motpart": None,
-        }
+        },
+        {
+            "typ": "vidarebefordran",
+            "fran_enhet": {"kod": "MBN", "namn": "Miljö- och hälsoskyddsnämnden"},
+            "till_enhet": {"kod": "TN", "namn": "Tekniska nämnden"},
+            "startad": "2025-03-11T09:30:00+01:00",
+            "avslutad": None,
+            "uppfoljning_kvar": True,
+            "motpart": {"system": "ecos", "id": "4711", "arendenummer": "MK-2025-837"},
+        },
     ],
 }
 
 
 async def test_search_by_pnr_renders_the_whole_report(http: httpx.AsyncClient) -> None:
-    r = await http.get("/felanmalningar", params={"pnr": ANNA, "limit": "1"})
+    r = await http.get("/felanmalningar", params={"pnr": TOLVAN, "limit": "1"})
     assert r.status_code == 200
-    assert r.json() == {"total": 2, "offset": 0, "limit": 1, "felanmalningar": [CLEANUP]}
+    assert r.json() == {"total": 34, "offset": 0, "limit": 1, "felanmalningar": [CLEANUP]}
 
 
 async def test_offset_paging_with_total(http: httpx.AsyncClient) -> None:
     seen: list[str] = []
     for offset in range(0, 40, 10):
         body = (await http.get(f"/felanmalningar?pnr={TOLVAN}&offset={offset}&limit=10")).json()
-        assert (body["total"], body["offset"], body["limit"]) == (33, offset, 10)
+        assert (body["total"], body["offset"], body["limit"]) == (34, offset, 10)
         seen.extend(f["id"] for f in body["felanmalningar"])
-    assert seen == [f"fr-2025-{100 + i:05d}" for i in range(33)]
+    assert seen == ["fr-2025-00042", *FILLERS]  # TOLVAN reported the cleanup
 
 
 async def test_repeated_and_comma_lists(http: httpx.AsyncClient) -> None:
@@ -151,8 +136,12 @@ async def test_repeated_and_comma_lists(http: httpx.AsyncClient) -> None:
     assert [f["id"] for f in r.json()["felanmalningar"]] == ["fr-2025-00042"]
     r = await http.get("/felanmalningar/fr-2025-00042")
     assert r.json() == CLEANUP
-    filler = (await http.get("/felanmalningar/fr-2025-00100")).json()
-    assert (filler["status"], filler["kanal"], filler["anmalare_pnr"]) == ("ny", "telefon", ANNA)
+    received = (await http.get("/felanmalningar/st-0")).json()
+    assert (received["status"], received["kanal"], received["anmalare_pnr"]) == (
+        "ny",
+        "e_tjanst",
+        None,
+    )
 
 
 async def test_changed_window_is_half_open(http: httpx.AsyncClient) -> None:
@@ -161,7 +150,7 @@ async def test_changed_window_is_half_open(http: httpx.AsyncClient) -> None:
     assert [f["id"] for f in r.json()["felanmalningar"]] == ["fr-2025-00042", "fr-2025-00100"]
     # an unencoded "+01:00" (a space on arrival) is still understood
     r = await http.get(
-        "/felanmalningar/andrade?fran=2025-03-11T12:30:00+01:00&till=2025-03-11T12:31:00Z"
+        "/felanmalningar/andrade?fran=2025-03-13T09:30:00+01:00&till=2025-03-13T08:31:00Z"
     )
     assert r.json()["total"] == 1
 
