@@ -41,6 +41,10 @@ from .errors import (
 request_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "request_deadline", default=None
 )
+#: Absolute deadline of the current hop (a register look-up's share), if tighter.
+hop_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "hop_deadline", default=None
+)
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 #: the longest `Retry-After` honoured when a call runs without a request deadline
@@ -218,15 +222,17 @@ class UpstreamClient:
         self.budget.deposit()
         last: UpstreamError | None = None
         for attempt in range(attempts):
-            remaining = _remaining()
-            if remaining is not None and remaining < max(self.min_budget, 1e-3):
+            remaining, allowed = _remaining(), _time_allowed()
+            if (remaining is not None and remaining < max(self.min_budget, 1e-3)) or (
+                allowed is not None and allowed <= 1e-3  # the hop's share is spent
+            ):
                 self.skipped += 1
                 last = last or UpstreamTimeout(self.system)
                 break
             if attempt > 0 and not self.budget.withdraw():
                 break
             try:
-                response = await self._once(method, url, remaining, classify, **kwargs)
+                response = await self._once(method, url, allowed, classify, **kwargs)
             except (UpstreamTimeout, UpstreamContractError, UpstreamRejected) as exc:
                 # a timeout used up the budget; a contract or 4xx error won't heal on retry
                 self._record(exc)
@@ -315,43 +321,53 @@ class UpstreamClient:
 
 
 def _remaining() -> float | None:
+    """Seconds left of the request's deadline (what `min_budget` is measured against)."""
     deadline = request_deadline.get()
     if deadline is None:
         return None
     return deadline - time.monotonic()
 
 
+def _time_allowed() -> float | None:
+    """Seconds one call may take: the request's time left, or its hop's if tighter."""
+    ends = [d for d in (request_deadline.get(), hop_deadline.get()) if d is not None]
+    return min(ends) - time.monotonic() if ends else None
+
+
 @contextlib.contextmanager
 def deadline(seconds: float) -> Iterator[None]:
     """Set the request deadline for everything awaited inside the block."""
-    token = request_deadline.set(time.monotonic() + seconds)
-    try:
+    with at_deadline(time.monotonic() + seconds):
         yield
-    finally:
-        request_deadline.reset(token)
 
 
 @contextlib.contextmanager
 def deadline_share(share: float) -> Iterator[None]:
-    """Let the block use only `share` of the time left of the current deadline (a first
-    hop, so that the calls after it keep the rest); no effect without a deadline."""
+    """Let the calls in the block take only `share` of the time left of the request's
+    deadline (a first hop, so that the calls after it keep the rest). Whether a call
+    starts at all is still measured against the whole request's time left."""
     current = request_deadline.get()
     if current is None or share >= 1.0:
         yield
         return
     now = time.monotonic()
-    token = request_deadline.set(min(current, now + max(0.0, current - now) * share))
+    end = now + max(0.0, current - now) * share
+    hop = hop_deadline.get()
+    token = hop_deadline.set(end if hop is None else min(hop, end))
     try:
         yield
     finally:
-        request_deadline.reset(token)
+        hop_deadline.reset(token)
 
 
 @contextlib.contextmanager
 def at_deadline(absolute: float | None) -> Iterator[None]:
-    """Run the block under an absolute `time.monotonic()` deadline (None: no deadline)."""
+    """Run the block under an absolute `time.monotonic()` deadline (None: no deadline),
+    with no hop deadline of an enclosing block."""
     token = request_deadline.set(absolute)
+    hop = hop_deadline.set(None)
     try:
         yield
     finally:
+        hop_deadline.reset(hop)
         request_deadline.reset(token)
