@@ -140,6 +140,16 @@ class CaseStore:
             await self._writer.write(cases, now, in_diary=in_diary, names=names)
             await self._load_names()
 
+    async def refresh_cases(self, source: CaseSource, cases: Sequence[Case], now: datetime) -> None:
+        """Store cases fresh from `source` now (after signals), as a sync would."""
+        in_diary = (
+            source.system.id in self._diary_systems
+            if self._diary_systems is not None
+            else source.system.kind in DIARY_KINDS
+        )
+        names = await self._names_for(cases) if in_diary else None
+        await self.upsert(cases, now, in_diary=in_diary, names=names)
+
     async def sync(self, sources: Mapping[str, CaseSource], now: datetime) -> dict[str, SyncStatus]:
         """Pull every system's changes up to `now`, systems in parallel."""
         async with self._sync_lock:

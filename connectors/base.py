@@ -66,3 +66,7 @@ class MandateRegister(Protocol):
     async def mandates_for_grantees(self, personal_numbers: Sequence[str]) -> list[Mandate]:
         """All mandates (valid or not) granted to any of the persons."""
         ...
+
+    async def mandates_for_grantors(self, personal_numbers: Sequence[str]) -> list[Mandate]:
+        """All mandates (valid or not) any of the persons granted to someone."""
+        ...

@@ -13,7 +13,8 @@
     ├── JwksError                  no usable keys of an identity provider
     ├── SettingsError              the settings (file, environment, demo key) are wrong
     ├── AuditUnavailable           the access log cannot be written or read
-    └── StatisticsUnavailable      the case store behind statistics is not there
+    ├── StatisticsUnavailable      the case store behind statistics is not there
+    └── NotificationsDisabled      notification settings asked for with [notify] turned off
 
 Every error of Knutpunkt lives here, whichever layer raises it, so that each
 `code` (what clients see as `extensions.code`) is defined once; a test checks
@@ -195,3 +196,12 @@ class StatisticsUnavailable(GatewayError):
     """Statistics, the public diary or overdue lists were asked for without a case store."""
 
     code = "STATISTICS_UNAVAILABLE"
+
+
+class NotificationsDisabled(GatewayError):
+    """Notification settings were asked for, but the gateway runs with `[notify]` off."""
+
+    code = "NOTIFICATIONS_DISABLED"
+
+    def __init__(self) -> None:
+        super().__init__("Aviseringar är inte påslagna i den här kommunen.")

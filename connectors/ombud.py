@@ -1,6 +1,7 @@
 """Connector for the power-of-attorney register (Mina ombud-like): REST JSON `/v2/fullmakter`.
 
-Upstream: `GET /v2/fullmakter?fullmaktshavare=a,b` (at most 200 grantees; page
+Upstream: `GET /v2/fullmakter?fullmaktshavare=a,b` (at most 200 grantees; or
+`fullmaktsgivare=a,b` for the grantors, to find who may act for a person; page
 numbers `sida` up to `antalSidor`). Revoked mandates (status ÅTERKALLAD) are left
 out: the domain `Mandate` has no revoked flag, and a revoked mandate gives no right.
 Expired ones are returned; policies check the validity dates. Each grantee's
@@ -31,6 +32,8 @@ MANDATE_TTL = 60
 #: How long "no mandates for this grantee" is remembered.
 MISS_TTL = 30
 PREFIX = "ombud:grantee:"
+GRANTOR_PREFIX = "ombud:grantor:"
+GRANTEE, GRANTOR = "fullmaktshavare", "fullmaktsgivare"
 
 #: The register's statuses: does a mandate in this status count at all?
 STATUS: dict[str, bool] = {
@@ -64,26 +67,41 @@ class OmbudConnector:
     async def mandates_for_grantees(self, personal_numbers: Sequence[str]) -> list[Mandate]:
         """`GET /v2/fullmakter?fullmaktshavare=a,b,..` for the grantees not in the cache
         (revoked mandates left out)."""
+        return await self._lookup(GRANTEE, PREFIX, personal_numbers)
+
+    async def mandates_for_grantors(self, personal_numbers: Sequence[str]) -> list[Mandate]:
+        """`GET /v2/fullmakter?fullmaktsgivare=a,b,..`: who may act for these persons
+        (revoked mandates left out; cached per grantor like the grantees)."""
+        return await self._lookup(GRANTOR, GRANTOR_PREFIX, personal_numbers)
+
+    async def _lookup(
+        self, field: str, prefix: str, personal_numbers: Sequence[str]
+    ) -> list[Mandate]:
         keys = [k for k in dict.fromkeys(personal_numbers) if _canonical(k)]
+
+        async def fetch(wanted: Sequence[str]) -> Mapping[str, tuple[Mandate, ...]]:
+            return await self._fetch(field, wanted)
+
         found = await cached_per_key(
-            self._cache, PREFIX, keys, self._fetch, ttl=MANDATE_TTL, miss_ttl=MISS_TTL
+            self._cache, prefix, keys, fetch, ttl=MANDATE_TTL, miss_ttl=MISS_TTL
         )
         unique = {m.id: m for key in keys for m in found[key]}
         return list(unique.values())
 
-    async def _fetch(self, grantees: Sequence[str]) -> Mapping[str, tuple[Mandate, ...]]:
-        parts = await asyncio.gather(*(self._chunk(c) for c in paging.chunks(grantees)))
-        wanted = set(grantees)
+    async def _fetch(self, field: str, keys: Sequence[str]) -> Mapping[str, tuple[Mandate, ...]]:
+        parts = await asyncio.gather(*(self._chunk(field, c) for c in paging.chunks(keys)))
+        wanted = set(keys)
         grouped: dict[str, list[Mandate]] = {}
         for mandate in (m for part in parts for m in part):
-            if mandate.grantee in wanted:
-                grouped.setdefault(mandate.grantee, []).append(mandate)
+            key = mandate.grantee if field == GRANTEE else mandate.grantor
+            if key in wanted:
+                grouped.setdefault(key, []).append(mandate)
         return {k: tuple(v) for k, v in grouped.items()}
 
-    async def _chunk(self, grantees: Sequence[str]) -> list[Mandate]:
+    async def _chunk(self, field: str, keys: Sequence[str]) -> list[Mandate]:
         async def page(number: int) -> tuple[list[Mandate], int]:
             params = {
-                "fullmaktshavare": ",".join(grantees),
+                field: ",".join(keys),
                 "sida": number,
                 "antalPerSida": self._page_size,
             }

@@ -31,6 +31,7 @@ from .http import CircuitBreaker, RetryBudget, RetryPolicy, UpstreamClient
 from .kontaktcenter import KontaktcenterConnector
 from .ombud import OmbudConnector
 from .procapita import ProcapitaConnector
+from .stale import StaleCopies
 from .teknik import TeknikConnector
 
 T_co = TypeVar("T_co", covariant=True)
@@ -53,6 +54,11 @@ class SystemSettings:
     client_id: str = ""
     client_secret: str = ""
     scope: str = ""
+    #: the system pushes case event signals (POST /signals), so its answers may be cached
+    #: `cache_seconds` per person and case: a signal ends them. Needs `signal_secret`.
+    signals: bool = False
+    signal_secret: str = ""  # Standard Webhooks secret, "whsec_<base64>"
+    cache_seconds: int = 600
 
 
 class Builds(Protocol[T_co]):
@@ -113,6 +119,8 @@ class CallRules:
     #: retry budget: extra calls per first call, and the most saved up
     retry_ratio: float = 0.1
     retry_burst: float = 5.0
+    #: how long the last good case lists are kept to be shown when a system fails (0: off)
+    stale_if_error_seconds: float = 0.0
 
 
 @dataclass
@@ -123,6 +131,8 @@ class Connectors:
     case_sources: dict[str, CaseSource] = field(default_factory=dict)
     population: PopulationRegister | None = None
     mandates: MandateRegister | None = None
+    #: the last good answers, shown (marked STALE_DATA) when a system fails
+    stale: StaleCopies | None = None
 
     @property
     def systems(self) -> list[SystemInfo]:
@@ -166,7 +176,7 @@ async def open_connectors(
     """Open a client per enabled system (closed with `stack`) and build its connector."""
     transports = transports or {}
     rules = rules or CallRules()
-    found = Connectors()
+    found = Connectors(stale=StaleCopies(cache, rules.stale_if_error_seconds))
     for system_id, conf in systems.items():
         if not conf.enabled or (not conf.url and system_id not in transports):
             continue

@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,32 +19,35 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from casestore import LiveCaseStore, open_case_store
-from connectors.registry import CallRules, Connectors, open_connectors
-from connectors.stale import StaleCopies
+from connectors.registry import Connectors, open_connectors
+from notify import Notifications, open_notifications
 from policies.caller import Caller
 from policies.policy import load_policy
 from resolvers.context import Context, Services
 from resolvers.schema import build_schema
+from signals import open_signals, wrap_sources
 
 from .audit import AuditSink, keying_from
 from .auth_backend import KnutpunktAuthBackend, RefusalLog, auth_error_response, caller_of
 from .cache import open_cache
 from .cors import cors_middleware
-from .demo_personas import TOKEN_PATH, DemoTokens, persona_options
-from .graphiql import GraphiQLPage, GraphQLWithIDE
-from .issuer import DemoIssuer
+from .graphiql import GraphQLWithIDE
+from .graphiql_routes import graphiql_routes
 from .limits import POST_ONLY, BodyLimit, refused_get
 from .metrics import Counters
 from .rate_limits import MemoryCounter, RateLimits, RedisCounter
-from .settings import GatewaySettings, Settings
-from .trust import build_validator, claim_names
+from .settings import Settings
+from .signals_endpoint import signals_endpoint
+from .subscriptions_ws import KnutpunktTransportWS
+from .trust import build_validator
 from .trusted_documents import TrustedDocuments, TrustedDocumentsGate
 from .webhooks import eservice_webhook
 
@@ -104,17 +108,23 @@ class AppState:
     services: Services | None = None
     connectors: Connectors = field(default_factory=Connectors)
     ready: bool = False
+    signals: Any = None  # signals.Signals when a system signals
     case_store: LiveCaseStore | None = None
     counters: Counters = field(default_factory=Counters)
     limits: RateLimits | None = None
+    notifications: Notifications | None = None
 
 
 class KnutpunktGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI GraphQL with our typed context."""
+    """strawberry's ASGI GraphQL with our typed context (and subscriptions whose token
+    comes in connection_init)."""
 
-    def __init__(self, state: AppState, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    graphql_transport_ws_handler_class = KnutpunktTransportWS
+
+    def __init__(self, state: AppState, validator: Any = None, **kwargs: Any) -> None:
+        super().__init__(subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), **kwargs)
         self._state = state
+        self.validator = validator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if refused_get(scope, allowed=self.allow_queries_via_get):
@@ -197,7 +207,7 @@ class KnutpunktGraphQL(GraphQL[Context, None]):
         request_id = request.headers.get("x-request-id", "")
         if not (0 < len(request_id) <= 64 and request_id.isprintable()):
             request_id = uuid.uuid4().hex
-        if response is not None:
+        if isinstance(response, Response):  # a WebSocket has no response headers to set
             response.headers["x-request-id"] = request_id
         return Context.create(caller_of(request), services, request_id)
 
@@ -221,10 +231,12 @@ def create_app(
         max_root_fields=gw.max_root_fields,
         max_cost=gw.max_query_cost,
     )
-    graphql = KnutpunktGraphQL(state, schema=schema, graphql_ide=None, allow_queries_via_get=demo)
-    ide_routes, ide = _graphiql_routes(settings)
-    endpoint = TrustedDocumentsGate(graphql, TrustedDocuments.from_settings(gw))
     validator = build_validator(settings, jwks_transport=jwks_transport)
+    graphql = KnutpunktGraphQL(
+        state, validator, schema=schema, graphql_ide=None, allow_queries_via_get=demo
+    )
+    ide_routes, ide = graphiql_routes(settings)
+    endpoint = TrustedDocumentsGate(graphql, TrustedDocuments.from_settings(gw))
 
     async def person_budget(ctx: Context) -> int | None:
         if state.limits is None:
@@ -241,17 +253,51 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             cache = await stack.enter_async_context(open_cache(settings.cache.url))
             connectors = await open_connectors(
-                settings.systems, stack, transports=transports, cache=cache, rules=_rules(gw)
+                settings.systems, stack, transports=transports, cache=cache, rules=gw.call_rules()
             )
             policy = load_policy(Path(settings.policy.file) if settings.policy.file else None)
             keying = keying_from(settings.audit, generate=settings.demo.enabled)
             sink = await stack.enter_async_context(AuditSink.open(settings.audit.url, keying))
             await stack.enter_async_context(validator)
+            signalling = settings.signalling()
+            # before the store's first pull: signalling systems answer through their cache
+            signalled = wrap_sources(
+                connectors.case_sources, cache, {s: c.cache_seconds for s, c in signalling.items()}
+            )
             if settings.casestore.enabled:
                 store = settings.casestore
                 state.case_store = await stack.enter_async_context(
                     open_case_store(store.url, store.refresh_seconds, policy, connectors)
                 )
+            notifications = None
+            if settings.notify.enabled:
+                notifications = await stack.enter_async_context(
+                    open_notifications(
+                        settings.notify,
+                        policy,
+                        connectors,
+                        sms_transport=(transports or {}).get("sms"),
+                    )
+                )
+            state.notifications = notifications
+            if signalling:
+                state.signals = await stack.enter_async_context(
+                    open_signals(
+                        inbox_url=settings.signals.url,
+                        cache_url=settings.cache.url,
+                        sources=signalled,
+                        secrets={s: c.signal_secret for s, c in signalling.items()},
+                        store=state.case_store.store if state.case_store else None,
+                        retention=timedelta(hours=settings.signals.retention_hours),
+                        max_pending=settings.signals.max_pending,
+                        max_attempts=settings.signals.max_attempts,
+                        backoff=settings.signals.backoff_seconds,
+                        prefix=settings.signals.prefix,
+                        channel="knutpunkt_" + settings.signals.prefix.strip("_"),
+                    )
+                )
+                if notifications is not None:  # news in a refreshed case may tell its citizens
+                    state.signals.processor.add_listener(notifications.notifier.on_case_change)
             state.connectors = connectors
             state.limits = RateLimits(
                 RedisCounter(cache.client) if isinstance(cache, RedisCache) else MemoryCounter(),
@@ -266,9 +312,10 @@ def create_app(
                 case_store=state.case_store.store if state.case_store else None,
                 deadline_seconds=gw.deadline_seconds,
                 register_share=gw.register_share,
-                stale=StaleCopies(cache, gw.stale_if_error_seconds),
                 audit_sink=sink.write,
                 person_budget=person_budget,
+                signals=state.signals,
+                notifications=notifications.preferences if notifications else None,
             )
             state.ready = True
             try:
@@ -303,10 +350,17 @@ def create_app(
             for s in sorted(calls)
         ]
         lines += state.counters.render()
+        if state.signals is not None:
+            lines += state.signals.metrics.render()
+        if state.notifications is not None:
+            lines += await state.notifications.outbox.prometheus()
         return PlainTextResponse("\n".join(lines) + "\n")
 
     async def root(request: Request) -> Response:
         return RedirectResponse("/graphql")
+
+    async def signals(request: Request) -> Response:
+        return await signals_endpoint(request, state.signals)
 
     async def hook(request: Request) -> Response:
         return await eservice_webhook(request, state)
@@ -315,6 +369,8 @@ def create_app(
         routes=[
             Route("/", root),
             Route("/graphql", GraphQLWithIDE(endpoint, ide), methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/signals", signals, methods=["POST"]),
             *ide_routes,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -323,7 +379,8 @@ def create_app(
         ],
         middleware=[
             *cors_middleware(gw),
-            Middleware(BodyLimit, max_bytes=gw.max_body_bytes),
+            # /signals takes up to 256 KiB and answers its own 413
+            Middleware(BodyLimit, max_bytes=gw.max_body_bytes, exempt=("/signals",)),
             Middleware(
                 AuthenticationMiddleware,
                 backend=KnutpunktAuthBackend(
@@ -337,31 +394,6 @@ def create_app(
     )
     app.state.knutpunkt = state
     return app
-
-
-def _rules(gw: GatewaySettings) -> CallRules:
-    return CallRules(
-        min_budget=gw.min_call_budget_ms / 1000,
-        retry_ratio=gw.retry_ratio,
-        retry_burst=float(gw.retry_burst),
-    )
-
-
-def _graphiql_routes(settings: Settings) -> tuple[list[Route], GraphiQLPage | None]:
-    """GraphiQL's assets (in the demo, or when `[gateway] graphiql`) and, in the demo, its
-    persona tokens."""
-    if not (settings.gateway.graphiql or settings.demo.enabled):
-        return [], None
-    routes: list[Route] = []
-    personas: list[tuple[str, str]] = []
-    if settings.demo.enabled:
-        issuer = DemoIssuer(settings.demo.key_file or None, claims=claim_names(settings))
-        tokens = DemoTokens(issuer)
-        routes.append(Route(TOKEN_PATH, tokens.endpoint, methods=["POST"]))
-        personas = persona_options()
-    page = GraphiQLPage(personas=personas, demo_token_url=TOKEN_PATH if personas else "")
-    routes.append(Route("/graphiql/{version}/{name}", page.asset, methods=["GET"]))
-    return routes, page
 
 
 __all__ = ["AppState", "Caller", "create_app"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import gc
 import logging
 import os
@@ -32,6 +33,10 @@ same municipality every time (persons, cases, events). The personas of DESIGN.md
 --scale grows the mass data (1 = about 20,000 persons and 60,000 cases over three
 years; 10 = ten times that, for benchmarks). Every system has fault injection at
 PUT/DELETE /_admin/faults.
+
+On the next three ports run where notifications arrive: a mail sink (an SMTP server,
+"mail-smtp smtp://...", and its HTTP side "mail http://...") and an SMS gateway
+("sms http://..."); GET <url>/messages lists what arrived, DELETE clears it.
 """
 
 
@@ -98,6 +103,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--config", type=Path, default=None, help="TOML configuration file")
     verify.set_defaults(func=_audit_verify)
+
+    notify = sub.add_parser("notify", help="notifications to citizens")
+    notify_sub = notify.add_subparsers(dest="notify_command", required=True)
+    outbox = notify_sub.add_parser(
+        "outbox", help="list the outbox (newest first; addresses masked)"
+    )
+    outbox.add_argument("--parked", action="store_true", help="only messages given up on")
+    outbox.add_argument("--limit", type=int, default=200, help="at most this many (default 200)")
+    outbox.add_argument("--config", type=Path, default=None, help="TOML configuration file")
+    outbox.set_defaults(func=_notify_outbox)
     return parser
 
 
@@ -114,6 +129,12 @@ def _sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         "--base-port", type=int, default=9100, help="first port (default 9100; 0 = any free)"
     )
     parser.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--signals-to", default=None, metavar="URL", help="push signed case signals to this hub"
+    )
+    parser.add_argument(
+        "--signal-secret", default="", metavar="whsec_...", help="the systems' signing secret"
+    )
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -123,8 +144,18 @@ def _sandbox(args: argparse.Namespace) -> int:
         print("knutpunkt: --scale ska vara större än 0 och högst 100", file=sys.stderr)
         return 2
 
+    if args.signals_to and not args.signal_secret.startswith("whsec_"):
+        print("knutpunkt: --signals-to kräver --signal-secret whsec_...", file=sys.stderr)
+        return 2
+
     async def run() -> None:
-        box = Sandbox.build(seed=args.seed, reference_date=args.reference_date, scale=args.scale)
+        box = Sandbox.build(
+            seed=args.seed,
+            reference_date=args.reference_date,
+            scale=args.scale,
+            signals_to=args.signals_to,
+            signal_secret=args.signal_secret,
+        )
         _settle(box)
         await box.serve(args.host, args.base_port, out=sys.stdout)
         await asyncio.Event().wait()
@@ -201,6 +232,7 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, lis
 
     demo = settings.demo
     secret = settings.gateway.webhook_secret or secrets.token_hex(16)
+    signal_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     gw = settings.gateway
     box = Sandbox.build(
         seed=demo.seed,
@@ -208,6 +240,8 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, lis
         scale=demo.scale,
         eservice_callback_url=f"http://{gw.host}:{gw.port}/hooks/eservice",
         eservice_callback_secret=secret,
+        signals_to=f"http://{gw.host}:{gw.port}/signals",
+        signal_secret=signal_secret,
     )
     _settle(box)
     servers = await box.serve(gw.host, demo.base_port, out=out)
@@ -220,6 +254,20 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, lis
         client_id=DEMO_CLIENT_ID,
         client_secret=DEMO_CLIENT_SECRET,
     )
+    # the demo's case systems signal the gateway (and so are cached until they do)
+    for system in box.pushers:
+        conf = systems[system]
+        if not conf.signals:
+            systems[system] = replace(conf, signals=True, signal_secret=signal_secret)
+    notify = settings.notify
+    if not notify.smtp_url and not notify.sms_url:  # the demo's notifications go to the sinks
+        notify = replace(
+            notify,
+            smtp_url=box.sink_urls["mail-smtp"],
+            sms_url=f"{box.sink_urls['sms']}/v1/messages",
+            portal_url=f"http://{gw.host}:{gw.port}/graphql",
+        )
+    settings = replace(settings, notify=notify)
     return replace(settings, systems=systems, gateway=replace(gw, webhook_secret=secret)), servers
 
 
@@ -231,7 +279,8 @@ def _settle(box: object) -> None:
 
 
 def _ensure_sqlite_dirs(settings: Settings) -> None:
-    for url in (settings.audit.url, settings.casestore.url):
+    stores = (settings.audit, settings.casestore, settings.signals, settings.notify)
+    for url in (s.url for s in stores):
         if url.startswith("sqlite:///") and ":memory:" not in url:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
@@ -292,6 +341,17 @@ def _audit_verify(args: argparse.Namespace) -> int:
         print(f"audit key not usable: {exc.message}", file=sys.stdout)
         return 1
     return audit_verify_main(audit.url, sys.stdout, keying=keying)
+
+
+def _notify_outbox(args: argparse.Namespace) -> int:
+    from notify.cli import outbox_listing
+
+    settings = load_settings(args.config)
+    _ensure_sqlite_dirs(settings)
+    asyncio.run(
+        outbox_listing(settings.notify.url, sys.stdout, parked=args.parked, limit=args.limit)
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import SettingsError
-from connectors.registry import SYSTEM_IDS, SystemSettings
+from connectors.registry import SYSTEM_IDS, CallRules, SystemSettings
+from notify.settings import NotifySettings
+from notify.settings import validate as validate_notify
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,15 @@ class GatewaySettings:
     retry_burst: int = 5
     #: a failed system's last case lists are shown (marked STALE_DATA) up to this age; 0: off
     stale_if_error_seconds: int = 3600
+
+    def call_rules(self) -> CallRules:
+        """The rules every system's client follows: minimum budget and retry budget."""
+        return CallRules(
+            min_budget=self.min_call_budget_ms / 1000,
+            retry_ratio=self.retry_ratio,
+            retry_burst=float(self.retry_burst),
+            stale_if_error_seconds=self.stale_if_error_seconds,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +143,20 @@ class CaseStoreSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalSettings:
+    """The signal inbox (`POST /signals`); opened when a system has `signals = true`."""
+
+    url: str = "sqlite:///var/signals.db"
+    retention_hours: float = 72.0
+    #: more signals waiting than this: 429 with Retry-After
+    max_pending: int = 100_000
+    max_attempts: int = 6
+    backoff_seconds: float = 0.5
+    #: table-name prefix in the database, also names the pub/sub channel
+    prefix: str = "signal_"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     oidc: OidcSettings = field(default_factory=OidcSettings)
@@ -140,7 +165,15 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     casestore: CaseStoreSettings = field(default_factory=CaseStoreSettings)
+    signals: SignalSettings = field(default_factory=SignalSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     systems: Mapping[str, SystemSettings] = field(default_factory=dict)
+
+    def signalling(self) -> dict[str, SystemSettings]:
+        """The systems that push signals (and so are cached long)."""
+        return {
+            s: c for s, c in self.systems.items() if c.enabled and c.signals and c.signal_secret
+        }
 
     def with_system_urls(self, urls: Mapping[str, str]) -> Settings:
         systems = dict(self.systems)
@@ -157,6 +190,8 @@ _SECTIONS: dict[str, type[Any]] = {
     "cache": CacheSettings,
     "policy": PolicySettings,
     "casestore": CaseStoreSettings,
+    "signals": SignalSettings,
+    "notify": NotifySettings,
 }
 #: deprecated section name -> its new name (the TOML section and its env prefix)
 _RENAMED = {"replica": "casestore"}
@@ -192,6 +227,15 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             systems[system_id] = _build(
                 SystemSettings, section, env, prefix, f"systems.{system_id}"
             )
+    for system_id, conf in systems.items():
+        if conf.signals and not conf.signal_secret.startswith("whsec_"):
+            raise SettingsError(
+                f"[systems.{system_id}] signals = true kräver signal_secret (whsec_...)."
+            )
+    try:
+        validate_notify(sections["notify"])
+    except ValueError as exc:
+        raise SettingsError(f"[notify] {exc}") from None
     return Settings(systems=systems, **sections)
 
 

@@ -2,12 +2,14 @@
 
 The platform signs each callback with the shared secret (`[gateway]
 webhook_secret`); a valid one makes the case store pull that system's
-changes now instead of at its next interval. The answer never says why a callback
+changes now instead of at its next interval and, when the e-service platform is a
+signalling system, goes into the signal inbox like any signal. The answer never says why a callback
 was refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from connectors.errors import GatewayError
 from connectors.eservice import verify_callback
+from signals import Signal
 
 if TYPE_CHECKING:
     from .app import AppState
@@ -39,4 +42,11 @@ async def eservice_webhook(request: Request, state: AppState) -> Response:
         return JSONResponse({"error": "refused"}, status_code=400)
     if state.case_store is not None:
         state.case_store.refresh_system(ref.system)
+    if state.signals is not None and ref.system in state.signals.processor.sources:
+        # one more signal source: the callback ends the cached answers about the case
+        signal_id = "callback-" + hashlib.sha256(body).hexdigest()[:32]
+        try:
+            await state.signals.accept([Signal(ref.system, signal_id, ref.local_id)])
+        except Exception:  # the pull still finds the change; the platform need not retry
+            log.warning("an e-service callback could not become a signal", exc_info=True)
     return Response(status_code=204)

@@ -15,10 +15,12 @@ from .case_view import (
     overdue_is_impersonal,
     overdue_units,
 )
-from .disclosure import may_see_cases
+from .disclosure import delegated_units, may_see_cases
 from .errors import PolicyError
 from .functions import Operation, require_role, validate_purpose
 from .levels import Disclosure
+from .notification_rules import NotificationRules, notifies
+from .notifications import news_for
 from .persons import person_view, staff_may_find_person
 from .policy import Policy, load_policy
 from .promises import PromiseState, PromiseStatus, service_promise
@@ -35,6 +37,7 @@ __all__ = [
     "Disclosure",
     "DocumentView",
     "EventView",
+    "NotificationRules",
     "Operation",
     "PersonView",
     "Policy",
@@ -46,10 +49,13 @@ __all__ = [
     "Role",
     "StatisticsPolicy",
     "case_view",
+    "delegated_units",
     "impersonal_view",
     "is_open",
     "load_policy",
     "may_see_cases",
+    "news_for",
+    "notifies",
     "overdue_is_impersonal",
     "overdue_units",
     "person_view",

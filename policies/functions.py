@@ -29,6 +29,9 @@ class Operation(enum.Enum):
     OVERDUE = "OVERDUE"
     STATISTICS = "STATISTICS"
     PUBLIC_DIARY = "PUBLIC_DIARY"
+    MY_CASE_EVENTS = "MY_CASE_EVENTS"
+    CASE_EVENTS = "CASE_EVENTS"
+    NOTIFICATION_SETTINGS = "NOTIFICATION_SETTINGS"
 
 
 ALLOWED: Mapping[Operation, frozenset[Role]] = MappingProxyType(
@@ -39,6 +42,9 @@ ALLOWED: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.OVERDUE: frozenset({Role.CASE_OFFICER, Role.ANALYST}),
         Operation.STATISTICS: frozenset(Role),
         Operation.PUBLIC_DIARY: frozenset(Role),
+        Operation.MY_CASE_EVENTS: frozenset({Role.CITIZEN}),
+        Operation.CASE_EVENTS: frozenset({Role.CONTACT_CENTRE, Role.CASE_OFFICER}),
+        Operation.NOTIFICATION_SETTINGS: frozenset({Role.CITIZEN}),
     }
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -19,6 +19,7 @@ from connectors.domain import CaseType, Unit
 
 from .errors import PolicyError
 from .levels import Disclosure, Situation
+from .notification_rules import NotificationRules
 from .policy_file import PolicyReader
 
 DEFAULT_POLICY = "default_policy.toml"
@@ -64,6 +65,7 @@ class Policy:
     service_promise_days: Mapping[str, int]
     default_promise_days: int
     source: str = DEFAULT_POLICY
+    notifications: NotificationRules = field(default_factory=NotificationRules)
 
     def level_for(self, case_type: str, situation: Situation) -> Disclosure:
         """The row for `situation`, from the most specific matching override or the default."""
@@ -117,6 +119,7 @@ def policy_from_data(data: Mapping[str, Any], *, source: str = "<data>") -> Poli
         Override(p, MappingProxyType(levels)) for p, levels in reader.overrides(case_types)
     ]
     overrides.sort(key=lambda o: o.specificity, reverse=True)
+    notify = reader.notifications(case_types)
     return Policy(
         levels=MappingProxyType(reader.levels()),
         overrides=tuple(overrides),
@@ -128,4 +131,5 @@ def policy_from_data(data: Mapping[str, Any], *, source: str = "<data>") -> Poli
         service_promise_days=MappingProxyType(promise_days),
         default_promise_days=promise_default,
         source=source,
+        notifications=NotificationRules.of(*notify) if notify else NotificationRules(),
     )

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from connectors.domain import CaseType
+from connectors.domain import CaseEventKind, CaseType
 
 from .errors import PolicyError
 from .levels import CONFIGURABLE_ROLES, UNCONFIGURABLE_ROLES, Disclosure, Situation
@@ -28,9 +28,10 @@ SECTIONS = frozenset(
         "catalogue",
         "statistics",
         "service_promises",
+        "notifications",
     }
 )
-REQUIRED = SECTIONS - {"overrides"}
+REQUIRED = SECTIONS - {"overrides", "notifications"}
 MAX_PROMISE_DAYS = 3650
 MAX_THRESHOLD = 1000
 
@@ -144,6 +145,34 @@ class PolicyReader:
                 self._fail(key, "unknown case type (not in catalogue.case_types)")
             days[code] = self._count(value, key, MAX_PROMISE_DAYS)
         return default, days
+
+    def notifications(
+        self, case_types: Mapping[str, CaseType]
+    ) -> tuple[frozenset[CaseEventKind], dict[str, frozenset[CaseEventKind]]] | None:
+        """`[notifications]`: kinds = [...], case_types = {pattern = [...]}; None if absent."""
+        if "notifications" not in self._data:
+            return None
+        table = self._table(self._data["notifications"], "notifications")
+        self._only(table, {"kinds", "case_types"}, "notifications", required=False)
+        kinds = self._kinds(table.get("kinds", []), "notifications.kinds")
+        by_type: dict[str, frozenset[CaseEventKind]] = {}
+        types = self._table(table.get("case_types", {}), "notifications.case_types")
+        for pattern, value in types.items():
+            key = f'notifications.case_types."{pattern}"'
+            if _PREFIX.match(pattern):
+                if not any(code.startswith(pattern[:-1]) for code in case_types):
+                    self._fail(key, "the pattern matches no case type of the catalogue")
+            elif pattern not in case_types:
+                self._fail(key, "unknown case type (not in catalogue.case_types)")
+            by_type[pattern] = self._kinds(value, key)
+        return kinds, by_type
+
+    def _kinds(self, value: Any, key: str) -> frozenset[CaseEventKind]:
+        names = [] if value == [] else self._text_list(value, key)
+        for name in names:
+            if name not in CaseEventKind.__members__:
+                self._fail(key, f"unknown event kind '{name}'")
+        return frozenset(CaseEventKind[name] for name in names)
 
     # -- helpers ---------------------------------------------------------------
 

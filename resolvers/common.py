@@ -58,6 +58,10 @@ class SourceSystem:
         default=False,
         description="True when the replica's copy of this system is older than its refresh interval.",
     )
+    last_signal_at: DateTime | None = strawberry.field(
+        default=None,
+        description="When the system's last signal arrived; null when it has never signalled.",
+    )
     cached_answer_age_seconds: int | None = strawberry.field(
         default=None,
         description=(

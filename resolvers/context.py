@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from casestore import CaseStore
 from connectors.domain import CaseRef
 from connectors.registry import Connectors
-from connectors.stale import StaleCopies
+from notify import PreferenceService
 from policies import Caller, Policy, PromiseState, Representation
 
 from .loaders import Failures, Loaders
@@ -53,11 +53,11 @@ class Services:
     deadline_seconds: float = 3.0
     #: the share of the time left that a register look-up (the first hop) may use
     register_share: float = 1.0
-    #: the last good case lists, shown (marked STALE_DATA) when a system fails
-    stale: StaleCopies | None = None
     #: adds the persons a staff request read to the caller's budget; returns the seconds
     #: to wait when that goes over it (the request then gets no data), else None
     person_budget: Callable[[Context], Awaitable[int | None]] | None = None
+    signals: Any = None  # signals.Signals: the hub subscriptions listen to, lastSignalAt
+    notifications: PreferenceService | None = None  # None with [notify] enabled = false
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
 
 
@@ -97,7 +97,6 @@ class Context:
                 failures,
                 deadline,
                 register_share=services.register_share,
-                stale=services.stale,
             ),
         )
 

@@ -19,7 +19,6 @@ from connectors.domain import Case, Custody, Mandate, Person
 from connectors.errors import StaleData, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from connectors.http import at_deadline, deadline_share
 from connectors.registry import Connectors
-from connectors.stale import StaleCopies
 
 from .batching import BatchLoader
 
@@ -63,12 +62,12 @@ class Loaders:
         deadline: float | None,
         *,
         register_share: float = 1.0,
-        stale: StaleCopies | None = None,
     ) -> None:
         self._connectors = connectors
         self._failures = failures
         self._deadline = deadline
         self._register_share = register_share
+        stale = connectors.stale
         self._stale = stale if stale is not None and stale.enabled else None
         self.cases_for_person: dict[str, BatchLoader[str, list[Case]]] = {}
         self.case_by_id: dict[str, BatchLoader[str, Case | None]] = {}

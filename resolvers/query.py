@@ -176,12 +176,17 @@ class Query:
     @strawberry.field(
         description="The source systems the hub federates, with their current health."
     )
-    def source_systems(self, info: Info[Context, None]) -> list[SourceSystem]:
+    async def source_systems(self, info: Info[Context, None]) -> list[SourceSystem]:
         ctx = info.context
-        return [
+        systems = [
             access.with_sync_state(ctx, source_system(ctx, s.id))
             for s in ctx.services.connectors.systems
         ]
+        signals = ctx.services.signals
+        last = await signals.last_signal_at() if signals is not None else {}
+        for system in systems:
+            system.last_signal_at = last.get(str(system.id))
+        return systems
 
     @strawberry.field(
         description="Who has looked at the signed-in citizen's data, when and why. CITIZEN only."

@@ -17,6 +17,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions import max_aliases as alias_limit
 from strawberry.extensions import query_depth_limiter as depth_limit
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from connectors.errors import GatewayError
@@ -24,7 +25,9 @@ from connectors.errors import GatewayError
 from .context import Context
 from .cost import QueryCostLimit, root_field_limit
 from .guards import IntrospectionGate, without_suggestion
+from .notifications import Mutation, NotificationQuery
 from .query import Query
+from .subscription import Subscription
 
 log = logging.getLogger("knutpunkt.graphql")
 
@@ -147,7 +150,9 @@ def build_schema(
     """The schema with its limits. `introspection_roles=None` and `suggestions=True` are
     demo mode; production passes the roles that may introspect and no suggestions."""
     return KnutpunktSchema(
-        query=Query,
+        query=merge_types("Query", (Query, NotificationQuery)),
+        mutation=Mutation,
+        subscription=Subscription,
         # factories: every request gets fresh extension instances
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),

@@ -28,6 +28,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ADMIN_PATH = "/_admin/faults"
+OTHER_ADMIN = "/_admin/"
 HANG_SECONDS = 3600.0
 DRIP_CHUNK = 16
 DRIP_PAUSE = 0.05
@@ -85,6 +86,8 @@ class FaultInjector:
         self.defaults = defaults or Faults()
         self.faults = self.defaults
         self._random = random.Random(seed)
+        #: admin paths of the wrapped app that faults never touch
+        self.admin_paths: frozenset[str] = frozenset()
 
     def set(self, faults: Faults) -> None:
         self.faults = faults
@@ -103,6 +106,9 @@ class FaultInjector:
             return
         if scope["path"] == ADMIN_PATH:
             await self._admin(scope, receive, send)
+            return
+        if scope["path"].startswith(OTHER_ADMIN) and scope["path"] in self.admin_paths:
+            await self.app(scope, receive, send)  # the sandbox's own controls ignore faults
             return
         faults = self.faults
         if faults.down:

@@ -88,7 +88,15 @@ def build_log(cases: Sequence[Case]) -> list[LogEntry]:
 class _KontaktcenterApi:
     def __init__(self, world: World) -> None:
         self.world = world
-        self.log = build_log(world.cases.get(SYSTEM, []))
+        self._version = -1
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """The event log follows the world (new events recorded through the admin API)."""
+        if self._version == self.world.version:
+            return
+        self._version = self.world.version
+        self.log = build_log(self.world.cases.get(SYSTEM, []))
         self._times = [e.at for e in self.log]
         self._seqs = [e.seq for e in self.log]
 
@@ -125,6 +133,7 @@ class _KontaktcenterApi:
         return JSONResponse(render_case(case, self.world.case_types))
 
     async def eventlog(self, request: Request) -> JSONResponse:
+        self._rebuild()
         params = request.query_params
         if "since" in params and "after" in params:
             raise BadRequest("invalid_position", "give either since or after, not both")

@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TextIO
 
+from .case_events import EVENTS_PATH, SIGNALS_PATH, CaseEventAdmin
 from .faults import FaultInjector, Faults
 from .oauth import TokenGate, TokenService
-from .world import SYSTEMS, World
+from .signal_push import SignalPusher
+from .sinks import MailSink, SmsGateway
+from .world import CASE_SYSTEMS, SYSTEMS, World
 
 #: normal latency (ms) and jitter of each kind of system, like the real ones
 DEFAULT_LATENCY_MS: dict[str, tuple[int, int]] = {
@@ -48,6 +51,13 @@ class Sandbox:
     token_service: TokenService
     generated_in: float = 0.0
     urls: dict[str, str] = field(default_factory=dict)
+    #: each case system's signal sender (`POST /_admin/case-events` pushes through it)
+    pushers: dict[str, SignalPusher] = field(default_factory=dict)
+    #: where notifications arrive: a mail sink (SMTP + HTTP) and an SMS gateway
+    mail: MailSink = field(default_factory=MailSink)
+    sms: SmsGateway = field(default_factory=SmsGateway)
+    #: "mail-smtp" smtp://host:port, "mail" and "sms" http URLs once served
+    sink_urls: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -60,6 +70,8 @@ class Sandbox:
         eservice_callback_url: str | None = None,
         eservice_callback_secret: str = "",
         world: World | None = None,
+        signals_to: str | None = None,
+        signal_secret: str = "",
     ) -> Sandbox:
         from .generate import generate
 
@@ -69,6 +81,7 @@ class Sandbox:
         elapsed = time.perf_counter() - started
         tokens = TokenService({DEMO_CLIENT_ID: DEMO_CLIENT_SECRET})
         apps: dict[str, FaultInjector] = {}
+        pushers: dict[str, SignalPusher] = {}
         for index, system in enumerate(SYSTEMS):
             app = _create_app(
                 system,
@@ -78,11 +91,24 @@ class Sandbox:
             )
             if system in PROTECTED_SYSTEMS:
                 app = TokenGate(app, tokens)
+            if system in CASE_SYSTEMS:
+                pushers[system] = SignalPusher(system, signals_to, signal_secret)
+                app = CaseEventAdmin(app, world, system, pushers[system])
             latency_ms, jitter_ms = DEFAULT_LATENCY_MS[system] if latency else (0, 0)
             apps[system] = FaultInjector(
                 app, defaults=Faults(latency_ms=latency_ms, jitter_ms=jitter_ms), seed=seed + index
             )
-        return cls(world=world, apps=apps, token_service=tokens, generated_in=elapsed)
+            if system in CASE_SYSTEMS:
+                apps[system].admin_paths = frozenset({EVENTS_PATH, SIGNALS_PATH})
+        return cls(
+            world=world, apps=apps, token_service=tokens, generated_in=elapsed, pushers=pushers
+        )
+
+    def send_signals_to(self, url: str | None, secret: str, transport: Any = None) -> None:
+        """Point every case system's signals at the hub `url` (None: stop sending)."""
+        for pusher in self.pushers.values():
+            pusher.configure(url, secret)
+            pusher.transport = transport
 
     def set_latency(self, enabled: bool) -> None:
         for system, injector in self.apps.items():
@@ -117,6 +143,35 @@ class Sandbox:
             if out is not None:
                 print(f"{system} {self.urls[system]}", file=out, flush=True)
         self._tasks = tasks
+        servers += await self._serve_sinks(host, base_port + len(SYSTEMS) if base_port else 0, out)
+        return servers
+
+    async def _serve_sinks(self, host: str, first_port: int, out: TextIO | None) -> list[Any]:
+        """The mail sink's SMTP port, then its HTTP side and the SMS gateway's."""
+        import uvicorn
+
+        smtp_host, smtp_port = await self.mail.start(host, first_port)
+        self.sink_urls["mail-smtp"] = f"smtp://{smtp_host}:{smtp_port}"
+        smtp = self.mail.serving()
+        self._tasks.append(smtp.task)
+        servers: list[Any] = [smtp]
+        for offset, (name, app) in enumerate((("mail", self.mail.app), ("sms", self.sms.app))):
+            port = first_port + 1 + offset if first_port else 0
+            config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+            server = uvicorn.Server(config)
+            task = asyncio.create_task(server.serve())
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise OSError("a sandbox sink stopped while starting")
+                await asyncio.sleep(0.01)
+            self._tasks.append(task)
+            bound_host, bound_port = server.servers[0].sockets[0].getsockname()[:2]
+            self.sink_urls[name] = f"http://{bound_host}:{bound_port}"
+            servers.append(server)
+        if out is not None:
+            for name in ("mail-smtp", "mail", "sms"):
+                print(f"{name} {self.sink_urls[name]}", file=out, flush=True)
         return servers
 
 

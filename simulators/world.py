@@ -213,6 +213,8 @@ class World:
     _custody_by_person: dict[str, list[Custody]] = field(default_factory=dict, repr=False)
     _mandates_by_grantee: dict[str, list[Mandate]] = field(default_factory=dict, repr=False)
     _mandates_by_grantor: dict[str, list[Mandate]] = field(default_factory=dict, repr=False)
+    #: grows with every change of the cases (simulators with derived indexes rebuild them)
+    version: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         self.reindex()
@@ -223,22 +225,8 @@ class World:
         self._by_id.clear()
         self._by_number.clear()
         self._updated.clear()
-        for system, cases in self.cases.items():
-            cases.sort(key=lambda c: c.updated_at)
-            by_person: dict[str, list[Case]] = defaultdict(list)
-            by_id: dict[str, Case] = {}
-            by_number: dict[str, list[Case]] = defaultdict(list)
-            for case in cases:
-                by_id[case.id] = case
-                by_number[case.number].append(case)
-                if case.main_number and case.main_number != case.number:
-                    by_number[case.main_number].append(case)
-                for pnr in case.persons():
-                    by_person[pnr].append(case)
-            self._by_person[system] = dict(by_person)
-            self._by_id[system] = by_id
-            self._by_number[system] = dict(by_number)
-            self._updated[system] = [c.updated_at for c in cases]
+        for system in self.cases:
+            self.reindex_system(system)
         custody: dict[str, list[Custody]] = defaultdict(list)
         for rel in self.custody:
             custody[rel.custodian].append(rel)
@@ -251,6 +239,35 @@ class World:
             grantor[m.grantor].append(m)
         self._mandates_by_grantee = dict(grantee)
         self._mandates_by_grantor = dict(grantor)
+
+    def reindex_system(self, system: str) -> None:
+        """(Re)build one system's case indexes (after a case of it changed)."""
+        cases = self.cases.get(system, [])
+        cases.sort(key=lambda c: c.updated_at)
+        by_person: dict[str, list[Case]] = defaultdict(list)
+        by_id: dict[str, Case] = {}
+        by_number: dict[str, list[Case]] = defaultdict(list)
+        for case in cases:
+            by_id[case.id] = case
+            by_number[case.number].append(case)
+            if case.main_number and case.main_number != case.number:
+                by_number[case.main_number].append(case)
+            for pnr in case.persons():
+                by_person[pnr].append(case)
+        self._by_person[system] = dict(by_person)
+        self._by_id[system] = by_id
+        self._by_number[system] = dict(by_number)
+        self._updated[system] = [c.updated_at for c in cases]
+        self.version += 1
+
+    def add_event(self, case: Case, event: Event) -> None:
+        """Record a new event on `case` (its status follows `event.status_after`)."""
+        case.events.append(event)
+        if event.status_after:
+            case.status = event.status_after
+            if event.status_after == "CLOSED":
+                case.closed_at = event.at
+        self.reindex_system(case.system)
 
     # --- look-ups used by the simulators -------------------------------------------------
 

@@ -71,6 +71,10 @@ def sandbox_settings(tmp_path: Path, issuer: DemoIssuer, **env: str) -> Settings
             enabled=env.get("KNUTPUNKT_CASESTORE_ENABLED") == "true",
             refresh_seconds=float(env.get("KNUTPUNKT_CASESTORE_REFRESH_SECONDS", "60")),
         ),
+        notify=replace(
+            settings.notify,
+            url=env.get("KNUTPUNKT_NOTIFY_URL", f"sqlite:///{tmp_path}/notify.db"),
+        ),
     )
     settings = settings.with_system_urls({s: f"http://{s}.sandbox" for s in SYSTEMS})
     systems = dict(settings.systems)
@@ -152,6 +156,8 @@ class running_gateway:
         self.transports = {
             s: CountingTransport(httpx.ASGITransport(app=sandbox.apps[s])) for s in SYSTEMS
         }
+        # the sandbox's SMS gateway, for [notify] sms_url = "http://sms.sandbox/v1/messages"
+        self.transports["sms"] = CountingTransport(httpx.ASGITransport(app=sandbox.sms.app))
         self.app = create_app(settings, transports=self.transports, **kwargs)
         self.sandbox = sandbox
         self.issuer = issuer

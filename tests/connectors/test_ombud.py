@@ -179,3 +179,20 @@ async def test_generated_sandbox_kalle_holds_gretas_mandate() -> None:
     assert any(code.endswith("SABO") for code in greta.scope)
     assert greta.valid_from <= date(2026, 11, 1)
     assert greta.valid_until is None or greta.valid_until > date(2026, 11, 1)
+
+
+async def test_mandates_by_grantor_find_who_may_act_for_a_person(
+    http: httpx.AsyncClient, counting: Counting
+) -> None:
+    cache = RecordingCache()
+    connector = register(http, cache=cache)
+    assert await connector.mandates_for_grantors([GRETA, KALLE, "bad"]) == [F1]  # F-3 revoked
+    assert counting.requests[0].url.params["fullmaktsgivare"] == f"{GRETA},{KALLE}"
+    found = await connector.mandates_for_grantors([TOLVAN])
+    assert sorted(m.id for m in found) == [f"M-{i:02d}" for i in range(11)]
+    calls = len(counting.requests)
+    assert await connector.mandates_for_grantors([GRETA]) == [F1]  # from the cache
+    assert len(counting.requests) == calls
+    # grantor and grantee entries never mix in the cache
+    assert await connector.mandates_for_grantees([GRETA]) == []
+    assert len(counting.requests) == calls + 1

@@ -114,6 +114,9 @@ def test_serve_runs_the_demo_a_new_user_can_query(tmp_path: Path) -> None:
             "eservice",
             "folkbokforing",
             "ombud",
+            "mail-smtp",
+            "mail",
+            "sms",
         ]
         token = subprocess.run(
             [*KNUTPUNKT, "token", "citizen", personas.KALLE],

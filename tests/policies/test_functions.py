@@ -22,6 +22,9 @@ ALLOWED = {
     Operation.OVERDUE: {Role.CASE_OFFICER, Role.ANALYST},
     Operation.STATISTICS: set(Role),
     Operation.PUBLIC_DIARY: set(Role),
+    Operation.MY_CASE_EVENTS: {Role.CITIZEN},
+    Operation.CASE_EVENTS: {Role.CONTACT_CENTRE, Role.CASE_OFFICER},
+    Operation.NOTIFICATION_SETTINGS: {Role.CITIZEN},
 }
 
 
