@@ -93,13 +93,18 @@ class Outbox:
         await self.flush_digests(now)
         claimed = await self._store.claim(now, now + self._settings.lease_seconds, BATCH)
         gate = asyncio.Semaphore(max(1, self._settings.send_concurrency))
+        untried: list[str] = []
 
         async def one(message: Message, attempts: int) -> None:
             async with gate:
-                if not self._stopping:  # else its lease runs out and the next worker takes it
-                    await self._send(message, attempts)
+                if self._stopping:  # not started: handed back below, not held for the lease
+                    untried.append(message.id)
+                    return
+                await self._send(message, attempts)
 
         await asyncio.gather(*(one(m, a) for m, a in claimed))
+        if untried:  # a restarted worker sends them at once (a crash leaves them to the lease)
+            await self._store.release(untried, now)
         return len(claimed)
 
     async def flush_digests(self, now: float) -> None:

@@ -301,6 +301,19 @@ class NotifyStore:
             for r in rows
         ]
 
+    async def release(self, message_ids: Sequence[str], due: float) -> None:
+        """Hand claimed messages that were not tried back: due at `due`, lease ended."""
+        marks = ", ".join("?" for _ in message_ids)
+        await self._db.run(
+            [
+                (
+                    "UPDATE notify_outbox SET next_attempt_at = ?"
+                    f" WHERE state = 'PENDING' AND id IN ({marks})",
+                    (due, *message_ids),
+                )
+            ]
+        )
+
     async def mark_sent(self, message: Message, now: float) -> None:
         # a code is worthless once delivered: it does not stay readable in the outbox
         body = "" if message.kind is MessageKind.CODE else message.body

@@ -7,7 +7,9 @@ it at `DELETE /messages`, and fail on demand through the common `/_admin/faults`
 (the mail sink's SMTP side then answers 421 for `down`, 451 at `error_rate`, and
 waits for `latency_ms` or `hang`). A message whose idempotency key (Message-ID,
 `Idempotency-Key`) was already taken is acknowledged and not stored again, as a
-relay that deduplicates would.
+relay that deduplicates would; `GET /_admin/received` tells how many were kept and
+how many such repeats arrived (`{"kept", "duplicates"}`), so a test can see a double
+send that the deduplication hides.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from starlette.routing import Route
 from .faults import HANG_SECONDS, FaultInjector, Receive, Scope, Send
 
 MAX_KEPT = 10_000
+RECEIVED_PATH = "/_admin/received"
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
@@ -71,18 +74,25 @@ def _inspection_routes(inbox: Inbox) -> list[Route]:
             return Response(status_code=204)
         return JSONResponse(inbox.items)
 
-    return [Route("/messages", messages, methods=["GET", "DELETE"])]
+    async def received(request: Request) -> Response:
+        return JSONResponse({"kept": len(inbox.items), "duplicates": inbox.duplicates})
+
+    return [
+        Route("/messages", messages, methods=["GET", "DELETE"]),
+        Route(RECEIVED_PATH, received, methods=["GET"]),
+    ]
 
 
 class _Split:
-    """`/messages` (inspection) never fails; everything else goes through the faults."""
+    """`/messages` and `/_admin/received` (inspection) never fail; everything else goes
+    through the faults."""
 
     def __init__(self, faulty: FaultInjector, plain: Any) -> None:
         self.faulty = faulty
         self.plain = plain
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/messages":
+        if scope["type"] == "http" and scope["path"] in ("/messages", RECEIVED_PATH):
             await self.plain(scope, receive, send)
         else:
             await self.faulty(scope, receive, send)

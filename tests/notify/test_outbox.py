@@ -106,6 +106,34 @@ async def test_a_restart_neither_loses_nor_doubles(
     await second.close()
 
 
+async def test_a_graceful_stop_hands_back_the_claimed_messages_it_did_not_start(
+    tmp_path: Path, smtp_url: str, sinks: Any, clock: Clock, smtp_sender: Any
+) -> None:
+    """A stop finishes the message in hand; the others of its batch are due again at
+    once, not after the lease (a restarted gateway sends them without waiting)."""
+    settings = settings_for(tmp_path, smtp_url, send_concurrency=1)
+    store = await NotifyStore.open(settings.url)
+    await enqueue(store, clock, *(mail(n) for n in range(4)))
+    await sinks.faults("mail", latency_ms=600)  # the sink takes its time with each mail
+    outbox = Outbox(store, {Channel.EMAIL: smtp_sender()}, settings, clock)
+    worker = asyncio.create_task(outbox.run())
+    await asyncio.sleep(0.2)  # the first mail is on its way
+    outbox.stop()
+    await asyncio.wait_for(worker, 10)
+    assert [m["to"] for m in await sinks.messages("mail")] == ["person0@exempel.se"]
+    assert await store.counts() == {
+        MessageState.PENDING: 3,
+        MessageState.SENT: 1,
+        MessageState.PARKED: 0,
+    }
+    await sinks.faults("mail")
+    restarted = Outbox(store, {Channel.EMAIL: smtp_sender()}, settings, clock)
+    assert await restarted.drain() == 3  # the same moment: no lease to wait out
+    received = await sinks.messages("mail")
+    assert sorted(m["to"] for m in received) == [f"person{n}@exempel.se" for n in range(4)]
+    await store.close()
+
+
 async def test_a_message_sent_twice_reaches_the_sink_once(sinks: Any, smtp_sender: Any) -> None:
     """The idempotency key travels as Message-ID: a relay that deduplicates (the sink
     does) delivers a retry of a message it already took once."""

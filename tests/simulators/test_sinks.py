@@ -44,8 +44,11 @@ async def test_the_mail_sink_keeps_what_arrives_once_per_message_id(
         {"to": "kalle@exempel.se", "subject": "Hej åäö", "body": "Rad ett\nRad två\n"}
     ] * 2
     assert all(m["receivedAt"].endswith("+00:00") for m in found)
+    # the repeat was taken and not kept, but counted: a double send stays visible
+    assert (await http.get("/_admin/received")).json() == {"kept": 2, "duplicates": 1}
     assert (await http.delete("/messages")).status_code == 204
     assert (await http.get("/messages")).json() == []
+    assert (await http.get("/_admin/received")).json() == {"kept": 0, "duplicates": 0}
 
 
 async def test_the_mail_sink_fails_on_demand(
@@ -57,6 +60,7 @@ async def test_the_mail_sink_fails_on_demand(
         await aiosmtplib.send(letter("<c@x>"), hostname="127.0.0.1", port=port)
     assert exc.value.code == 421
     assert (await http.get("/messages")).json() == []  # the listing still answers
+    assert (await http.get("/_admin/received")).json() == {"kept": 0, "duplicates": 0}
     await http.put("/_admin/faults", json={"error_rate": 1.0})
     with pytest.raises(aiosmtplib.SMTPResponseException) as exc:
         await aiosmtplib.send(letter("<c@x>"), hostname="127.0.0.1", port=port)
@@ -81,6 +85,7 @@ async def test_the_sms_gateway_sends_once_per_idempotency_key_and_refuses_bad_re
             assert r.status_code == 400, bad
         found = (await http.get("/messages")).json()
         assert [(m["to"], m["subject"], m["body"]) for m in found] == [("+46701234567", "", "Hej")]
+        assert (await http.get("/_admin/received")).json() == {"kept": 1, "duplicates": 1}
         await http.put("/_admin/faults", json={"down": True})
         assert (await http.post("/v1/messages", json=body)).status_code == 503
         assert len((await http.get("/messages")).json()) == 1
