@@ -34,6 +34,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -58,12 +59,14 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def metrics(client: httpx.AsyncClient) -> dict[str, int]:
+    """HTTP attempts per source system so far (every outcome), from the demo's /metrics."""
     text = (await client.get("/metrics")).text
     found: dict[str, int] = {}
-    for line in text.splitlines():
-        if line.startswith("knutpunkt_upstream_calls_total{"):
-            system = line.split('"')[1]
-            found[system] = int(line.rsplit(" ", 1)[1])
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "knutpunkt_upstream_request_duration_seconds_count":
+                system = sample.labels["system"]
+                found[system] = found.get(system, 0) + int(sample.value)
     return found
 
 

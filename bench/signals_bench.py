@@ -34,6 +34,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 from standardwebhooks import Webhook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,18 +76,23 @@ def signed_headers(body: bytes, secret: str, batch: bool = False) -> dict[str, s
     }
 
 
+async def samples(client: httpx.AsyncClient) -> list[Sample]:
+    text = (await client.get("/metrics")).text
+    return [s for family in text_string_to_metric_families(text) for s in family.samples]
+
+
 async def metric(client: httpx.AsyncClient, name: str) -> float:
-    for line in (await client.get("/metrics")).text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return 0.0
+    """An unlabelled sample's value (0 while absent), e.g. knutpunkt_signals_applied_total."""
+    return sum(s.value for s in await samples(client) if s.name == name and not s.labels)
 
 
 async def upstream(client: httpx.AsyncClient) -> dict[str, int]:
+    """HTTP attempts per source system so far (every outcome), from the upstream histogram."""
     found: dict[str, int] = {}
-    for line in (await client.get("/metrics")).text.splitlines():
-        if line.startswith("knutpunkt_upstream_calls_total{"):
-            found[line.split('"')[1]] = int(line.rsplit(" ", 1)[1])
+    for sample in await samples(client):
+        if sample.name == "knutpunkt_upstream_request_duration_seconds_count":
+            system = sample.labels["system"]
+            found[system] = found.get(system, 0) + int(sample.value)
     return found
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from authlib.common.errors import AuthlibBaseError
@@ -51,6 +51,20 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_RETRY_AFTER = 10.0
 #: methods that are reads by HTTP's definition; a POST is a read only when declared
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: what `CallObserver.start` returns: called once with the attempt's outcome (``ok``,
+#: ``timeout``, ``unavailable``, ``rejected``, ``contract`` or ``cancelled``) and the
+#: HTTP status, if an answer came
+FinishCall = Callable[[str, int | None], None]
+
+
+class CallObserver(Protocol):
+    """Told of every HTTP attempt to a source system (the gateway's metrics and tracing).
+
+    `start` may add headers to the request (W3C ``traceparent``) before it is sent.
+    """
+
+    def start(self, system: str, request: httpx.Request) -> FinishCall: ...
 
 
 @contextlib.contextmanager
@@ -129,6 +143,13 @@ class CircuitBreaker:
     def healthy(self) -> bool:
         return not self.is_open and self.last_ok is not False
 
+    @property
+    def state(self) -> str:
+        """``closed``, ``open`` or ``half_open`` (open, but the next call may try)."""
+        if self.opened_at is None:
+            return "closed"
+        return "open" if self.is_open else "half_open"
+
     def success(self) -> None:
         self.failures = 0
         self.opened_at = None
@@ -186,6 +207,7 @@ class UpstreamClient:
         max_body: int = MAX_BODY_BYTES,
         min_budget: float = 0.0,
         budget: RetryBudget | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         self.system = system
         self.http = http
@@ -195,6 +217,7 @@ class UpstreamClient:
         #: seconds of the request deadline a call needs left to be started at all
         self.min_budget = min_budget
         self.budget = budget or RetryBudget()
+        self.observer = observer
         self.calls = 0
         #: calls not started because too little of the deadline was left
         self.skipped = 0
@@ -275,11 +298,34 @@ class UpstreamClient:
         **kwargs: Any,
     ) -> httpx.Response:
         self.calls += 1
+        seen = _Attempt()
+        try:
+            response = await self._attempt(seen, method, url, remaining, classify, **kwargs)
+        except BaseException as exc:
+            if seen.finish is not None:
+                seen.finish(_outcome(exc), seen.status)
+            raise
+        if seen.finish is not None:
+            seen.finish("ok", response.status_code)
+        return response
+
+    async def _attempt(
+        self,
+        seen: _Attempt,
+        method: str,
+        url: str,
+        remaining: float | None,
+        classify: Callable[[httpx.Response], UpstreamError | None] | None,
+        **kwargs: Any,
+    ) -> httpx.Response:
         with upstream_errors(self.system):
             async with asyncio.timeout(remaining):
                 auth = await self._auth()
                 request = self.http.build_request(method, url, **kwargs)
+                if self.observer is not None:
+                    seen.finish = self.observer.start(self.system, request)
                 response = await self.http.send(request, stream=True, auth=auth)
+                seen.status = response.status_code
                 try:
                     body = bytearray()
                     async for chunk in response.aiter_bytes():
@@ -318,6 +364,31 @@ class UpstreamClient:
             await http.ensure_active_token(http.token)
         auth: httpx.Auth = http.token_auth
         return auth
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """What one attempt told its observer so far."""
+
+    finish: FinishCall | None = None
+    status: int | None = None
+
+
+_OUTCOMES: dict[type[UpstreamError], str] = {
+    UpstreamTimeout: "timeout",
+    UpstreamUnavailable: "unavailable",
+    UpstreamRejected: "rejected",
+    UpstreamContractError: "contract",
+}
+
+
+def _outcome(exc: BaseException) -> str:
+    """The metrics label of a failed attempt (errors are mapped by `upstream_errors`)."""
+    if isinstance(exc, UpstreamError):
+        return _OUTCOMES.get(type(exc), "unavailable")
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    return "unavailable"
 
 
 def _remaining() -> float | None:

@@ -27,7 +27,7 @@ from .ecos import EcosConnector
 from .edu import EduConnector
 from .eservice import EserviceConnector
 from .folkbokforing import FolkbokforingConnector
-from .http import CircuitBreaker, RetryBudget, RetryPolicy, UpstreamClient
+from .http import CallObserver, CircuitBreaker, RetryBudget, RetryPolicy, UpstreamClient
 from .kontaktcenter import KontaktcenterConnector
 from .ombud import OmbudConnector
 from .procapita import ProcapitaConnector
@@ -172,8 +172,12 @@ async def open_connectors(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     cache: BaseCache | None = None,
     rules: CallRules | None = None,
+    observer: CallObserver | None = None,
 ) -> Connectors:
-    """Open a client per enabled system (closed with `stack`) and build its connector."""
+    """Open a client per enabled system (closed with `stack`) and build its connector.
+
+    `observer` is told of every upstream attempt (the gateway's metrics and tracing).
+    """
     transports = transports or {}
     rules = rules or CallRules()
     found = Connectors(stale=StaleCopies(cache, rules.stale_if_error_seconds))
@@ -188,6 +192,7 @@ async def open_connectors(
             breaker=CircuitBreaker(threshold=conf.breaker_threshold),
             min_budget=rules.min_budget,
             budget=RetryBudget(rules.retry_ratio, rules.retry_burst),
+            observer=observer,
         )
         found.clients[system_id] = client
         kind = CONNECTOR_CLASSES.get(system_id)

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from aiocache import RedisCache
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
-from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
-from starlette.types import Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types import ExecutionResult
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute, request_response
+from starlette.types import ASGIApp
 
 from casestore import LiveCaseStore, open_case_store
 from connectors.registry import Connectors, open_connectors
@@ -36,68 +30,28 @@ from resolvers.schema import build_schema
 from signals import open_signals, wrap_sources
 
 from .audit import AuditSink, keying_from
-from .auth_backend import KnutpunktAuthBackend, RefusalLog, auth_error_response, caller_of
-from .cache import open_cache
+from .auth_backend import KnutpunktAuthBackend, RefusalLog, auth_error_response
+from .cache import LookupCounter, open_cache
 from .cors import cors_middleware
-from .graphiql import GraphQLWithIDE
-from .graphiql_routes import graphiql_routes
-from .limits import POST_ONLY, BodyLimit, refused_get
+from .demo_personas import TOKEN_PATH, DemoTokens, persona_options
+from .graphiql import GraphiQLPage, GraphQLWithIDE
+from .graphql_endpoint import KnutpunktGraphQL
+from .issuer import DemoIssuer
+from .limits import BodyLimit
 from .metrics import Counters
 from .rate_limits import MemoryCounter, RateLimits, RedisCounter
 from .settings import Settings
 from .signals_endpoint import signals_endpoint
-from .subscriptions_ws import KnutpunktTransportWS
-from .trust import build_validator
+from .telemetry import MetricsEndpoint, RequestTelemetry, Telemetry
+from .telemetry.wiring import watch_outbox, watch_signals
+from .trust import build_validator, claim_names
 from .trusted_documents import TrustedDocuments, TrustedDocumentsGate
 from .webhooks import eservice_webhook
 
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
+
 log = logging.getLogger("knutpunkt")
-
-PARSE_FAILED, VALIDATION_FAILED = "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"
-TIMED_OUT, TOO_LARGE, SHUTTING_DOWN = "REQUEST_TIMEOUT", "RESPONSE_TOO_LARGE", "SHUTTING_DOWN"
-#: refusals by the query limits, counted in /metrics by code
-COUNTED_REFUSALS = frozenset(
-    {"QUERY_TOO_COSTLY", "TOO_MANY_ROOT_FIELDS", "INTROSPECTION_DISABLED", VALIDATION_FAILED}
-)
-MESSAGES = {
-    TIMED_OUT: "Begäran tog för lång tid och avbröts.",
-    TOO_LARGE: "Svaret blev för stort. Be om färre poster eller färre fält.",
-    SHUTTING_DOWN: "Tjänsten startar om. Försök igen om en stund.",
-}
-
-
-def error_body(code: str) -> dict[str, Any]:
-    return {"errors": [{"message": MESSAGES[code], "extensions": {"code": code}}]}
-
-
-def rate_limited_response(retry_after: int) -> JSONResponse:
-    body = {
-        "errors": [
-            {
-                "message": "För många förfrågningar. Försök igen senare.",
-                "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
-            }
-        ]
-    }
-    return JSONResponse(body, status_code=429, headers={"Retry-After": str(retry_after)})
-
-
-def _retry_after(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> int | None:
-    answers = response_data if isinstance(response_data, list) else [response_data]
-    for answer in answers:
-        errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
-        for error in errors:
-            extensions: dict[str, Any] = error.get("extensions") or {}
-            if extensions.get("code") == "RATE_LIMITED":
-                return int(extensions.get("retryAfter", 60))
-    return None
-
-
-TOO_DEEP = {
-    "errors": [
-        {"message": "Begäran är för djupt nästlad.", "extensions": {"code": "REQUEST_TOO_DEEP"}}
-    ]
-}
 
 
 @dataclass
@@ -113,103 +67,7 @@ class AppState:
     counters: Counters = field(default_factory=Counters)
     limits: RateLimits | None = None
     notifications: Notifications | None = None
-
-
-class KnutpunktGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI GraphQL with our typed context (and subscriptions whose token
-    comes in connection_init)."""
-
-    graphql_transport_ws_handler_class = KnutpunktTransportWS
-
-    def __init__(self, state: AppState, validator: Any = None, **kwargs: Any) -> None:
-        super().__init__(subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), **kwargs)
-        self._state = state
-        self.validator = validator
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if refused_get(scope, allowed=self.allow_queries_via_get):
-            await POST_ONLY(scope, receive, send)
-            return
-        gw = self._state.settings.gateway
-        limits = self._state.limits
-        if scope["type"] == "http" and limits is not None:
-            conn = HTTPConnection(scope)
-            host = conn.client.host if conn.client else ""
-            refused = await limits.before_request(caller_of(conn), host)
-            if refused is not None:
-                self._state.counters.inc("knutpunkt_rate_limited_total", limit=refused.limit)
-                await rate_limited_response(refused.retry_after)(scope, receive, send)
-                return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            async with asyncio.timeout(
-                gw.max_execution_seconds if scope["type"] == "http" else None
-            ):
-                await super().__call__(scope, receive, tracking_send)
-        except RecursionError:
-            # a JSON body nested beyond what the parser recurses into: the caller's fault
-            await JSONResponse(TOO_DEEP, status_code=400)(scope, receive, send)
-        except asyncio.CancelledError:
-            # the server cancels what still runs when its shutdown grace is over: answer
-            # with a code instead of a dropped connection, and end here (uvicorn would
-            # log a cancelled request as a crash)
-            log.warning("request cancelled: the server is shutting down")
-            if not started:
-                with contextlib.suppress(Exception):
-                    await JSONResponse(error_body(SHUTTING_DOWN), status_code=503)(
-                        scope, receive, send
-                    )
-        except TimeoutError:
-            self._state.counters.inc("knutpunkt_queries_refused_total", code=TIMED_OUT)
-            log.warning("request stopped after %s s", gw.max_execution_seconds)
-            if not started:
-                await JSONResponse(error_body(TIMED_OUT), status_code=503)(scope, receive, send)
-
-    def create_response(
-        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
-    ) -> Response:
-        """The answer, unless it is larger than `max_response_bytes` (RESPONSE_TOO_LARGE)."""
-        response = super().create_response(response_data, sub_response)
-        if len(response.body) > self._state.settings.gateway.max_response_bytes:
-            self._state.counters.inc("knutpunkt_queries_refused_total", code=TOO_LARGE)
-            refused = cast(GraphQLHTTPResponse, {"data": None, **error_body(TOO_LARGE)})
-            response = super().create_response(refused, sub_response)
-        retry_after = _retry_after(response_data)
-        if retry_after is not None:
-            response.status_code = 429
-            response.headers["retry-after"] = str(retry_after)
-        return response
-
-    async def process_result(
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse:
-        """Every error carries a code, also those raised before execution (parse errors)."""
-        response = await super().process_result(request, result)
-        errors: list[dict[str, Any]] = response.get("errors") or []  # type: ignore[assignment]
-        for error in errors:
-            extensions: dict[str, Any] = error.setdefault("extensions", {})
-            if "code" not in extensions:
-                syntax = str(error.get("message", "")).startswith("Syntax Error")
-                extensions["code"] = PARSE_FAILED if syntax else VALIDATION_FAILED
-            if extensions["code"] in COUNTED_REFUSALS:
-                self._state.counters.inc("knutpunkt_queries_refused_total", code=extensions["code"])
-        return response
-
-    async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
-        services = self._state.services
-        assert services is not None, "the lifespan has not run"
-        request_id = request.headers.get("x-request-id", "")
-        if not (0 < len(request_id) <= 64 and request_id.isprintable()):
-            request_id = uuid.uuid4().hex
-        if isinstance(response, Response):  # a WebSocket has no response headers to set
-            response.headers["x-request-id"] = request_id
-        return Context.create(caller_of(request), services, request_id)
+    telemetry: Telemetry | None = None
 
 
 def create_app(
@@ -217,9 +75,16 @@ def create_app(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     *,
     jwks_transport: httpx.AsyncBaseTransport | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> Starlette:
-    """Build the gateway. `transports` replaces the network per system (tests)."""
-    state = AppState(settings=settings)
+    """Build the gateway. `transports` replaces the network per system (tests),
+    `span_exporter` the OTLP exporter when tracing is on (tests: an in-memory one)."""
+    telemetry = Telemetry.create(settings, span_exporter)
+    metrics = telemetry.metrics
+    state = AppState(settings=settings, telemetry=telemetry, counters=Counters(metrics.registry))
+    metrics.watch_connectors(lambda: state.connectors)
+    watch_signals(metrics, lambda: state.signals.metrics if state.signals else None)
+    watch_outbox(metrics, lambda: n.outbox.metrics if (n := state.notifications) else None)
     gw = settings.gateway
     demo = settings.demo.enabled  # demo mode: introspection, suggestions, GET for everyone
     schema = build_schema(
@@ -235,7 +100,7 @@ def create_app(
     graphql = KnutpunktGraphQL(
         state, validator, schema=schema, graphql_ide=None, allow_queries_via_get=demo
     )
-    ide_routes, ide = graphiql_routes(settings)
+    ide_routes, ide = _graphiql_routes(settings)
     endpoint = TrustedDocumentsGate(graphql, TrustedDocuments.from_settings(gw))
 
     async def person_budget(ctx: Context) -> int | None:
@@ -251,9 +116,17 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            cache = await stack.enter_async_context(open_cache(settings.cache.url))
+            stack.callback(telemetry.tracing.shutdown)
+            cache = await stack.enter_async_context(
+                open_cache(settings.cache.url, [LookupCounter(telemetry.count_cache)])
+            )
             connectors = await open_connectors(
-                settings.systems, stack, transports=transports, cache=cache, rules=gw.call_rules()
+                settings.systems,
+                stack,
+                transports=transports,
+                cache=cache,
+                observer=telemetry.upstream,
+                rules=gw.call_rules(),
             )
             policy = load_policy(Path(settings.policy.file) if settings.policy.file else None)
             keying = keying_from(settings.audit, generate=settings.demo.enabled)
@@ -312,7 +185,7 @@ def create_app(
                 case_store=state.case_store.store if state.case_store else None,
                 deadline_seconds=gw.deadline_seconds,
                 register_share=gw.register_share,
-                audit_sink=sink.write,
+                audit_sink=telemetry.metrics.timed_access_log(sink.write),
                 person_budget=person_budget,
                 signals=state.signals,
                 notifications=notifications.preferences if notifications else None,
@@ -332,30 +205,6 @@ def create_app(
         systems = {s.id: state.connectors.healthy(s.id) for s in state.connectors.systems}
         return JSONResponse({"status": "ready", "systems": systems})
 
-    async def metrics(request: Request) -> Response:
-        lines = [
-            "# HELP knutpunkt_upstream_calls_total HTTP requests sent to each source system.",
-            "# TYPE knutpunkt_upstream_calls_total counter",
-        ]
-        calls = state.connectors.upstream_calls()
-        lines += [
-            f'knutpunkt_upstream_calls_total{{system="{s}"}} {n}' for s, n in sorted(calls.items())
-        ]
-        lines += [
-            "# HELP knutpunkt_upstream_healthy 1 while the system's circuit is closed.",
-            "# TYPE knutpunkt_upstream_healthy gauge",
-        ]
-        lines += [
-            f'knutpunkt_upstream_healthy{{system="{s}"}} {int(state.connectors.healthy(s))}'
-            for s in sorted(calls)
-        ]
-        lines += state.counters.render()
-        if state.signals is not None:
-            lines += state.signals.metrics.render()
-        if state.notifications is not None:
-            lines += await state.notifications.outbox.prometheus()
-        return PlainTextResponse("\n".join(lines) + "\n")
-
     async def root(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
@@ -374,10 +223,15 @@ def create_app(
             *ide_routes,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics),
             Route("/hooks/eservice", hook, methods=["POST"]),
         ],
         middleware=[
+            Middleware(
+                RequestTelemetry,
+                metrics=telemetry.metrics,
+                tracing=telemetry.tracing,
+                metrics_endpoint=_metrics_on_gateway_port(settings, telemetry),
+            ),
             *cors_middleware(gw),
             # /signals takes up to 256 KiB and answers its own 413
             Middleware(BodyLimit, max_bytes=gw.max_body_bytes, exempt=("/signals",)),
@@ -394,6 +248,31 @@ def create_app(
     )
     app.state.knutpunkt = state
     return app
+
+
+def _metrics_on_gateway_port(settings: Settings, telemetry: Telemetry) -> ASGIApp | None:
+    """`/metrics` on the gateway's port, unless `[metrics] port` gives it one of its own."""
+    if settings.metrics.port:
+        return None
+    endpoint = MetricsEndpoint.for_settings(telemetry.metrics, settings, own_port=False)
+    return request_response(endpoint.respond)
+
+
+def _graphiql_routes(settings: Settings) -> tuple[list[Route], GraphiQLPage | None]:
+    """GraphiQL's assets (in the demo, or when `[gateway] graphiql`) and, in the demo, its
+    persona tokens."""
+    if not (settings.gateway.graphiql or settings.demo.enabled):
+        return [], None
+    routes: list[Route] = []
+    personas: list[tuple[str, str]] = []
+    if settings.demo.enabled:
+        issuer = DemoIssuer(settings.demo.key_file or None, claims=claim_names(settings))
+        tokens = DemoTokens(issuer)
+        routes.append(Route(TOKEN_PATH, tokens.endpoint, methods=["POST"]))
+        personas = persona_options()
+    page = GraphiQLPage(personas=personas, demo_token_url=TOKEN_PATH if personas else "")
+    routes.append(Route("/graphiql/{version}/{name}", page.asset, methods=["GET"]))
+    return routes, page
 
 
 __all__ = ["AppState", "Caller", "create_app"]

@@ -199,21 +199,27 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
     import uvicorn
 
     from .app import create_app
+    from .telemetry.logs import configure_logging
 
+    configure_logging(settings.logging, demo=settings.demo.enabled)
     sandbox_servers: list[Any] = []
     if settings.demo.enabled and not any(s.url for s in settings.systems.values()):
         settings, sandbox_servers = await _start_sandbox(settings, out)
+        # the sandbox's uvicorn servers installed their own log handlers: ours again
+        configure_logging(settings.logging, demo=True)
     _ensure_sqlite_dirs(settings)
     app = create_app(settings)
     gw = settings.gateway
     # on SIGTERM, requests still running after the grace period are cancelled (and with
-    # them their upstream calls): a hanging source system cannot hold the shutdown up
+    # them their upstream calls): a hanging source system cannot hold the shutdown up;
+    # log_config=None: uvicorn's records go through our (scrubbing, JSON) root handler
     config = uvicorn.Config(
         app,
         host=gw.host,
         port=gw.port,
         log_level="warning",
         timeout_graceful_shutdown=gw.shutdown_grace_seconds,
+        log_config=None,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -223,9 +229,12 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
         task.result()
         return
     print(f"GraphiQL http://{gw.host}:{gw.port}/graphql", file=out, flush=True)
+    metrics_server = await _start_metrics_server(settings, app, out)
     try:
         await task
     finally:
+        if metrics_server is not None:
+            metrics_server.should_exit = True
         # the gateway is down (its background sync stopped): now let the sandbox finish
         # what it was answering, for a second at most, then cancel the rest (a simulator
         # told to hang would otherwise keep the process alive)
@@ -242,6 +251,34 @@ async def _finish_tasks(grace: float) -> None:
     for task in pending:
         task.cancel()
     await asyncio.gather(*others, return_exceptions=True)
+
+
+async def _start_metrics_server(settings: Settings, app: Any, out: TextIO) -> Any:
+    """`/metrics` on `[metrics] port`, in this process, from the app's own registry."""
+    if not settings.metrics.port:
+        return None
+    import uvicorn
+
+    from .telemetry import metrics_app
+
+    host = settings.metrics.host or settings.gateway.host
+    metrics = metrics_app(app.state.knutpunkt.telemetry.metrics, settings)
+    config = uvicorn.Config(
+        metrics,
+        host=host,
+        port=settings.metrics.port,
+        log_level="warning",
+        log_config=None,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():  # noqa: ASYNC110 - as above
+        await asyncio.sleep(0.02)
+    if task.done():
+        task.result()
+    print(f"metrics http://{host}:{settings.metrics.port}/metrics", file=out, flush=True)
+    return server
 
 
 async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, list[Any]]:

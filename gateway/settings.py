@@ -157,6 +157,35 @@ class SignalSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """`/metrics`: on a port of its own (same process) and/or behind a bearer token."""
+
+    #: 0: served on the gateway's port; else its own port (open unless `token` is set)
+    port: int = 0
+    #: the listen address of that port; empty: the gateway's host
+    host: str = ""
+    #: the bearer token scrapers send; empty: open in the demo, 401 on the gateway's port
+    token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TracingSettings:
+    """OpenTelemetry; the exporter and sampler read the standard `OTEL_*` variables."""
+
+    enabled: bool = False
+    #: unless OTEL_SERVICE_NAME says otherwise
+    service_name: str = "knutpunkt"
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    #: "json" (one object per line) or "text"; empty: json in production, text in the demo
+    format: str = ""
+    #: empty: KNUTPUNKT_LOG_LEVEL, else INFO
+    level: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     oidc: OidcSettings = field(default_factory=OidcSettings)
@@ -167,6 +196,9 @@ class Settings:
     casestore: CaseStoreSettings = field(default_factory=CaseStoreSettings)
     signals: SignalSettings = field(default_factory=SignalSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     systems: Mapping[str, SystemSettings] = field(default_factory=dict)
 
     def signalling(self) -> dict[str, SystemSettings]:
@@ -192,6 +224,9 @@ _SECTIONS: dict[str, type[Any]] = {
     "casestore": CaseStoreSettings,
     "signals": SignalSettings,
     "notify": NotifySettings,
+    "metrics": MetricsSettings,
+    "tracing": TracingSettings,
+    "logging": LoggingSettings,
 }
 #: deprecated section name -> its new name (the TOML section and its env prefix)
 _RENAMED = {"replica": "casestore"}

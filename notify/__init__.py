@@ -2,12 +2,12 @@
 
 What the packages above may use: the settings section, the store, the preference
 service behind the GraphQL mutations, the notifier the signal processor calls,
-and the outbox worker.
+and the outbox worker (and its `OutboxMetrics`, which /metrics shows).
 """
 
 from .model import Channel, Message, MessageKind, MessageState, OutboxEntry, Preferences
 from .notifier import Notifier
-from .outbox import Outbox
+from .outbox import Outbox, OutboxMetrics
 from .preferences import Change, PreferenceService
 from .service import Notifications, open_notifications
 from .settings import NotifySettings
@@ -25,6 +25,7 @@ __all__ = [
     "NotifyStore",
     "Outbox",
     "OutboxEntry",
+    "OutboxMetrics",
     "PreferenceService",
     "Preferences",
     "open_notifications",

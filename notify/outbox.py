@@ -35,10 +35,27 @@ SEEN_DAYS = 7
 
 @dataclass
 class OutboxMetrics:
+    """Plain numbers the gateway's registry reads at scrape time (no I/O there): the
+    outcome counters, and the outbox's size by state as of the worker's last pass."""
+
     sent: dict[Channel, int] = field(default_factory=lambda: dict.fromkeys(Channel, 0))
     retried: dict[Channel, int] = field(default_factory=lambda: dict.fromkeys(Channel, 0))
     parked: dict[Channel, int] = field(default_factory=lambda: dict.fromkeys(Channel, 0))
     digests: int = 0
+    states: dict[MessageState, int] = field(default_factory=lambda: dict.fromkeys(MessageState, 0))
+
+    def messages(self) -> dict[tuple[str, ...], float]:
+        """Messages keyed by (outcome, channel): sent, retried, parked per channel."""
+        tables = (("sent", self.sent), ("retried", self.retried), ("parked", self.parked))
+        return {
+            (outcome, channel.value.lower()): float(n)
+            for outcome, table in tables
+            for channel, n in table.items()
+        }
+
+    def sizes(self) -> dict[tuple[str, ...], float]:
+        """Messages in the outbox keyed by (state,), as counted at the end of the last pass."""
+        return {(state.value.lower(),): float(n) for state, n in self.states.items()}
 
 
 class Outbox:
@@ -87,8 +104,8 @@ class Outbox:
         self._wakeup.set()
 
     async def drain(self) -> int:
-        """One pass: due digests into messages, then one batch of due messages sent.
-        Returns how many messages were tried."""
+        """One pass: due digests into messages, one batch of due messages sent, then the
+        outbox counted by state. Returns how many messages were tried."""
         now = self._clock().timestamp()
         await self.flush_digests(now)
         claimed = await self._store.claim(now, now + self._settings.lease_seconds, BATCH)
@@ -105,7 +122,13 @@ class Outbox:
         await asyncio.gather(*(one(m, a) for m, a in claimed))
         if untried:  # a restarted worker sends them at once (a crash leaves them to the lease)
             await self._store.release(untried, now)
+        await self.count_states()
         return len(claimed)
+
+    async def count_states(self) -> None:
+        """Count the outbox by state into `metrics.states` (each pass does, so a scrape
+        reads a number at most one poll old without a query of its own)."""
+        self.metrics.states = await self._store.counts()
 
     async def flush_digests(self, now: float) -> None:
         due = await self._store.due_digests(now)
@@ -158,27 +181,3 @@ class Outbox:
         s = self._settings
         delay = min(s.retry_max_seconds, s.retry_base_seconds * 2 ** (tries - 1))
         return float(delay * self._rng.uniform(0.8, 1.2))
-
-    async def prometheus(self) -> list[str]:
-        counts = await self._store.counts()
-        lines = [
-            "# HELP knutpunkt_notify_messages_total Outbox messages by outcome and channel.",
-            "# TYPE knutpunkt_notify_messages_total counter",
-        ]
-        for outcome, table in (
-            ("sent", self.metrics.sent),
-            ("retried", self.metrics.retried),
-            ("parked", self.metrics.parked),
-        ):
-            for c, n in table.items():
-                labels = f'outcome="{outcome}",channel="{c.value.lower()}"'
-                lines.append(f"knutpunkt_notify_messages_total{{{labels}}} {n}")
-        lines += [
-            "# HELP knutpunkt_notify_outbox Messages in the outbox by state.",
-            "# TYPE knutpunkt_notify_outbox gauge",
-        ]
-        lines += [
-            f'knutpunkt_notify_outbox{{state="{state.value.lower()}"}} {counts[state]}'
-            for state in MessageState
-        ]
-        return lines

@@ -1,8 +1,10 @@
-"""The signal counters `/metrics` shows: one small object, easy to move to
-prometheus_client (each attribute is one metric)."""
+"""The signal counters `/metrics` shows: one small object of plain numbers (each
+attribute is one metric), read at scrape time by the gateway's prometheus_client
+registry (`gateway/telemetry/wiring.py`)."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
@@ -34,38 +36,12 @@ class SignalMetrics:
             if seconds <= bound:
                 self.lag_buckets[i] += 1
 
-    def render(self) -> list[str]:
-        """Prometheus text-format lines."""
-        lines = [
-            "# HELP knutpunkt_signals_received_total Signals accepted by POST /signals (202).",
-            "# TYPE knutpunkt_signals_received_total counter",
-            f"knutpunkt_signals_received_total {self.received}",
-            "# HELP knutpunkt_signals_refused_total Requests to POST /signals refused, by reason.",
-            "# TYPE knutpunkt_signals_refused_total counter",
-            *(
-                f'knutpunkt_signals_refused_total{{reason="{r}"}} {n}'
-                for r, n in sorted(self.refused.items())
-            ),
-            "# HELP knutpunkt_signals_applied_total Signals applied (cache, store, subscribers).",
-            "# TYPE knutpunkt_signals_applied_total counter",
-            f"knutpunkt_signals_applied_total {self.applied}",
-            "# HELP knutpunkt_signals_parked_total Signals given up after their retries.",
-            "# TYPE knutpunkt_signals_parked_total counter",
-            f"knutpunkt_signals_parked_total {self.parked}",
-            "# HELP knutpunkt_signals_retried_total Signals put back for a later attempt.",
-            "# TYPE knutpunkt_signals_retried_total counter",
-            f"knutpunkt_signals_retried_total {self.retried}",
-            "# HELP knutpunkt_signals_coalesced_total Signals applied by another signal's refresh.",
-            "# TYPE knutpunkt_signals_coalesced_total counter",
-            f"knutpunkt_signals_coalesced_total {self.coalesced}",
-            "# HELP knutpunkt_signal_lag_seconds From 202 to applied.",
-            "# TYPE knutpunkt_signal_lag_seconds histogram",
-        ]
-        for bound, n in zip(LAG_BUCKETS, self.lag_buckets, strict=True):
-            lines.append(f'knutpunkt_signal_lag_seconds_bucket{{le="{bound}"}} {n}')
-        lines += [
-            f'knutpunkt_signal_lag_seconds_bucket{{le="+Inf"}} {self.lag_count}',
-            f"knutpunkt_signal_lag_seconds_sum {self.lag_sum:.6f}",
-            f"knutpunkt_signal_lag_seconds_count {self.lag_count}",
-        ]
-        return lines
+    def refused_by_reason(self) -> dict[tuple[str, ...], float]:
+        """Refusals keyed by (reason,), for a labelled counter."""
+        return {(reason,): float(n) for reason, n in self.refused.items()}
+
+    def lag_histogram(self) -> tuple[list[tuple[float, float]], float]:
+        """The lag histogram: (upper bound, cumulative count) pairs ending with +Inf, and
+        the sum of the observed seconds."""
+        buckets = [(b, float(n)) for b, n in zip(LAG_BUCKETS, self.lag_buckets, strict=True)]
+        return [*buckets, (math.inf, float(self.lag_count))], self.lag_sum

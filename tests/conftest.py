@@ -7,6 +7,7 @@ Nothing of ours is mocked: the gateway talks HTTP to the real simulators through
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -29,6 +30,43 @@ if TYPE_CHECKING:
 
 REFERENCE_DATE = date.today()
 TEST_SCALE = 0.05
+#: the suite-wide log check (see kp_logcheck); None until pytest_configure
+LOG_CHECK: Any = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every record the suite emits goes through the production formatter and the check."""
+    global LOG_CHECK
+    from kp_logcheck import OUR_LOGGERS, LogLeakCheck
+
+    LOG_CHECK = LogLeakCheck()
+    root = logging.getLogger()
+    root.addHandler(LOG_CHECK)
+    root.setLevel(min(root.level, logging.INFO))  # httpx's request lines (URLs) included
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when any log line named a persona's personal number or held a JWT."""
+    if LOG_CHECK is None:
+        return
+    logging.getLogger().removeHandler(LOG_CHECK)
+    if LOG_CHECK.report():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if LOG_CHECK is None:
+        return
+    leaks = LOG_CHECK.report()
+    if not leaks:
+        terminalreporter.write_sep("-", f"log check: {LOG_CHECK.seen} log records, no personal data")
+        return
+    terminalreporter.write_sep("=", f"log check FAILED: {len(leaks)} line(s) leaked", red=True)
+    terminalreporter.write_line("a personal number of a persona or a JWT in a log line:")
+    for line in leaks[:20]:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

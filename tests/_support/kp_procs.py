@@ -1,13 +1,12 @@
 """Whole `knutpunkt` processes for end-to-end tests: started as subprocesses, their
 printed "<name> <url>" lines read, stopped with SIGTERM; a loopback JWKS server for an
-identity provider the processes trust; and a `/metrics` reader that counts upstream calls
-whichever name the exposition gives them."""
+identity provider the processes trust; and `/metrics` readers (prometheus_client's parser)
+that count upstream calls and sum samples."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from kp_scrape import by, parse
 
 KNUTPUNKT = [sys.executable, "-m", "gateway.cli"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,32 +118,18 @@ def served_json(path: str, document: Mapping[str, object]) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-SAMPLE = re.compile(r"^(\w+)\{([^}]*)\} (\S+)$", re.M)
-LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
-#: the upstream call counter as exposed before and after the prometheus_client metrics
-UPSTREAM_SAMPLES = (
-    "knutpunkt_upstream_calls_total",
-    "knutpunkt_upstream_request_duration_seconds_count",
-)
+#: upstream HTTP calls: the upstream duration histogram's count (one sample per attempt)
+UPSTREAM = "knutpunkt_upstream_request_duration_seconds_count"
 
 
 def upstream_calls(exposition: str) -> dict[str, int]:
-    """Upstream HTTP calls per system in a `/metrics` text: from the old counter or from
-    the duration histogram's `_count` (summed over its other labels), whichever is there."""
-    found: dict[str, dict[str, int]] = {}
-    for name, labels, value in SAMPLE.findall(exposition):
-        if name in UPSTREAM_SAMPLES:
-            system = dict(LABEL.findall(labels)).get("system")
-            if system is not None:
-                per_name = found.setdefault(name, {})
-                per_name[system] = per_name.get(system, 0) + int(float(value))
-    return next((found[name] for name in UPSTREAM_SAMPLES if name in found), {})
+    """Upstream HTTP calls per system in a `/metrics` text (summed over the outcomes)."""
+    return {s: int(n) for (s,), n in by(parse(exposition), UPSTREAM, "system").items()}
 
 
 def sample_total(exposition: str, name: str) -> float:
     """The sum of every sample called `name` (labelled or not) in a `/metrics` text."""
-    pattern = re.compile(rf"^{re.escape(name)}(?:\{{[^}}]*\}})? (\S+)$", re.M)
-    return sum(float(value) for value in pattern.findall(exposition))
+    return sum(parse(exposition).get(name, {}).values())
 
 
 def toml_value(value: object) -> str:

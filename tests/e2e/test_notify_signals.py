@@ -19,6 +19,7 @@ import httpx
 import pytest
 from kp_demo_procs import Proc, base_env, citizen_token, free_port, outbox_listing, wait_until_up
 from kp_signals import SECRET, signalling_env
+from prometheus_client.parser import text_string_to_metric_families
 
 from simulators import personas
 from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
@@ -51,7 +52,6 @@ KALLE_VIEW = """{ myPages { citizen { name personalNumber }
   cases(first: 100) { edges { node { caseNumber mainCaseNumber title
     type { code name } responsibleUnit { code name } system { id } } } } } }"""
 CLEAN_EXIT = (0, -signal.SIGTERM)
-APPLIED = re.compile(r"^knutpunkt_signals_applied_total (\d+)$", re.M)
 
 
 class Hub:
@@ -99,8 +99,10 @@ class Hub:
 
     def applied(self) -> int:
         text = httpx.get(f"{self.gateway}/metrics", timeout=10).text
-        match = APPLIED.search(text)
-        return int(match[1]) if match else 0
+        for family in text_string_to_metric_families(text):
+            if family.name == "knutpunkt_signals_applied":
+                return int(sum(s.value for s in family.samples if s.name.endswith("_total")))
+        return 0
 
     def add_event(self, kind: str, summary: str) -> None:
         """Record an event on Kalle's byggr case; returns once the gateway applied it

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from kp_live import subscriber
+from kp_scrape import by, scrape
 
 from simulators import personas
 
@@ -36,12 +36,13 @@ CASE_SYSTEMS = (
     "eservice",
 )
 MY_PAGES = "{ myPages { events(first: 300) { edges { node { kind summary } } } unavailableSystems { id } } }"
-CALLS = re.compile(r'^knutpunkt_upstream_calls_total\{system="(\w+)"\} (\d+)$', re.M)
+UPSTREAM = "knutpunkt_upstream_request_duration_seconds_count"
 
 
 async def upstream_calls(client: httpx.AsyncClient) -> dict[str, int]:
-    text = (await client.get("/metrics")).text
-    return {s: int(n) for s, n in CALLS.findall(text) if s in CASE_SYSTEMS}
+    """HTTP attempts per case system so far (every outcome), from /metrics."""
+    calls = by(await scrape(client), UPSTREAM, "system")
+    return {s: int(n) for (s,), n in calls.items() if s in CASE_SYSTEMS}
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.sockets, pytest.mark.redis, pytest.mark.postgres]
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_DB = 9
-#: the scrapers' token, for when `/metrics` on the gateway's port wants one
+#: the scrapers' token: production `/metrics` on the gateway's port asks for one
 METRICS_TOKEN = "e2e-two-processes"
 MY_PAGES = """{ myPages {
   cases(first: 100) { edges { node { caseNumber system { id } } } }
@@ -74,6 +74,7 @@ def gateway_config(
         "casestore": {"url": f"sqlite:///{workdir}/{name}-casestore.db", "refresh_seconds": 3600},
         "signals": {"url": PG, "prefix": prefix},
         "notify": {"enabled": False, "url": f"sqlite:///{workdir}/{name}-notify.db"},
+        "metrics": {"token": METRICS_TOKEN},
     }
     for system in SYSTEMS:
         conf: dict[str, object] = {"url": systems[system]}
@@ -166,10 +167,8 @@ async def gateways(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncItera
 
 
 async def metrics(client: httpx.AsyncClient) -> str:
-    response = await client.get("/metrics")
-    if response.status_code == 401:  # production `/metrics` behind a scraper token
-        auth = {"authorization": f"Bearer {METRICS_TOKEN}"}
-        response = await client.get("/metrics", headers=auth)
+    auth = {"authorization": f"Bearer {METRICS_TOKEN}"}
+    response = await client.get("/metrics", headers=auth)
     assert response.status_code == 200, response.text
     return response.text
 

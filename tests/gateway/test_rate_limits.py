@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as redis_client
+from kp_scrape import Scrape, by, scrape
 
 from simulators import personas
 
@@ -46,8 +47,8 @@ def assert_rate_limited(response: Any, window: int) -> None:
     ]
 
 
-def counted(metrics: str) -> list[str]:
-    return sorted(line for line in metrics.splitlines() if "rate_limited_total{" in line)
+def counted(metrics: Scrape) -> dict[tuple[str, ...], float]:
+    return by(metrics, "knutpunkt_rate_limited_total", "limit")
 
 
 async def test_requests_per_caller_and_minute(
@@ -62,13 +63,13 @@ async def test_requests_per_caller_and_minute(
         again = await gw.post(VIEWER, token=kalle)
         anna = await gw.post(VIEWER, token=gw.token("citizen", personas.ANNA))
         anonymous = await gw.post(VIEWER)
-        metrics = (await gw.client.get("/metrics")).text
+        metrics = await scrape(gw.client)
     assert [a.json() for a in answers] == [{"data": {"viewer": {"role": "CITIZEN"}}}] * 3
     assert_rate_limited(refused, 60)
     assert_rate_limited(again, 60)
     assert anna.json() == {"data": {"viewer": {"role": "CITIZEN"}}}  # another caller
     assert anonymous.json() == {"data": {"viewer": {"role": "PUBLIC"}}}
-    assert counted(metrics) == ['knutpunkt_rate_limited_total{limit="requests"} 2']
+    assert counted(metrics) == {("requests",): 2}
     # logged once per caller and window, not once per refusal
     assert [r.getMessage().split(" subject=")[0] for r in caplog.records] == [
         "rate limited: limit=requests role=CITIZEN"
@@ -91,7 +92,7 @@ async def test_a_staff_members_budget_of_distinct_persons(
         after = await gw.post(LOOKUP, {"p": personas.ANNA}, agent)
         calls_after = gw.upstream_calls()
         colleague = await gw.query(LOOKUP, {"p": personas.LISA}, gw.token("contact_centre"))
-        metrics = (await gw.client.get("/metrics")).text
+        metrics = await scrape(gw.client)
     assert first == {"data": {"citizen": {"citizen": {"name": "Anna Andersson"}}}}
     assert second == {"data": {"citizen": {"citizen": {"name": "Bengt Berg"}}}}
     assert same_again == first
@@ -99,7 +100,7 @@ async def test_a_staff_members_budget_of_distinct_persons(
     assert_rate_limited(after, 3600)
     assert calls_after == {}  # refused before any upstream call
     assert colleague == {"data": {"citizen": {"citizen": {"name": "Lisa Lund"}}}}
-    assert counted(metrics) == ['knutpunkt_rate_limited_total{limit="persons"} 2']
+    assert counted(metrics) == {("persons",): 2}
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import asyncio
 import re
 from typing import Any
 
+from kp_scrape import by, scrape
+
 from connectors.domain import CaseEvent, CaseEventKind
 from simulators import personas
 
@@ -79,6 +81,7 @@ async def test_a_sink_down_for_a_while_delays_the_message_but_loses_nothing(
         await asyncio.sleep(0.3)
         assert [m["to"] for m in await sinks.messages("mail")] == ["kalle@exempel.se"]
         assert len(mails) == 1
-        metrics = (await gw.client.get("/metrics")).text
-        assert 'knutpunkt_notify_messages_total{outcome="sent",channel="email"} 2' in metrics
-        assert 'knutpunkt_notify_outbox{state="pending"} 0' in metrics
+        metrics = await scrape(gw.client)
+        sent = by(metrics, "knutpunkt_notify_messages_total", "outcome", "channel")
+        assert sent[("sent", "email")] == 2
+        assert by(metrics, "knutpunkt_notify_outbox", "state")[("pending",)] == 0
