@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -29,21 +28,18 @@ import httpx
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
+from .deadlines import at_deadline as at_deadline
+from .deadlines import deadline as deadline
+from .deadlines import deadline_share as deadline_share
+from .deadlines import hop_deadline as hop_deadline
+from .deadlines import remaining_time, time_allowed
+from .deadlines import request_deadline as request_deadline
 from .errors import (
     UpstreamContractError,
     UpstreamError,
     UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
-)
-
-#: Absolute deadline (``time.monotonic()``) of the current GraphQL request.
-request_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "request_deadline", default=None
-)
-#: Absolute deadline of the current hop (a register look-up's share), if tighter.
-hop_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "hop_deadline", default=None
 )
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -245,7 +241,7 @@ class UpstreamClient:
         self.budget.deposit()
         last: UpstreamError | None = None
         for attempt in range(attempts):
-            remaining, allowed = _remaining(), _time_allowed()
+            remaining, allowed = remaining_time(), time_allowed()
             if (remaining is not None and remaining < max(self.min_budget, 1e-3)) or (
                 allowed is not None and allowed <= 1e-3  # the hop's share is spent
             ):
@@ -278,7 +274,7 @@ class UpstreamClient:
         wait = exc.retry_after if isinstance(exc, UpstreamUnavailable) else None
         if wait is None:
             return random.uniform(0, self.retry.backoff * (2**attempt))
-        remaining = _remaining()
+        remaining = remaining_time()
         limit = MAX_RETRY_AFTER if remaining is None else remaining - self.min_budget
         if wait > limit:
             raise exc
@@ -389,56 +385,3 @@ def _outcome(exc: BaseException) -> str:
     if isinstance(exc, asyncio.CancelledError):
         return "cancelled"
     return "unavailable"
-
-
-def _remaining() -> float | None:
-    """Seconds left of the request's deadline (what `min_budget` is measured against)."""
-    deadline = request_deadline.get()
-    if deadline is None:
-        return None
-    return deadline - time.monotonic()
-
-
-def _time_allowed() -> float | None:
-    """Seconds one call may take: the request's time left, or its hop's if tighter."""
-    ends = [d for d in (request_deadline.get(), hop_deadline.get()) if d is not None]
-    return min(ends) - time.monotonic() if ends else None
-
-
-@contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Set the request deadline for everything awaited inside the block."""
-    with at_deadline(time.monotonic() + seconds):
-        yield
-
-
-@contextlib.contextmanager
-def deadline_share(share: float) -> Iterator[None]:
-    """Let the calls in the block take only `share` of the time left of the request's
-    deadline (a first hop, so that the calls after it keep the rest). Whether a call
-    starts at all is still measured against the whole request's time left."""
-    current = request_deadline.get()
-    if current is None or share >= 1.0:
-        yield
-        return
-    now = time.monotonic()
-    end = now + max(0.0, current - now) * share
-    hop = hop_deadline.get()
-    token = hop_deadline.set(end if hop is None else min(hop, end))
-    try:
-        yield
-    finally:
-        hop_deadline.reset(token)
-
-
-@contextlib.contextmanager
-def at_deadline(absolute: float | None) -> Iterator[None]:
-    """Run the block under an absolute `time.monotonic()` deadline (None: no deadline),
-    with no hop deadline of an enclosing block."""
-    token = request_deadline.set(absolute)
-    hop = hop_deadline.set(None)
-    try:
-        yield
-    finally:
-        hop_deadline.reset(hop)
-        request_deadline.reset(token)

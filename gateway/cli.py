@@ -18,11 +18,7 @@ from typing import Any, TextIO
 
 from connectors.errors import SettingsError
 
-from .settings import AuditSettings, Settings, load_settings
-
-#: the demo's access-log key and checkpoints (generated on first start)
-DEMO_AUDIT_KEY = "var/audit.key"
-DEMO_AUDIT_CHECKPOINTS = "var/audit.checkpoints"
+from .settings import Settings, load_settings
 
 SANDBOX_HELP = """\
 Runs the ten simulated systems of the sandbox municipality "Exempelby kommun" on
@@ -187,7 +183,9 @@ def demo_settings(settings: Settings, env: Mapping[str, str]) -> Settings:
     """`knutpunkt serve` without a config: demo mode, with the demo's shorter digest and an
     access log keyed with a key it generates under var/."""
     settings = replace(settings, demo=replace(settings.demo, enabled=True))
-    settings = replace(settings, audit=_demo_audit(settings.audit))  # a key under var/
+    from .audit import demo_audit
+
+    settings = replace(settings, audit=demo_audit(settings.audit))
     if "KNUTPUNKT_NOTIFY_DIGEST_MINUTES" not in env:
         settings = replace(
             settings, notify=replace(settings.notify, digest_minutes=DEMO_DIGEST_MINUTES)
@@ -371,30 +369,11 @@ def _check_config(args: argparse.Namespace) -> int:
     return check_config_main(args.config, sys.stdout)
 
 
-def _demo_audit(audit: AuditSettings) -> AuditSettings:
-    """The demo keys its access log with a key it generates under var/, beside the log."""
-    if audit.key or audit.key_file:
-        return audit
-    return replace(
-        audit,
-        key_file=DEMO_AUDIT_KEY,
-        checkpoint_file=audit.checkpoint_file or DEMO_AUDIT_CHECKPOINTS,
-    )
-
-
 def _audit_verify(args: argparse.Namespace) -> int:
-    from .audit import audit_verify_main, keying_from
+    from .audit import audit_verify_settings
 
-    settings = load_settings(args.config)
-    audit = settings.audit
-    if args.config is None and Path(_demo_audit(audit).key_file or "-").exists():
-        audit = _demo_audit(audit)  # the demo's log, keyed by the key it generated
-    try:
-        keying = keying_from(audit)
-    except SettingsError as exc:
-        print(f"audit key not usable: {exc.message}", file=sys.stdout)
-        return 1
-    return audit_verify_main(audit.url, sys.stdout, keying=keying)
+    audit = load_settings(args.config).audit
+    return audit_verify_settings(audit, sys.stdout, demo=args.config is None)
 
 
 def _notify_outbox(args: argparse.Namespace) -> int:

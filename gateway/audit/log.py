@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal, Protocol, TextIO
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -127,6 +128,33 @@ def open_audit_log(url: str, *, create: bool = True, keying: Keying | None = Non
         key=keying.key,
         checkpoints=checkpoints,
     )
+
+
+#: the demo's access-log key and checkpoints (the key generated on first start)
+DEMO_KEY = "var/audit.key"
+DEMO_CHECKPOINTS = "var/audit.checkpoints"
+
+
+def demo_audit(audit: AuditSettings) -> AuditSettings:
+    """The demo keys its access log with a key it generates under var/, beside the log."""
+    if audit.key or audit.key_file:
+        return audit
+    return replace(
+        audit, key_file=DEMO_KEY, checkpoint_file=audit.checkpoint_file or DEMO_CHECKPOINTS
+    )
+
+
+def audit_verify_settings(audit: AuditSettings, out: TextIO, *, demo: bool) -> int:
+    """`knutpunkt audit verify` with the `[audit]` settings' key and checkpoints (without
+    a config: the demo's, once it generated its key)."""
+    if demo and not (audit.key or audit.key_file) and Path(DEMO_KEY).exists():
+        audit = demo_audit(audit)
+    try:
+        keying = keying_from(audit)
+    except SettingsError as exc:
+        print(f"audit key not usable: {exc.message}", file=out)
+        return 1
+    return audit_verify_main(audit.url, out, keying=keying)
 
 
 def audit_verify_main(url: str, out: TextIO, *, keying: Keying | None = None) -> int:
