@@ -40,6 +40,15 @@ INFO = SystemInfo("byggr", "ByggR bygglov", SystemKind.BUSINESS)
 PATH = "/ArendeExportWS"
 NS = "http://www.tekis.se/ServiceContract"
 ACTION_PREFIX = f"{NS}/IArendeExportWS/"
+#: the SOAP operations that only read (POSTs, so retried only because declared here)
+READ_OPERATIONS = frozenset(
+    {
+        "GetRelateradeArendenByPersOrgNr",
+        "GetArende",
+        "GetArendenByDiarienummer",
+        "GetUpdatedArenden",
+    }
+)
 DEFAULT_PAGE_SIZE = 200
 LINK = "https://etjanster.exempelby.se/bygglov/arende/{}"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -105,7 +114,7 @@ class ByggrConnector(BatchedCaseSource):
 
     @functools.cached_property
     def _soap(self) -> SoapService:
-        return SoapService(self._client, PATH, NS, ACTION_PREFIX)
+        return SoapService(self._client, PATH, NS, ACTION_PREFIX, reads=READ_OPERATIONS)
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`GetRelateradeArendenByPersOrgNr` with every personal number (`PersOrgNr`)."""

@@ -46,6 +46,10 @@ from .http import contract_errors, read_json
 INFO = SystemInfo("diarium", "Diarium", SystemKind.REGISTRY)
 PATH = "/rpc"
 _TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+#: the JSON-RPC methods that only read (POSTs, so retried only because declared here)
+READ_METHODS = frozenset(
+    {"Arende.SokPart", "Arende.Hamta", "Arende.SokDiarienummer", "Arende.Andrade"}
+)
 DEFAULT_PAGE_SIZE = 200
 LINK = "https://diarium.exempelby.se/arende/{}"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -162,7 +166,7 @@ class DiariumConnector(BatchedCaseSource):
         """One JSON-RPC call; the `result` object, or the error mapped (see module doc)."""
         call_id = next(self._ids)
         body = {"jsonrpc": "2.0", "method": method, "params": params, "id": call_id}
-        response = await self._client.request("POST", PATH, json=body)
+        response = await self._client.request("POST", PATH, json=body, read=method in READ_METHODS)
         with contract_errors(self.system.id):
             answer = j.as_object(read_json(response))
             if answer.get("jsonrpc") != "2.0" or answer.get("id") != call_id:

@@ -5,6 +5,7 @@
     ├── UpstreamError              a source system failed us (always names the system)
     │   ├── UpstreamTimeout        no answer within the deadline
     │   ├── UpstreamUnavailable    refused, reset, down, 5xx, open circuit
+    │   ├── StaleData              (reported) a failed system's kept answer is shown
     │   ├── UpstreamRejected       a 4xx other than 404: we asked wrongly or were denied
     │   └── UpstreamContractError  the answer is not what the system promised
     ├── Forbidden                  signed in, but the role may not use this function
@@ -78,8 +79,28 @@ class UpstreamTimeout(UpstreamError):
 class UpstreamUnavailable(UpstreamError):
     code = "UPSTREAM_UNAVAILABLE"
 
-    def __init__(self, system: str) -> None:
+    def __init__(self, system: str, *, retry_after: float | None = None) -> None:
         super().__init__(system, f"Källsystemet {system} är inte tillgängligt just nu.")
+        #: seconds the system asked us to wait (`Retry-After` on 429/503), for retries only
+        self.retry_after = retry_after
+
+
+class StaleData(UpstreamError):
+    """Not raised: reported when a failed system's last kept answer is shown instead."""
+
+    code = "STALE_DATA"
+
+    def __init__(self, system: str, age_seconds: float) -> None:
+        minutes = max(1, round(age_seconds / 60))
+        super().__init__(
+            system,
+            f"Källsystemet {system} svarar inte just nu; dess uppgifter visas "
+            f"som de var för {minutes} min sedan.",
+        )
+        self.age_seconds = int(age_seconds)
+
+    def extensions(self) -> dict[str, object]:
+        return {**super().extensions(), "ageSeconds": self.age_seconds}
 
 
 class UpstreamRejected(UpstreamError):

@@ -84,7 +84,10 @@ class FolkbokforingConnector:
         self, path: str, read: Callable[[object], dict[str, tuple[T, ...]]]
     ) -> Callable[[Sequence[str]], Awaitable[Mapping[str, tuple[T, ...]]]]:
         async def one(keys: Sequence[str]) -> dict[str, tuple[T, ...]]:
-            response = await self._client.request("POST", path, json={"personnummer": list(keys)})
+            # a look-up sent as POST (personal numbers stay out of URLs and logs): a read
+            response = await self._client.request(
+                "POST", path, json={"personnummer": list(keys)}, read=True
+            )
             with contract_errors(self.system.id):
                 return read(read_json(response))
 

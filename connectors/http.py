@@ -3,17 +3,24 @@ body limits and the mapping of lower-layer errors into our hierarchy.
 
 Every connector talks to its system through one `UpstreamClient`, which wraps
 the `httpx.AsyncClient` the app's lifespan opened for that system.
+
+Deadline budget: no call starts with less than `min_budget` seconds of the request
+deadline left (it fails at once as `UpstreamTimeout`, no network call), and
+`deadline_share` lets a first hop (the registers) use only part of what is left.
+Retries: only for reads (GET, or a POST the connector declares a read), at most
+`RetryBudget.ratio` extra calls per first call per system, after a `Retry-After`
+the system asked for (given up when it would pass the deadline).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import random
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import httpx
@@ -21,6 +28,15 @@ import orjson
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
+from .breakers import CircuitBreaker as CircuitBreaker
+from .breakers import RetryBudget as RetryBudget
+from .breakers import RetryPolicy as RetryPolicy
+from .deadlines import at_deadline as at_deadline
+from .deadlines import deadline as deadline
+from .deadlines import deadline_share as deadline_share
+from .deadlines import hop_deadline as hop_deadline
+from .deadlines import remaining_time, time_allowed
+from .deadlines import request_deadline as request_deadline
 from .errors import (
     UpstreamContractError,
     UpstreamError,
@@ -29,12 +45,11 @@ from .errors import (
     UpstreamUnavailable,
 )
 
-#: Absolute deadline (``time.monotonic()``) of the current GraphQL request.
-request_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "request_deadline", default=None
-)
-
 MAX_BODY_BYTES = 32 * 1024 * 1024
+#: the longest `Retry-After` honoured when a call runs without a request deadline
+MAX_RETRY_AFTER = 10.0
+#: methods that are reads by HTTP's definition; a POST is a read only when declared
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: what `CallObserver.start` returns: called once with the attempt's outcome (``ok``,
 #: ``timeout``, ``unavailable``, ``rejected``, ``contract`` or ``cancelled``) and the
@@ -63,7 +78,8 @@ def upstream_errors(system: str) -> Iterator[None]:
     except httpx.HTTPStatusError as exc:
         status = exc.response.status_code
         if status >= 500 or status == 429:
-            raise UpstreamUnavailable(system) from exc
+            wait = retry_after(exc.response) if status in (429, 503) else None
+            raise UpstreamUnavailable(system, retry_after=wait) from exc
         raise UpstreamRejected(system, status) from exc
     except httpx.TransportError as exc:
         raise UpstreamUnavailable(system) from exc
@@ -78,6 +94,22 @@ def upstream_errors(system: str) -> Iterator[None]:
         raise UpstreamRejected(system, 401) from exc
 
 
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the `Retry-After` header asks us to wait (delta-seconds or an HTTP date)."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 @contextlib.contextmanager
 def contract_errors(system: str) -> Iterator[None]:
     """Map a failure to read an upstream answer into `UpstreamContractError`."""
@@ -87,54 +119,6 @@ def contract_errors(system: str) -> Iterator[None]:
         raise
     except Exception as exc:
         raise UpstreamContractError(system) from exc
-
-
-class CircuitBreaker:
-    """Opens after `threshold` consecutive failures; half-opens after `reset_after` s."""
-
-    def __init__(self, threshold: int = 5, reset_after: float = 10.0) -> None:
-        self.threshold = threshold
-        self.reset_after = reset_after
-        self.failures = 0
-        self.opened_at: float | None = None
-        self.last_ok: bool | None = None
-
-    @property
-    def is_open(self) -> bool:
-        if self.opened_at is None:
-            return False
-        # after `reset_after` the breaker is half-open: one call may try the system
-        return time.monotonic() - self.opened_at < self.reset_after
-
-    @property
-    def healthy(self) -> bool:
-        return not self.is_open and self.last_ok is not False
-
-    @property
-    def state(self) -> str:
-        """``closed``, ``open`` or ``half_open`` (open, but the next call may try)."""
-        if self.opened_at is None:
-            return "closed"
-        return "open" if self.is_open else "half_open"
-
-    def success(self) -> None:
-        self.failures = 0
-        self.opened_at = None
-        self.last_ok = True
-
-    def failure(self) -> None:
-        self.failures += 1
-        self.last_ok = False
-        if self.failures >= self.threshold:
-            self.opened_at = time.monotonic()
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Retries of idempotent reads: count, base back-off with full jitter."""
-
-    attempts: int = 2
-    backoff: float = 0.05
 
 
 class UpstreamClient:
@@ -148,6 +132,8 @@ class UpstreamClient:
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
         max_body: int = MAX_BODY_BYTES,
+        min_budget: float = 0.0,
+        budget: RetryBudget | None = None,
         observer: CallObserver | None = None,
     ) -> None:
         self.system = system
@@ -155,34 +141,48 @@ class UpstreamClient:
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
         self.max_body = max_body
+        #: seconds of the request deadline a call needs left to be started at all
+        self.min_budget = min_budget
+        self.budget = budget or RetryBudget()
         self.observer = observer
         self.calls = 0
+        #: calls not started because too little of the deadline was left
+        self.skipped = 0
 
     async def request(
         self,
         method: str,
         url: str,
         *,
-        idempotent: bool = True,
+        read: bool = False,
         classify: Callable[[httpx.Response], UpstreamError | None] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send one request; retried (idempotent only) within the request deadline.
+        """Send one request; reads are retried within the request deadline and budget.
 
-        `classify` may look at an error response first and name the error (e.g. a
-        SOAP Client fault sent with HTTP 500 is our fault, not the system's).
+        A GET is a read; a POST only when the connector declares the operation one
+        (`read=True`: SOAP and JSON-RPC look-ups are POSTs). `classify` may look at an
+        error response first and name the error (e.g. a SOAP Client fault sent with
+        HTTP 500 is our fault, not the system's).
         """
         if self.breaker.is_open:
             raise UpstreamUnavailable(self.system)
-        attempts = 1 + (self.retry.attempts if idempotent else 0)
+        retried = read or method.upper() in READ_METHODS
+        attempts = 1 + (self.retry.attempts if retried else 0)
+        self.budget.deposit()
         last: UpstreamError | None = None
         for attempt in range(attempts):
-            remaining = _remaining()
-            if remaining is not None and remaining <= 0:
+            remaining, allowed = remaining_time(), time_allowed()
+            if (remaining is not None and remaining < max(self.min_budget, 1e-3)) or (
+                allowed is not None and allowed <= 1e-3  # the hop's share is spent
+            ):
+                self.skipped += 1
                 last = last or UpstreamTimeout(self.system)
                 break
+            if attempt > 0 and not self.budget.withdraw():
+                break
             try:
-                response = await self._once(method, url, remaining, classify, **kwargs)
+                response = await self._once(method, url, allowed, classify, **kwargs)
             except (UpstreamTimeout, UpstreamContractError, UpstreamRejected) as exc:
                 # a timeout used up the budget; a contract or 4xx error won't heal on retry
                 self._record(exc)
@@ -191,12 +191,25 @@ class UpstreamClient:
                 self._record(exc)
                 last = exc
                 if attempt + 1 < attempts:
-                    await asyncio.sleep(random.uniform(0, self.retry.backoff * (2**attempt)))
+                    await asyncio.sleep(self._pause(exc, attempt))
                 continue
             self.breaker.success()
             return response
         assert last is not None
         raise last
+
+    def _pause(self, exc: UpstreamError, attempt: int) -> float:
+        """Back-off before the next attempt: the system's `Retry-After` if it sent one
+        (giving up, i.e. re-raising, when that would not leave `min_budget` of the
+        deadline), else full jitter."""
+        wait = exc.retry_after if isinstance(exc, UpstreamUnavailable) else None
+        if wait is None:
+            return random.uniform(0, self.retry.backoff * (2**attempt))
+        remaining = remaining_time()
+        limit = MAX_RETRY_AFTER if remaining is None else remaining - self.min_budget
+        if wait > limit:
+            raise exc
+        return wait
 
     def _record(self, exc: UpstreamError) -> None:
         if isinstance(exc, UpstreamRejected):
@@ -334,28 +347,3 @@ def read_json(response: httpx.Response) -> Any:
     return orjson.loads(response.content)
 
 
-def _remaining() -> float | None:
-    deadline = request_deadline.get()
-    if deadline is None:
-        return None
-    return deadline - time.monotonic()
-
-
-@contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Set the request deadline for everything awaited inside the block."""
-    token = request_deadline.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        request_deadline.reset(token)
-
-
-@contextlib.contextmanager
-def at_deadline(absolute: float | None) -> Iterator[None]:
-    """Run the block under an absolute `time.monotonic()` deadline (None: no deadline)."""
-    token = request_deadline.set(absolute)
-    try:
-        yield
-    finally:
-        request_deadline.reset(token)

@@ -47,6 +47,15 @@ PATH = "/ProcapitaWS"
 NS = "urn:procapita:arende:ws:1"
 ACTION_PREFIX = f"{NS}/"
 _TIME_SHAPE = re.compile(r"[0-9]{8}T[0-9]{6}")
+#: the SOAP operations that only read (POSTs, so retried only because declared here)
+READ_OPERATIONS = frozenset(
+    {
+        "HamtaArendenForPersoner",
+        "HamtaArenden",
+        "HamtaArendenForDiarienummer",
+        "HamtaAndradeArenden",
+    }
+)
 TIME_FORMAT = "%Y%m%dT%H%M%S"
 DEFAULT_PAGE_SIZE = 200
 SECRECY_GROUND = "OSL 26 kap. 1 §"
@@ -112,7 +121,7 @@ class ProcapitaConnector(BatchedCaseSource):
 
     @functools.cached_property
     def _soap(self) -> SoapService:
-        return SoapService(self._client, PATH, NS, ACTION_PREFIX)
+        return SoapService(self._client, PATH, NS, ACTION_PREFIX, reads=READ_OPERATIONS)
 
     async def cases_for_persons(self, personal_numbers: Sequence[str]) -> list[Case]:
         """`HamtaArendenForPersoner` with every personal number."""

@@ -27,10 +27,11 @@ from .ecos import EcosConnector
 from .edu import EduConnector
 from .eservice import EserviceConnector
 from .folkbokforing import FolkbokforingConnector
-from .http import CallObserver, CircuitBreaker, RetryPolicy, UpstreamClient
+from .http import CallObserver, CircuitBreaker, RetryBudget, RetryPolicy, UpstreamClient
 from .kontaktcenter import KontaktcenterConnector
 from .ombud import OmbudConnector
 from .procapita import ProcapitaConnector
+from .stale import StaleCopies
 from .teknik import TeknikConnector
 from .transport import AiohttpTransport
 
@@ -46,6 +47,8 @@ class SystemSettings:
     connect_timeout: float = 2.0
     max_connections: int = 20
     retries: int = 2
+    #: consecutive failures that open the circuit (calls then fail at once for 10 s)
+    breaker_threshold: int = 5
     enabled: bool = True
     #: OAuth2 client credentials (token fetched through authlib's httpx client)
     token_url: str = ""
@@ -108,6 +111,19 @@ CASE_SYSTEMS: tuple[str, ...] = tuple(
 REGISTERS: tuple[str, ...] = tuple(i for i in SYSTEM_IDS if i not in CASE_SYSTEMS)
 
 
+@dataclass(frozen=True, slots=True)
+class CallRules:
+    """The gateway-wide rules every system's client follows (from `[gateway]`)."""
+
+    #: seconds of the deadline a call needs left to be started
+    min_budget: float = 0.0
+    #: retry budget: extra calls per first call, and the most saved up
+    retry_ratio: float = 0.1
+    retry_burst: float = 5.0
+    #: how long the last good case lists are kept to be shown when a system fails (0: off)
+    stale_if_error_seconds: float = 0.0
+
+
 @dataclass
 class Connectors:
     """Every connector of the running gateway, by system id."""
@@ -116,6 +132,8 @@ class Connectors:
     case_sources: dict[str, CaseSource] = field(default_factory=dict)
     population: PopulationRegister | None = None
     mandates: MandateRegister | None = None
+    #: the last good answers, shown (marked STALE_DATA) when a system fails
+    stale: StaleCopies | None = None
 
     @property
     def systems(self) -> list[SystemInfo]:
@@ -139,6 +157,14 @@ class Connectors:
     def upstream_calls(self) -> dict[str, int]:
         return {system_id: client.calls for system_id, client in self.clients.items()}
 
+    def skipped_calls(self) -> dict[str, int]:
+        """Calls not started because too little of the request deadline was left."""
+        return {system_id: client.skipped for system_id, client in self.clients.items()}
+
+    def retries(self) -> dict[str, int]:
+        """Retries sent per system (spent from its retry budget)."""
+        return {system_id: client.budget.spent for system_id, client in self.clients.items()}
+
 
 async def open_connectors(
     systems: Mapping[str, SystemSettings],
@@ -146,6 +172,7 @@ async def open_connectors(
     *,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     cache: BaseCache | None = None,
+    rules: CallRules | None = None,
     observer: CallObserver | None = None,
 ) -> Connectors:
     """Open a client per enabled system (closed with `stack`) and build its connector.
@@ -153,7 +180,8 @@ async def open_connectors(
     `observer` is told of every upstream attempt (the gateway's metrics and tracing).
     """
     transports = transports or {}
-    found = Connectors()
+    rules = rules or CallRules()
+    found = Connectors(stale=StaleCopies(cache, rules.stale_if_error_seconds))
     for system_id, conf in systems.items():
         if not conf.enabled or (not conf.url and system_id not in transports):
             continue
@@ -162,7 +190,9 @@ async def open_connectors(
             system_id,
             http,
             retry=RetryPolicy(attempts=conf.retries),
-            breaker=CircuitBreaker(),
+            breaker=CircuitBreaker(threshold=conf.breaker_threshold),
+            min_budget=rules.min_budget,
+            budget=RetryBudget(rules.retry_ratio, rules.retry_burst),
             observer=observer,
         )
         found.clients[system_id] = client

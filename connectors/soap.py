@@ -72,11 +72,21 @@ def envelope(ns: str, operation: str, fields: Sequence[tuple[str, str]]) -> byte
 class SoapService:
     """One SOAP endpoint of a system: namespace, path and SOAPAction style."""
 
-    def __init__(self, client: UpstreamClient, path: str, ns: str, action_prefix: str) -> None:
+    def __init__(
+        self,
+        client: UpstreamClient,
+        path: str,
+        ns: str,
+        action_prefix: str,
+        *,
+        reads: frozenset[str] = frozenset(),
+    ) -> None:
         self.client = client
         self.path = path
         self.ns = ns
         self.action_prefix = action_prefix
+        #: operations that only read: retried on failure (every other POST is sent once)
+        self.reads = reads
 
     @property
     def system(self) -> str:
@@ -93,7 +103,12 @@ class SoapService:
         }
         content = envelope(self.ns, operation, fields)
         response = await self.client.request(
-            "POST", self.path, content=content, headers=headers, classify=self._classify
+            "POST",
+            self.path,
+            content=content,
+            headers=headers,
+            classify=self._classify,
+            read=operation in self.reads,
         )
         with contract_errors(self.system):
             element = body_element(response.content)

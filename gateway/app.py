@@ -29,7 +29,7 @@ from resolvers.context import Context, Services
 from resolvers.schema import build_schema
 from signals import open_signals, wrap_sources
 
-from .audit import AuditSink
+from .audit import AuditSink, keying_from
 from .auth_backend import KnutpunktAuthBackend, RefusalLog, auth_error_response
 from .cache import LookupCounter, open_cache
 from .cors import cors_middleware
@@ -127,9 +127,11 @@ def create_app(
                 transports=transports,
                 cache=cache,
                 observer=telemetry.upstream,
+                rules=gw.call_rules(),
             )
             policy = load_policy(Path(settings.policy.file) if settings.policy.file else None)
-            sink = await stack.enter_async_context(AuditSink.open(settings.audit.url))
+            keying = keying_from(settings.audit, generate=settings.demo.enabled)
+            sink = await stack.enter_async_context(AuditSink.open(settings.audit.url, keying))
             await stack.enter_async_context(validator)
             signalling = settings.signalling()
             # before the store's first pull: signalling systems answer through their cache
@@ -183,6 +185,7 @@ def create_app(
                 access_log=sink.reader,
                 case_store=state.case_store.store if state.case_store else None,
                 deadline_seconds=gw.deadline_seconds,
+                register_share=gw.register_share,
                 audit_sink=telemetry.metrics.timed_access_log(sink.write),
                 person_budget=person_budget,
                 signals=state.signals,

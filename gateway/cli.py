@@ -185,8 +185,12 @@ DEMO_DIGEST_MINUTES = 1.0
 
 
 def demo_settings(settings: Settings, env: Mapping[str, str]) -> Settings:
-    """`knutpunkt serve` without a config: demo mode, with the demo's shorter digest."""
+    """`knutpunkt serve` without a config: demo mode, with the demo's shorter digest and an
+    access log keyed with a key it generates under var/."""
     settings = replace(settings, demo=replace(settings.demo, enabled=True))
+    from .audit import demo_audit
+
+    settings = replace(settings, audit=demo_audit(settings.audit))
     if "KNUTPUNKT_NOTIFY_DIGEST_MINUTES" not in env:
         settings = replace(
             settings, notify=replace(settings.notify, digest_minutes=DEMO_DIGEST_MINUTES)
@@ -374,10 +378,10 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from .audit import audit_verify_main
+    from .audit import audit_verify_settings
 
-    settings = load_settings(args.config)
-    return audit_verify_main(settings.audit.url, sys.stdout)
+    audit = load_settings(args.config).audit
+    return audit_verify_settings(audit, sys.stdout, demo=args.config is None)
 
 
 def _notify_outbox(args: argparse.Namespace) -> int:

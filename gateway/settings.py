@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import SettingsError
-from connectors.registry import SYSTEM_IDS, SystemSettings
+from connectors.registry import SYSTEM_IDS, CallRules, SystemSettings
 from notify.settings import NotifySettings
 from notify.settings import validate as validate_notify
 
@@ -61,6 +61,24 @@ class GatewaySettings:
     trusted_roles: tuple[str, ...] = ("citizen", "public")
     #: browser origins (the portals) allowed to call the API cross-origin; none by default
     cors_origins: tuple[str, ...] = ()
+    #: no upstream call starts with less than this left of the deadline (fails at once)
+    min_call_budget_ms: int = 150
+    #: the share of the time left a register look-up (the first hop) may use
+    register_share: float = 0.4
+    #: retries per system: extra calls per first call, and the burst the bucket holds
+    retry_ratio: float = 0.1
+    retry_burst: int = 5
+    #: a failed system's last case lists are shown (marked STALE_DATA) up to this age; 0: off
+    stale_if_error_seconds: int = 3600
+
+    def call_rules(self) -> CallRules:
+        """The rules every system's client follows: minimum budget and retry budget."""
+        return CallRules(
+            min_budget=self.min_call_budget_ms / 1000,
+            retry_ratio=self.retry_ratio,
+            retry_burst=float(self.retry_burst),
+            stale_if_error_seconds=self.stale_if_error_seconds,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +115,14 @@ class DemoSettings:
 @dataclass(frozen=True, slots=True)
 class AuditSettings:
     url: str = "sqlite:///var/audit.db"
+    #: the secret that keys the hash chain (HMAC-SHA256), kept outside the database:
+    #: the key itself (KNUTPUNKT_AUDIT_KEY) or a file holding it; none: an unkeyed chain
+    key: str = ""
+    key_file: str = ""
+    #: signed checkpoints (record number + head) appended outside the database
+    checkpoint_file: str = ""
+    checkpoint_every: int = 100
+    checkpoint_seconds: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)

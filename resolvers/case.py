@@ -341,7 +341,14 @@ def source_system(ctx: Context, system_id: str) -> SourceSystem:
     name = info.name if info else system_id
     kind = info.kind if info else domain.SystemKind.BUSINESS
     healthy = ctx.services.connectors.healthy(system_id) and system_id not in ctx.failures
-    return SourceSystem(id=strawberry.ID(system_id), name=name, kind=kind, healthy=healthy)
+    stale = ctx.failures.stale.get(system_id)
+    return SourceSystem(
+        id=strawberry.ID(system_id),
+        name=name,
+        kind=kind,
+        healthy=healthy,
+        cached_answer_age_seconds=stale.age_seconds if stale is not None else None,
+    )
 
 
 def case_type(ctx: Context, ct: domain.CaseType) -> CaseType:

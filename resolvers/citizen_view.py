@@ -34,6 +34,7 @@ class CitizenView:
     views: strawberry.Private[list[CaseView]]
     reps: strawberry.Private[list[RepresentationData] | None]
     unavailable: strawberry.Private[list[str]]
+    shown_stale: strawberry.Private[list[str]]
 
     @strawberry.field
     def citizen(self) -> Citizen:
@@ -107,6 +108,15 @@ class CitizenView:
     def unavailable_systems(self, info: Info[Context, None]) -> list[SourceSystem]:
         return [source_system(info.context, s) for s in self.unavailable]
 
+    @strawberry.field(
+        description=(
+            "Source systems that failed, whose cases are shown as last fetched "
+            "(see cachedAnswerAgeSeconds)."
+        )
+    )
+    def stale_systems(self, info: Info[Context, None]) -> list[SourceSystem]:
+        return [source_system(info.context, s) for s in self.shown_stale]
+
 
 async def build_view(
     ctx: Context,
@@ -134,4 +144,5 @@ async def build_view(
         views=views,
         reps=reps,
         unavailable=sorted(ctx.failures.by_system),
+        shown_stale=sorted(ctx.failures.stale),
     )

@@ -62,6 +62,13 @@ class SourceSystem:
         default=None,
         description="When the system's last signal arrived; null when it has never signalled.",
     )
+    cached_answer_age_seconds: int | None = strawberry.field(
+        default=None,
+        description=(
+            "Set when this request showed the system's cases as last fetched, because the "
+            "system failed (stale-if-error): how old that answer is, in seconds."
+        ),
+    )
 
 
 @strawberry.type

@@ -51,6 +51,8 @@ class Services:
     #: writes the request's access notes to the audit log; raising fails the request closed
     audit_sink: Callable[[Context], Awaitable[None]] | None = None
     deadline_seconds: float = 3.0
+    #: the share of the time left that a register look-up (the first hop) may use
+    register_share: float = 1.0
     #: adds the persons a staff request read to the caller's budget; returns the seconds
     #: to wait when that goes over it (the request then gets no data), else None
     person_budget: Callable[[Context], Awaitable[int | None]] | None = None
@@ -90,7 +92,12 @@ class Context:
             services=services,
             request_id=request_id,
             failures=failures,
-            loaders=Loaders(services.connectors, failures, deadline),
+            loaders=Loaders(
+                services.connectors,
+                failures,
+                deadline,
+                register_share=services.register_share,
+            ),
         )
 
     def note_access(self, note: AccessNote) -> None:

@@ -55,6 +55,8 @@ class GatewayErrors(SchemaExtension):
         errors = [self._coded(e, ctx) for e in result.errors or []]
         for _system, failure in sorted(ctx.failures.by_system.items()):
             errors.append(GraphQLError(failure.message, extensions=failure.extensions()))
+        for _system, stale in sorted(ctx.failures.stale.items()):
+            errors.append(GraphQLError(stale.message, extensions=stale.extensions()))
         budget = ctx.services.person_budget
         if budget is not None and ctx.access_notes:
             retry_after = await budget(ctx)

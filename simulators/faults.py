@@ -1,10 +1,12 @@
 """Fault injection, the same on every simulator.
 
 `PUT /_admin/faults` with JSON ``{"latency_ms": int, "jitter_ms": int,
-"error_rate": float, "hang": bool, "drip": bool, "malformed": bool, "down": bool}``
-(absent keys mean off) replaces the current faults; `DELETE /_admin/faults` clears
-them; `GET /_admin/faults` shows them. The defaults a simulator starts with are its
-"normal" behaviour (e.g. a realistic latency) and are what DELETE returns to.
+"error_rate": float, "hang": bool, "drip": bool, "malformed": bool, "down": bool,
+"retry_after": int}`` (absent keys mean off; `retry_after` seconds go out as a
+`Retry-After` header with the 503 of `down`) replaces the current faults;
+`DELETE /_admin/faults` clears them; `GET /_admin/faults` shows them. The defaults a
+simulator starts with are its "normal" behaviour (e.g. a realistic latency) and are
+what DELETE returns to.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Faults:
     drip: bool = False
     malformed: bool = False
     down: bool = False
+    retry_after: int = 0
 
     @classmethod
     def from_json(cls, data: object) -> Faults:
@@ -49,7 +52,7 @@ class Faults:
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown fault keys: {sorted(unknown)}")
-        ints = {"latency_ms", "jitter_ms"}
+        ints = {"latency_ms", "jitter_ms", "retry_after"}
         bools = {"hang", "drip", "malformed", "down"}
         values: dict[str, Any] = {}
         for key, value in data.items():
@@ -109,7 +112,10 @@ class FaultInjector:
             return
         faults = self.faults
         if faults.down:
-            await _plain(send, 503, b"Service Unavailable")
+            wait = str(faults.retry_after).encode()
+            await _plain(
+                send, 503, b"Service Unavailable", [(b"retry-after", wait)] if wait != b"0" else []
+            )
             return
         if faults.hang:
             await asyncio.sleep(HANG_SECONDS)
@@ -187,7 +193,9 @@ class _Distorting:
         )
 
 
-async def _plain(send: Send, status: int, body: bytes) -> None:
+async def _plain(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -195,6 +203,7 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
             "headers": [
                 (b"content-type", b"text/plain"),
                 (b"content-length", str(len(body)).encode()),
+                *(extra or []),
             ],
         }
     )

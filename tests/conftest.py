@@ -92,14 +92,17 @@ def issuer(tmp_path: Path) -> DemoIssuer:
 
 def sandbox_settings(tmp_path: Path, issuer: DemoIssuer, **env: str) -> Settings:
     """Demo-mode settings pointing every system at `http://<id>.sandbox` (mounted transports)."""
-    from gateway.settings import AuditSettings, CaseStoreSettings, load_settings
+    from gateway.settings import CaseStoreSettings, load_settings
     from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
     settings = load_settings(None, env=env)
     settings = replace(
         settings,
         demo=replace(settings.demo, enabled=True, key_file=str(issuer.key_file)),
-        audit=AuditSettings(url=env.get("KNUTPUNKT_AUDIT_URL", f"sqlite:///{tmp_path}/audit.db")),
+        audit=replace(
+            settings.audit,
+            url=env.get("KNUTPUNKT_AUDIT_URL", f"sqlite:///{tmp_path}/audit.db"),
+        ),
         # the case store is opt-in per test (KNUTPUNKT_CASESTORE_ENABLED=true): syncing costs time
         casestore=CaseStoreSettings(
             url=env.get("KNUTPUNKT_CASESTORE_URL", f"sqlite:///{tmp_path}/casestore.db"),

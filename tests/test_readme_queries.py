@@ -45,7 +45,10 @@ async def test_every_readme_query_runs(
     notifying = "Notification" in query
     if notifying:  # the README's mail sink, on a real loopback SMTP port
         host, port = await sandbox.mail.start("127.0.0.1", 0)
-        env = {"KNUTPUNKT_NOTIFY_SMTP_URL": f"smtp://{host}:{port}", "KNUTPUNKT_NOTIFY_POLL_SECONDS": "0.05"}
+        env = {
+            "KNUTPUNKT_NOTIFY_SMTP_URL": f"smtp://{host}:{port}",
+            "KNUTPUNKT_NOTIFY_POLL_SECONDS": "0.05",
+        }
     settings = make_settings(
         KNUTPUNKT_CASESTORE_ENABLED="true" if store_needed else "false",
         KNUTPUNKT_CASESTORE_REFRESH_SECONDS="3600",

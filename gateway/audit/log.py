@@ -16,12 +16,15 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal, Protocol, TextIO
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from connectors.errors import AuditUnavailable, SettingsError
 
+from ..settings import AuditSettings
+from .checkpoints import Checkpointer, CheckpointFile, load_key
 from .records import AuditRecord, NewAuditRecord, VerifyResult
 from .store import SqlAuditLog
 
@@ -81,7 +84,27 @@ def parse_audit_url(url: str) -> AuditUrl:
     raise SettingsError("Audit-URL:en ska vara sqlite:///sökväg eller postgresql://...")
 
 
-def open_audit_log(url: str, *, create: bool = True) -> AuditLog:
+@dataclass(frozen=True, slots=True)
+class Keying:
+    """The chain's key and where its checkpoints go (see `gateway.audit.checkpoints`)."""
+
+    key: bytes | None = None
+    checkpoint_file: str = ""
+    checkpoint_every: int = 100
+    checkpoint_seconds: float = 60.0
+
+
+def keying_from(audit: AuditSettings, *, generate: bool = False) -> Keying:
+    """The `[audit]` settings' key (read, or generated when `generate`) and checkpoints."""
+    return Keying(
+        key=load_key(audit.key, audit.key_file, generate=generate),
+        checkpoint_file=audit.checkpoint_file,
+        checkpoint_every=audit.checkpoint_every,
+        checkpoint_seconds=audit.checkpoint_seconds,
+    )
+
+
+def open_audit_log(url: str, *, create: bool = True, keying: Keying | None = None) -> AuditLog:
     """The access log the URL names (not yet connected; call `open`).
 
     `create=False` opens an existing log only (as `audit verify` does): a mistyped
@@ -89,15 +112,55 @@ def open_audit_log(url: str, *, create: bool = True) -> AuditLog:
     """
     parsed = parse_audit_url(url)
     default_table = "audit_log" if parsed.kind == "sqlite" else "knutpunkt_audit_log"
+    keying = keying or Keying()
+    checkpoints = None
+    if keying.key is not None and keying.checkpoint_file:
+        checkpoints = Checkpointer(
+            CheckpointFile(keying.checkpoint_file, keying.key),
+            every=keying.checkpoint_every,
+            seconds=keying.checkpoint_seconds,
+        )
     return SqlAuditLog(
-        parsed.kind, parsed.target, table=parsed.table or default_table, create=create
+        parsed.kind,
+        parsed.target,
+        table=parsed.table or default_table,
+        create=create,
+        key=keying.key,
+        checkpoints=checkpoints,
     )
 
 
-def audit_verify_main(url: str, out: TextIO) -> int:
+#: the demo's access-log key and checkpoints (the key generated on first start)
+DEMO_KEY = "var/audit.key"
+DEMO_CHECKPOINTS = "var/audit.checkpoints"
+
+
+def demo_audit(audit: AuditSettings) -> AuditSettings:
+    """The demo keys its access log with a key it generates under var/, beside the log."""
+    if audit.key or audit.key_file:
+        return audit
+    return replace(
+        audit, key_file=DEMO_KEY, checkpoint_file=audit.checkpoint_file or DEMO_CHECKPOINTS
+    )
+
+
+def audit_verify_settings(audit: AuditSettings, out: TextIO, *, demo: bool) -> int:
+    """`knutpunkt audit verify` with the `[audit]` settings' key and checkpoints (without
+    a config: the demo's, once it generated its key)."""
+    if demo and not (audit.key or audit.key_file) and Path(DEMO_KEY).exists():
+        audit = demo_audit(audit)
+    try:
+        keying = keying_from(audit)
+    except SettingsError as exc:
+        print(f"audit key not usable: {exc.message}", file=out)
+        return 1
+    return audit_verify_main(audit.url, out, keying=keying)
+
+
+def audit_verify_main(url: str, out: TextIO, *, keying: Keying | None = None) -> int:
     """`knutpunkt audit verify`: 0 when the chain is intact, else 1 and the first break."""
     try:
-        log = open_audit_log(url, create=False)
+        log = open_audit_log(url, create=False, keying=keying)
     except SettingsError as exc:
         print(f"audit log URL not usable: {exc.message}", file=out)
         return 1
@@ -118,5 +181,6 @@ def audit_verify_main(url: str, out: TextIO) -> int:
         if result.head is not None:
             print(f"head {result.head}", file=out)
         return 0
-    print(f"audit log BROKEN at record {result.first_broken}: {result.reason}", file=out)
+    where = f" at record {result.first_broken}" if result.first_broken is not None else ""
+    print(f"audit log BROKEN{where}: {result.reason}", file=out)
     return 1

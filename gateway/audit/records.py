@@ -22,6 +22,9 @@ from policies.caller import Role
 GENESIS_HASH = "0" * 64
 REASON_CHANGED = "hash mismatch (record changed)"
 REASON_CHAIN = "chain broken (record missing or reordered)"
+REASON_CHECKPOINT = "record differs from a checkpoint (replaced)"
+REASON_TRUNCATED = "log truncated (it ends before the latest checkpoint)"
+REASON_CHECKPOINTS = "checkpoint file missing, changed or not signed with this key"
 #: the stored columns, in the order `to_row` and `from_row` use
 COLUMNS = (
     "seq",

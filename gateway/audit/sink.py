@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from connectors.errors import AuditUnavailable
 from resolvers.context import AccessLogPage, AccessNote, Context
 
-from .log import AuditLog, open_audit_log
+from .log import AuditLog, Keying, open_audit_log
 from .records import NewAuditRecord, Outcome
 
 log = logging.getLogger("knutpunkt.audit")
@@ -27,8 +27,8 @@ class AuditSink:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, url: str) -> AsyncIterator[AuditSink]:
-        audit_log = open_audit_log(url)
+    async def open(cls, url: str, keying: Keying | None = None) -> AsyncIterator[AuditSink]:
+        audit_log = open_audit_log(url, keying=keying)
         try:
             await audit_log.open()
         except AuditUnavailable as exc:

@@ -3,7 +3,11 @@ forwards to another one and records every request it sees."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
+
+from connectors.http import request_deadline
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
@@ -12,9 +16,13 @@ class CountingTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.requests: list[httpx.Request] = []
+        #: per request, the seconds left of the request deadline when it was sent (or None)
+        self.time_left: list[float | None] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        deadline = request_deadline.get()
+        self.time_left.append(None if deadline is None else deadline - time.monotonic())
         return await self.inner.handle_async_request(request)
 
     def calls(self, *, exclude_token: bool = True) -> int:
@@ -23,3 +31,4 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
     def reset(self) -> None:
         self.requests.clear()
+        self.time_left.clear()

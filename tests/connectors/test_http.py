@@ -17,7 +17,9 @@ from connectors.http import (
     RetryPolicy,
     UpstreamClient,
     at_deadline,
+    deadline_share,
     read_json,
+    retry_after,
     upstream_errors,
 )
 
@@ -104,8 +106,54 @@ async def test_non_idempotent_requests_are_not_retried() -> None:
 
     client = _client(handler, retries=3)
     with pytest.raises(errors.UpstreamUnavailable):
-        await client.request("POST", "/x", idempotent=False)
+        await client.request("POST", "/x")
     assert len(seen) == 1
+
+
+async def test_a_post_is_retried_only_when_declared_a_read() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.content.decode())
+        return httpx.Response(503)
+
+    client = _client(handler, retries=2)
+    with pytest.raises(errors.UpstreamUnavailable):
+        await client.request("POST", "/rpc", content="write")
+    with pytest.raises(errors.UpstreamUnavailable):
+        await client.request("POST", "/rpc", content="read", read=True)
+    assert seen == ["write", "read", "read", "read"]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("2", 2.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None), ("", None)],
+)
+def test_retry_after_reads_seconds_and_dates(header: str, expected: float | None) -> None:
+    response = httpx.Response(503, headers={"retry-after": header} if header else {})
+    assert retry_after(response) == expected
+
+
+async def test_a_hop_share_caps_a_call_while_the_request_budget_decides_its_start() -> None:
+    seen: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path == "/slow":
+            await asyncio.sleep(0.5)
+        return httpx.Response(200, json={"ok": True})
+
+    http = httpx.AsyncClient(base_url="http://sys.test", transport=httpx.MockTransport(handler))
+    client = UpstreamClient("sys", http, retry=RetryPolicy(attempts=0), min_budget=0.15)
+    with at_deadline(time.monotonic() + 1.0), deadline_share(0.1):
+        # a share of 0.1 s is under the minimum budget, but the request has 1 s left
+        assert (await client.request("GET", "/fast")).json() == {"ok": True}
+        with pytest.raises(errors.UpstreamTimeout):
+            await client.request("GET", "/slow")  # cut after its 0.1 s share
+    with at_deadline(time.monotonic() + 0.1), pytest.raises(errors.UpstreamTimeout):
+        await client.request("GET", "/never")  # 0.1 s left of the request: not started
+    assert seen == ["/fast", "/slow"]
+    assert client.skipped == 1
 
 
 async def test_breaker_opens_after_threshold_and_then_refuses_without_calling() -> None:

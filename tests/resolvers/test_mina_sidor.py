@@ -170,7 +170,9 @@ async def test_nested_chains_do_not_multiply_calls(gateway: Any) -> None:
 async def test_a_failing_system_gives_partial_data_and_a_coded_error(
     faults: dict[str, Any], code: str, make_settings: Any, start_gateway: Any
 ) -> None:
-    settings = make_settings(KNUTPUNKT_GATEWAY_DEADLINE_SECONDS="0.6")
+    # 1 s: the register's share (40 %) and the 150 ms minimum per call must survive a
+    # stall of a loaded test machine; a hanging system still ends the query in time
+    settings = make_settings(KNUTPUNKT_GATEWAY_DEADLINE_SECONDS="1.0")
     async with start_gateway(settings) as gateway:
         await gateway.faults("procapita", **faults)
         token = gateway.token("citizen", personas.KALLE)

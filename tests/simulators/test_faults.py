@@ -45,8 +45,13 @@ async def test_admin_round_trip(injector: FaultInjector) -> None:
             "drip": False,
             "malformed": False,
             "down": True,
+            "retry_after": 0,
         }
-        assert (await client.get("/")).status_code == 503
+        down = await client.get("/")
+        assert (down.status_code, down.headers.get("retry-after")) == (503, None)
+        await client.put("/_admin/faults", json={"down": True, "retry_after": 7})
+        down = await client.get("/")
+        assert (down.status_code, down.headers.get("retry-after")) == (503, "7")
         assert (await client.delete("/_admin/faults")).json()["down"] is False
         assert (await client.get("/")).json()["hello"] == "världen"
 
