@@ -1,13 +1,15 @@
-"""Whole `knutpunkt` processes for end-to-end tests: started as subprocesses, their
-printed "<name> <url>" lines read, stopped with SIGTERM; a loopback JWKS server for an
-identity provider the processes trust; and `/metrics` readers (prometheus_client's parser)
-that count upstream calls and sum samples."""
+"""Whole `knutpunkt` processes for end-to-end tests: `serve` or `sandbox` started as
+subprocesses on free loopback ports, their printed "<name> <url>" lines read, stopped with
+SIGTERM and their exit and stderr checked; one-shot CLI commands (`token`, `notify
+outbox`); a loopback JSON server (a JWKS the processes trust); and `/metrics` readers
+(prometheus_client's parser) that count upstream calls and sum samples."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,43 +20,132 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 from kp_scrape import by, parse
 
 KNUTPUNKT = [sys.executable, "-m", "gateway.cli"]
 ROOT = Path(__file__).resolve().parents[2]
+READY_SECONDS = 90.0
+#: uvicorn re-raises the SIGTERM it handled once it has shut down gracefully
+CLEAN_EXIT = (0, -signal.SIGTERM)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` distinct free ports (all bound at once, then released)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def demo_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a small demo: its key file in `workdir`, every simulator on a
+    free port (base port 0), `extra` on top."""
+    return {
+        **os.environ,
+        "KNUTPUNKT_DEMO_KEY_FILE": str(workdir / "demo.jwk"),
+        "PYTHONPATH": str(ROOT),
+        "KNUTPUNKT_DEMO_SCALE": "0.05",
+        "KNUTPUNKT_DEMO_BASE_PORT": "0",
+        **extra,
+    }
+
+
+def cli(
+    args: list[str], env: Mapping[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`knutpunkt ARGS` run to its end, output captured."""
+    return subprocess.run(
+        [*KNUTPUNKT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def citizen_token(env: Mapping[str, str], pnr: str) -> str:
+    done = cli(["token", "citizen", pnr], env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def outbox_listing(cwd: Path, env: Mapping[str, str]) -> list[str]:
+    """`knutpunkt notify outbox` over the same var/ databases as the running gateway."""
+    done = cli(["notify", "outbox"], env, cwd)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def wait_until_up(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{url} not up in {timeout} s")
 
 
 class Proc:
-    """One running `knutpunkt` command; `lines` maps what it printed, "<name> <url>"."""
+    """One running `knutpunkt` command; `lines` maps what it printed, "<name> <url>", in
+    the order printed."""
 
     def __init__(self, popen: subprocess.Popen[str], stderr: Path) -> None:
         self.popen = popen
         self.stderr = stderr
         self.lines: dict[str, str] = {}
 
-    def read_until(self, last: str, timeout: float = 90.0) -> dict[str, str]:
+    @classmethod
+    def start(cls, args: list[str], workdir: Path, env: Mapping[str, str], name: str = "") -> Proc:
+        """`knutpunkt ARGS` in `workdir` with exactly `env`; its stderr in
+        `stderr-<name>-<n>.txt` there (every start a file of its own)."""
+        stderr = workdir / f"stderr-{name or args[0]}-{time.monotonic_ns()}.txt"
+        with stderr.open("w") as errors:
+            popen = subprocess.Popen(
+                [*KNUTPUNKT, *args],
+                cwd=workdir,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+            )
+        return cls(popen, stderr)
+
+    def read_until(self, last: str, timeout: float = READY_SECONDS) -> dict[str, str]:
         """Read "<name> <url>" lines up to and including the one named `last`."""
         assert self.popen.stdout is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.popen.stdout.readline()
             if not line:
-                raise AssertionError(f"exited before '{last}':\n{self.errors()}")
+                raise AssertionError(f"exited before '{last}':\n{self.errors()[-4000:]}")
             name, _, url = line.strip().partition(" ")
             self.lines[name] = url
             if name == last:
                 return self.lines
-        raise AssertionError(f"no '{last}' line within {timeout} s:\n{self.errors()}")
+        raise AssertionError(f"no '{last}' line within {timeout} s:\n{self.errors()[-4000:]}")
 
     def errors(self) -> str:
-        return self.stderr.read_text(encoding="utf-8", errors="replace")[-4000:]
+        """Everything it wrote to stderr so far."""
+        return self.stderr.read_text(encoding="utf-8", errors="replace")
 
-    def stop(self) -> int:
-        """SIGTERM and wait (SIGKILL after 30 s); the exit code."""
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        """Send `sig` (SIGTERM: a graceful stop) unless it has ended, wait (SIGKILL after
+        `timeout`); the exit code."""
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
+            self.popen.send_signal(sig)
             try:
-                self.popen.wait(timeout=30)
+                self.popen.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(timeout=10)
@@ -62,30 +153,36 @@ class Proc:
             self.popen.stdout.close()
         return self.popen.returncode
 
+    def stop_cleanly(self, name: str) -> None:
+        """Stop it; fails if it wrote a traceback, had to be killed or exited with an error."""
+        code = self.stop()
+        assert "Traceback" not in self.errors(), f"{name}:\n{self.errors()[-4000:]}"
+        assert code in CLEAN_EXIT, f"{name} exited with {code}:\n{self.errors()[-4000:]}"
+
 
 @contextmanager
 def knutpunkt(args: list[str], workdir: Path, name: str, **env: str) -> Iterator[Proc]:
-    """`knutpunkt ARGS` in `workdir` (its stderr in `<name>.stderr`), stopped with SIGTERM
-    at the end; fails if it wrote a traceback, had to be killed or exited with an error."""
-    environ = {**os.environ, "PYTHONPATH": str(ROOT), **env}
-    stderr = workdir / f"{name}.stderr"
-    with stderr.open("w") as errors:
-        popen = subprocess.Popen(
-            [*KNUTPUNKT, *args],
-            cwd=workdir,
-            env=environ,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            text=True,
-        )
-        proc = Proc(popen, stderr)
-        try:
-            yield proc
-        finally:
-            code = proc.stop()
-    assert "Traceback" not in proc.errors(), f"{name}:\n{proc.errors()}"
-    # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully
-    assert code in (0, -signal.SIGTERM), f"{name} exited with {code}:\n{proc.errors()}"
+    """`knutpunkt ARGS` in `workdir` (`env` over ours), stopped with SIGTERM at the end;
+    fails if it wrote a traceback, had to be killed or exited with an error."""
+    proc = Proc.start(args, workdir, {**os.environ, "PYTHONPATH": str(ROOT), **env}, name)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+    proc.stop_cleanly(name)
+
+
+@contextmanager
+def demo_serve(workdir: Path, port: int, last: str = "GraphiQL", **extra: str) -> Iterator[Proc]:
+    """`knutpunkt serve --port PORT` as the demo (`demo_env(workdir, **extra)`), read up
+    to its `last` line; stopped and checked like `knutpunkt`."""
+    proc = Proc.start(["serve", "--port", str(port)], workdir, demo_env(workdir, **extra))
+    try:
+        proc.read_until(last)
+        yield proc
+    finally:
+        proc.stop()
+    proc.stop_cleanly("knutpunkt serve")
 
 
 @contextmanager

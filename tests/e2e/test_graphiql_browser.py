@@ -8,16 +8,12 @@ no request leaves 127.0.0.1. The screenshot lands in var/screenshots/graphiql.pn
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cdp import Page, chromium_executable, launch
+from kp_procs import demo_serve, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.sockets]
 
@@ -30,47 +26,14 @@ EDITORS = "[...document.querySelectorAll('.CodeMirror')].map((e) => e.CodeMirror
 RESPONSE = "document.querySelector('.graphiql-response .CodeMirror')?.CodeMirror.getValue()"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[str]:
     """`knutpunkt serve` (the demo, a small sandbox on free ports); yields its base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "KNUTPUNKT_DEMO_KEY_FILE": str(tmp_path / "demo.jwk"),
-        "KNUTPUNKT_DEMO_SCALE": "0.05",
-        "KNUTPUNKT_DEMO_BASE_PORT": "0",
-        "PYTHONPATH": str(ROOT),
-    }
-    errors = (tmp_path / "stderr.txt").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=errors,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        line = ""
-        while time.monotonic() < deadline and not line.startswith("GraphiQL "):
-            line = proc.stdout.readline()  # type: ignore[union-attr]
-            if not line:
-                break
-        assert line.strip() == f"GraphiQL http://127.0.0.1:{port}/graphql", line
+    port = free_port()
+    with demo_serve(tmp_path, port) as proc:
+        graphiql = proc.lines["GraphiQL"]
+        assert graphiql == f"http://127.0.0.1:{port}/graphql", graphiql
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stdout.close()  # type: ignore[union-attr]
-        errors.close()
-    assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
 
 
 def _problems(page: Page) -> list[str]:

@@ -17,7 +17,16 @@ from typing import Any
 
 import httpx
 import pytest
-from kp_demo_procs import Proc, base_env, citizen_token, free_port, outbox_listing, wait_until_up
+from kp_procs import (
+    CLEAN_EXIT,
+    Proc,
+    citizen_token,
+    demo_env,
+    demo_serve,
+    free_port,
+    outbox_listing,
+    wait_until_up,
+)
 from kp_signals import SECRET, signalling_env
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -51,7 +60,6 @@ SETTINGS = "{ myNotificationSettings { email emailVerified channels } }"
 KALLE_VIEW = """{ myPages { citizen { name personalNumber }
   cases(first: 100) { edges { node { caseNumber mainCaseNumber title
     type { code name } responsibleUnit { code name } system { id } } } } } }"""
-CLEAN_EXIT = (0, -signal.SIGTERM)
 
 
 class Hub:
@@ -187,15 +195,11 @@ def kalle_secrets(hub: Hub, *summaries: str) -> set[str]:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Path, dict[str, str]]]:
     """`knutpunkt serve` as the demo (sandbox, sinks and signals inside), shortened times."""
     cwd = tmp_path_factory.mktemp("demo")
-    env = base_env(cwd, **FAST_NOTIFY)
+    env = demo_env(cwd, **FAST_NOTIFY)
     port = free_port()
-    proc = Proc.start(["serve", "--port", str(port)], cwd, env, until="GraphiQL")
-    try:
-        hub = Hub(f"http://127.0.0.1:{port}", proc.urls, citizen_token(env, personas.KALLE))
+    with demo_serve(cwd, port, **FAST_NOTIFY) as proc:
+        hub = Hub(f"http://127.0.0.1:{port}", proc.lines, citizen_token(env, personas.KALLE))
         yield hub, cwd, env
-    finally:
-        proc.stop()
-    assert "Traceback" not in proc.stderr_text()
 
 
 def test_a_decision_reaches_the_sink_as_one_message_saying_nothing(
@@ -276,7 +280,7 @@ def test_a_gateway_restart_between_event_and_sending_neither_loses_nor_doubles(
     the same var/ databases each time."""
     port = free_port()
     gateway = f"http://127.0.0.1:{port}"
-    env = base_env(tmp_path)
+    env = demo_env(tmp_path)
     sandbox = Proc.start(
         [
             "sandbox",
@@ -291,10 +295,9 @@ def test_a_gateway_restart_between_event_and_sending_neither_loses_nor_doubles(
         ],
         tmp_path,
         env,
-        until="sms",
     )
     try:
-        urls = sandbox.urls
+        urls = sandbox.read_until("sms")
         systems = {k: v for k, v in urls.items() if k not in ("mail-smtp", "mail", "sms")}
         serve_env = {
             **env,
@@ -312,7 +315,8 @@ def test_a_gateway_restart_between_event_and_sending_neither_loses_nor_doubles(
         }
 
         def start() -> Proc:
-            proc = Proc.start(["serve", "--port", str(port)], tmp_path, serve_env, "GraphiQL")
+            proc = Proc.start(["serve", "--port", str(port)], tmp_path, serve_env)
+            proc.read_until("GraphiQL")
             wait_until_up(gateway)
             return proc
 
@@ -322,7 +326,7 @@ def test_a_gateway_restart_between_event_and_sending_neither_loses_nor_doubles(
             hub.turn_on_email()
             # 1. stopped while the digest window is open: the window survives the restart
             hub.add_event("DECIDED", "Beslut om bygglov")
-            assert serve.stop(signal.SIGTERM) in CLEAN_EXIT, serve.stderr_text()[-2000:]
+            assert serve.stop(signal.SIGTERM) in CLEAN_EXIT, serve.errors()[-2000:]
             serve = start()
             mails = hub.wait_mails(1, DIGEST_SECONDS + SLACK_SECONDS + 2.0)
             # 2. stopped while the message waits for the sink: it is sent after the restart
@@ -334,7 +338,7 @@ def test_a_gateway_restart_between_event_and_sending_neither_loses_nor_doubles(
                 "the news message in the outbox",
             )
             time.sleep(1.0)  # a few failed tries
-            assert serve.stop(signal.SIGTERM) in CLEAN_EXIT, serve.stderr_text()[-2000:]
+            assert serve.stop(signal.SIGTERM) in CLEAN_EXIT, serve.errors()[-2000:]
             hub.sink_down(False)
             serve = start()
             mails = hub.wait_mails(2, SLACK_SECONDS + 2.0)
@@ -347,7 +351,7 @@ def test_a_gateway_restart_between_event_and_sending_neither_loses_nor_doubles(
             hub.add_event("DECIDED", "Beslut om slutbesked")
             time.sleep(DIGEST_SECONDS + 1.0)  # due after 3 s, then 2.5 s in the sink
             in_flight = len(hub.mails()) == 2
-            assert serve.stop(signal.SIGTERM) in CLEAN_EXIT, serve.stderr_text()[-2000:]
+            assert serve.stop(signal.SIGTERM) in CLEAN_EXIT, serve.errors()[-2000:]
             hub.sink_down(False)
             serve = start()
             mails = hub.wait_mails(3, SLACK_SECONDS + 2.0)

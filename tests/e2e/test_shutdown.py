@@ -4,74 +4,38 @@ are cancelled. A bound check over real processes and sockets, not a benchmark.""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from kp_procs import Proc, citizen_token, demo_env, free_port
 
 from simulators import personas
 
 pytestmark = pytest.mark.sockets
 
-ROOT = Path(__file__).resolve().parents[2]
-KNUTPUNKT = [sys.executable, "-m", "gateway.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def test_sigterm_during_a_hanging_request_stops_the_server_within_ten_seconds(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "KNUTPUNKT_DEMO_KEY_FILE": str(tmp_path / "demo.jwk"),
-        "KNUTPUNKT_DEMO_SCALE": "0.05",
-        "KNUTPUNKT_DEMO_BASE_PORT": "0",
+    port = free_port()
+    env = demo_env(
+        tmp_path,
         # the request would run a minute: only the shutdown may end it early
-        "KNUTPUNKT_GATEWAY_DEADLINE_SECONDS": "60",
-        "KNUTPUNKT_GATEWAY_MAX_EXECUTION_SECONDS": "120",
-    }
-    errors = (tmp_path / "stderr.txt").open("w")
-    proc = subprocess.Popen(
-        [*KNUTPUNKT, "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=errors,
-        text=True,
+        KNUTPUNKT_GATEWAY_DEADLINE_SECONDS="60",
+        KNUTPUNKT_GATEWAY_MAX_EXECUTION_SECONDS="120",
     )
+    proc = Proc.start(["serve", "--port", str(port)], tmp_path, env)
     try:
-        urls: dict[str, str] = {}
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()  # type: ignore[union-attr]
-            if not line or line.startswith("GraphiQL "):
-                break
-            system, url = line.split()
-            urls[system] = url
+        urls = proc.read_until("GraphiQL")
         assert "byggr" in urls, urls
         hang = httpx.put(f"{urls['byggr']}/_admin/faults", json={"hang": True}, timeout=10)
         assert hang.status_code == 200
-        token = subprocess.run(
-            [*KNUTPUNKT, "token", "citizen", personas.KALLE],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout.strip()
+        token = citizen_token(env, personas.KALLE)
         outcome: list[object] = []
 
         def long_request() -> None:
@@ -92,23 +56,19 @@ def test_sigterm_during_a_hanging_request_stops_the_server_within_ten_seconds(
         time.sleep(1.5)  # the request is in: byggr hangs under it
         assert not outcome, outcome
         sent = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
+        proc.popen.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=15)
+            proc.popen.wait(timeout=15)
         except subprocess.TimeoutExpired:
             pytest.fail("knutpunkt serve was still running 15 s after SIGTERM")
         stopped_after = time.monotonic() - sent
         client.join(timeout=10)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()  # type: ignore[union-attr]
-        errors.close()
+        proc.stop(signal.SIGKILL)
     assert stopped_after < 10, f"stopped {stopped_after:.1f} s after SIGTERM"
     assert outcome == [503], outcome  # SHUTTING_DOWN, not a dropped connection
     print(f"stopped {stopped_after:.1f} s after SIGTERM")
     # the only tracebacks are the sandbox's: its deliberately hanging handler, cancelled
-    crashes = (tmp_path / "stderr.txt").read_text().split("Traceback")[1:]
+    crashes = proc.errors().split("Traceback")[1:]
     assert all("simulators/faults.py" in crash for crash in crashes), crashes
     assert not any("gateway/" in crash or "resolvers/" in crash for crash in crashes), crashes

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,14 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 from kp_live import subscriber
+from kp_procs import citizen_token, demo_env, demo_serve, free_port
 from kp_scrape import by, scrape
 
 from simulators import personas
 
 pytestmark = pytest.mark.sockets
 
-KNUTPUNKT = [sys.executable, "-m", "gateway.cli"]
-ROOT = Path(__file__).resolve().parents[2]
 CASE_SYSTEMS = (
     "diarium",
     "byggr",
@@ -48,52 +43,12 @@ async def upstream_calls(client: httpx.AsyncClient) -> dict[str, int]:
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], str]]:
     """`knutpunkt serve` (the demo): its URL, the sandbox systems' URLs, Kalle's token."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(os.environ)
-    env.update(
-        {
-            "KNUTPUNKT_DEMO_KEY_FILE": str(tmp_path / "demo.jwk"),
-            "PYTHONPATH": str(ROOT),
-            "KNUTPUNKT_DEMO_SCALE": "0.05",
-            "KNUTPUNKT_DEMO_BASE_PORT": "0",
-            # no background pull during the measurement (the first sync still runs)
-            "KNUTPUNKT_CASESTORE_REFRESH_SECONDS": "3600",
-        }
-    )
-    errors = (tmp_path / "stderr.txt").open("w")
-    proc = subprocess.Popen(
-        [*KNUTPUNKT, "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=errors,
-        text=True,
-    )
-    try:
-        systems: dict[str, str] = {}
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()  # type: ignore[union-attr]
-            if not line or line.startswith("GraphiQL "):
-                break
-            system, _, system_url = line.strip().partition(" ")
-            systems[system] = system_url
-        token = subprocess.run(
-            [*KNUTPUNKT, "token", "citizen", personas.KALLE],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout.strip()
-        yield f"http://127.0.0.1:{port}", systems, token
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stdout.close()  # type: ignore[union-attr]
-        errors.close()
-    assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
+    port = free_port()
+    # no background pull during the measurement (the first sync still runs)
+    quiet = {"KNUTPUNKT_CASESTORE_REFRESH_SECONDS": "3600"}
+    with demo_serve(tmp_path, port, **quiet) as proc:
+        token = citizen_token(demo_env(tmp_path, **quiet), personas.KALLE)
+        yield f"http://127.0.0.1:{port}", proc.lines, token
 
 
 async def test_the_demo_signals_itself(demo: tuple[str, dict[str, str], str]) -> None:

@@ -23,8 +23,7 @@ import pytest
 import redis.asyncio as redis
 from joserfc.jwk import KeySet
 from kp_idp import AUDIENCE, ISSUER, FakeIdp
-from kp_live import free_port
-from kp_procs import knutpunkt, sample_total, served_json, toml, upstream_calls
+from kp_procs import free_port, knutpunkt, sample_total, served_json, toml, upstream_calls
 
 from signals.inbox import Inbox
 from simulators import personas
