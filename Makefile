@@ -8,6 +8,7 @@ demo:
 test:
 	@scripts/bootstrap
 	@scripts/services
+	@scripts/browser
 	.venv/bin/ruff check .
 	.venv/bin/mypy
 	.venv/bin/python -m pytest -q
