@@ -23,6 +23,7 @@ from .context import Context
 from .cost import root_field_limit
 from .guards import without_suggestion
 from .notifications import Mutation, NotificationQuery
+from .plain_fields import install_plain_resolvers
 from .query import Query
 from .query_gate import PreparedQueries, QueryGate
 from .subscription import Subscription
@@ -173,7 +174,7 @@ def build_schema(
     """The schema with its limits. `introspection_roles=None` and `suggestions=True` are
     demo mode; production passes the roles that may introspect and no suggestions."""
     queries = PreparedQueries(max_tokens, _limit_rules(max_depth, max_aliases, max_root_fields))
-    return KnutpunktSchema(
+    schema = KnutpunktSchema(
         execution_context_class=AcyclicExecutionContext,
         query=merge_types("Query", (Query, NotificationQuery)),
         mutation=Mutation,
@@ -185,3 +186,5 @@ def build_schema(
             lambda: GatewayErrors(suggestions=suggestions),
         ],
     )
+    install_plain_resolvers(schema)
+    return schema
