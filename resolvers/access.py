@@ -106,17 +106,27 @@ def impersonal_views(ctx: Context, cases: Iterable[Case]) -> list[CaseView]:
 
 def _remember_promise(ctx: Context, case: Case) -> None:
     # measured on the unredacted case (pauses may sit in events the caller can't see);
-    # only the figures leave, and only for cases the caller may see
-    promises = ctx.memo.promises
-    if case.ref not in promises:
-        policy = ctx.services.policy
-        promises[case.ref] = service_promise(
-            case, policy.service_promise_days, policy.default_promise_days, ctx.services.clock()
-        )
+    # only the figures leave, and only for cases the caller may see. Measured when a
+    # query first asks (`promise_of`), as of the time the case was seen.
+    memo = ctx.memo
+    if case.ref not in memo.promised:
+        if memo.seen_at is None:
+            memo.seen_at = ctx.services.clock()
+        memo.promised[case.ref] = case
 
 
 def promise_of(ctx: Context, view: CaseView) -> PromiseState | None:
-    return ctx.memo.promises.get(view.ref)
+    memo = ctx.memo
+    state = memo.promises.get(view.ref)
+    if state is None:
+        case = memo.promised.get(view.ref)
+        if case is None or memo.seen_at is None:
+            return None
+        policy = ctx.services.policy
+        state = memo.promises[view.ref] = service_promise(
+            case, policy.service_promise_days, policy.default_promise_days, memo.seen_at
+        )
+    return state
 
 
 async def view_of(ctx: Context, case: Case | None, *, operation: str) -> CaseView | None:
