@@ -231,9 +231,7 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
     if task.done():
         task.result()
         return
-    # what startup built (schema, policy, clients, modules) lives as long as the process:
-    # out of the collector's way, so that its full passes walk only per-request objects
-    _settle(None)
+    _settle(None)  # startup's objects (schema, policy, clients, modules) out of the GC's way
     print(f"GraphiQL http://{gw.host}:{gw.port}/graphql", file=out, flush=True)
     metrics_server = await _start_metrics_server(settings, app, out)
     try:
@@ -332,10 +330,12 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, lis
 
 
 def _settle(box: object) -> None:
-    # the sandbox's millions of objects live as long as the process: keep them out of
-    # the garbage collector's way so that requests don't pay for full collections
+    # what startup built lives as long as the process: out of the collector's way. A
+    # request's objects form no cycles and go with it; young collections every 10,000
+    # allocations (not 700) find them gone instead of walking those of running requests
     gc.collect()
     gc.freeze()
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
 
 
 def _ensure_sqlite_dirs(settings: Settings) -> None:
