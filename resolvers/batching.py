@@ -68,8 +68,9 @@ class BatchLoader(Generic[K, V]):
             return
         self._waiting = False
         keys, self._pending = self._pending, []
+        loop = asyncio.get_running_loop()
         for start in range(0, len(keys), self._max):
-            task = asyncio.ensure_future(self._run(keys[start : start + self._max]))
+            task = loop.create_task(self._run(keys[start : start + self._max]))
             task.add_done_callback(_retrieve)
 
     async def _run(self, keys: list[K]) -> None:
