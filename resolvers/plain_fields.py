@@ -4,10 +4,12 @@ Strawberry calls every resolver through a chain built for the general case: an
 `Info` object, argument conversion, field extensions and exception handlers, three
 or four Python calls deep. Most of our fields need none of it: they read an
 attribute (`CaseEdge.node`) or call a method of the object without arguments
-(`Case.caseNumber` returns `self.view.case_number`). For those, once at start-up,
-the graphql-core field gets a resolver that does just that; the result is the same,
-and so are errors (raised to graphql-core as before). Fields with arguments, field
-extensions or `root`/`parent` parameters keep strawberry's resolver.
+(`Case.caseNumber` returns `self.view.case_number`), or convert their arguments and
+call the method (`CitizenView.cases(first: 100)`). For those, once at start-up, the
+graphql-core field gets a resolver that does just that, with strawberry's own
+argument conversion; the result is the same, and so are errors (raised to
+graphql-core as before). Fields with field extensions, `root`/`parent` parameters or
+static/class methods keep strawberry's resolver.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLObjectType, GraphQLResolveInfo
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 Resolver = Callable[..., Any]
@@ -30,7 +34,7 @@ def install_plain_resolvers(schema: strawberry.Schema) -> int:
         return 0  # strawberry's chain does more than call the function
     graphql_schema = schema._schema
     subscription = graphql_schema.subscription_type
-    info_class = schema.config.info_class
+    convert = _Converter(schema.config, schema.schema_converter.scalar_registry)
     replaced = 0
     for named in graphql_schema.type_map.values():
         if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
@@ -41,19 +45,35 @@ def install_plain_resolvers(schema: strawberry.Schema) -> int:
             field = (graphql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
             if type(field) is not StrawberryField:
                 continue  # subclasses may compute their result otherwise
-            plain = _plain_resolver(field, info_class)
+            plain = _plain_resolver(field, convert)
             if plain is not None:
                 graphql_field.resolve = plain
                 replaced += 1
     return replaced
 
 
-def _plain_resolver(field: StrawberryField, info_class: type) -> Resolver | None:
-    if field.extensions or field.is_subscription or field.arguments:
+class _Converter:
+    """Strawberry's argument conversion (input types, enums, names) and its `Info`."""
+
+    def __init__(self, config: StrawberryConfig, scalar_registry: Any) -> None:
+        self.info_class = config.info_class
+        self._config = config
+        self._scalars = scalar_registry
+
+    def arguments(
+        self, field: StrawberryField, values: dict[str, Any], info: Any
+    ) -> dict[str, Any]:
+        return convert_arguments(
+            values, field.arguments, scalar_registry=self._scalars, config=self._config, info=info
+        )
+
+
+def _plain_resolver(field: StrawberryField, convert: _Converter) -> Resolver | None:
+    if field.extensions or field.is_subscription:
         return None
     resolver = field.base_resolver
     if resolver is None:
-        return _attribute(field.python_name)
+        return None if field.arguments else _attribute(field.python_name)
     func = resolver.wrapped_func
     if isinstance(func, (staticmethod, classmethod)) or not callable(func):
         return None
@@ -62,9 +82,11 @@ def _plain_resolver(field: StrawberryField, info_class: type) -> Resolver | None
     if resolver.self_parameter is None:
         return None
     info = resolver.info_parameter
+    if field.arguments:
+        return _method_with_arguments(func, info.name if info else None, convert, field)
     if info is None:
         return _method(func)
-    return _method_with_info(func, info.name, info_class, field)
+    return _method_with_info(func, info.name, convert.info_class, field)
 
 
 def _attribute(name: str) -> Resolver:
@@ -86,5 +108,20 @@ def _method_with_info(
 ) -> Resolver:
     def resolve(source: Any, info: Info) -> Any:
         return func(source, **{name: info_class(_raw_info=info, _field=field)})
+
+    return resolve
+
+
+def _method_with_arguments(
+    func: Callable[..., Any], info_name: str | None, convert: _Converter, field: StrawberryField
+) -> Resolver:
+    info_class = convert.info_class
+
+    def resolve(source: Any, info: Info, **values: Any) -> Any:
+        strawberry_info = info_class(_raw_info=info, _field=field)
+        kwargs = convert.arguments(field, values, strawberry_info)
+        if info_name is not None:
+            kwargs[info_name] = strawberry_info
+        return func(source, **kwargs)
 
     return resolve
