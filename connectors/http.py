@@ -44,6 +44,7 @@ from .errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from .outgoing import RequestBuilder
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 #: the longest `Retry-After` honoured when a call runs without a request deadline
@@ -138,6 +139,7 @@ class UpstreamClient:
     ) -> None:
         self.system = system
         self.http = http
+        self._requests = RequestBuilder(http)
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
         self.max_body = max_body
@@ -248,7 +250,7 @@ class UpstreamClient:
         with upstream_errors(self.system):
             async with asyncio.timeout(remaining):
                 auth = await self._auth()
-                request = self.http.build_request(method, url, **kwargs)
+                request = self._requests.build(method, url, **kwargs)
                 if self.observer is not None:
                     seen.finish = self.observer.start(self.system, request)
                 response = await self.http.send(request, stream=True, auth=auth)
@@ -345,5 +347,3 @@ def _plain_and_within(response: httpx.Response, max_body: int) -> bool:
 def read_json(response: httpx.Response) -> Any:
     """The JSON body of an upstream answer (orjson: the connectors' hot path)."""
     return orjson.loads(response.content)
-
-
