@@ -285,7 +285,10 @@ class UpstreamClient:
         """
         http = self.http
         if auth is not None or self.transport is None or http.auth is not None or http.cookies:
-            return await http.send(request, stream=True, auth=auth)
+            # no OAuth2 token: the client's own auth, if it has one (None would drop it)
+            return await http.send(
+                request, stream=True, auth=httpx.USE_CLIENT_DEFAULT if auth is None else auth
+            )
         response = await self.transport.handle_async_request(request)
         response.request = request
         return response
