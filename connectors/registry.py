@@ -122,6 +122,8 @@ class CallRules:
     retry_burst: float = 5.0
     #: how long the last good case lists are kept to be shown when a system fails (0: off)
     stale_if_error_seconds: float = 0.0
+    #: a kept copy is rewritten at most this often per key by one process
+    stale_refresh_seconds: float = 30.0
 
 
 @dataclass
@@ -181,7 +183,9 @@ async def open_connectors(
     """
     transports = transports or {}
     rules = rules or CallRules()
-    found = Connectors(stale=StaleCopies(cache, rules.stale_if_error_seconds))
+    found = Connectors(
+        stale=StaleCopies(cache, rules.stale_if_error_seconds, refresh=rules.stale_refresh_seconds)
+    )
     for system_id, conf in systems.items():
         if not conf.enabled or (not conf.url and system_id not in transports):
             continue
