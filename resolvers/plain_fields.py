@@ -21,7 +21,8 @@ import strawberry
 from graphql import GraphQLObjectType, GraphQLResolveInfo
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.arguments import convert_arguments
+from strawberry.types.arguments import StrawberryArgument, convert_argument
+from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
 Resolver = Callable[..., Any]
@@ -52,6 +53,11 @@ def install_plain_resolvers(schema: strawberry.Schema) -> int:
     return replaced
 
 
+#: argument types whose GraphQL values are already the Python ones (strawberry passes
+#: them through unchanged)
+_AS_IS = (int, str, float, bool, strawberry.ID)
+
+
 class _Converter:
     """Strawberry's argument conversion (input types, enums, names) and its `Info`."""
 
@@ -60,11 +66,24 @@ class _Converter:
         self._config = config
         self._scalars = scalar_registry
 
-    def arguments(
-        self, field: StrawberryField, values: dict[str, Any], info: Any
-    ) -> dict[str, Any]:
-        return convert_arguments(
-            values, field.arguments, scalar_registry=self._scalars, config=self._config, info=info
+    def plan(self, field: StrawberryField) -> list[tuple[str, str, StrawberryArgument | None]]:
+        """Per argument: GraphQL name, Python name, and the argument when its value
+        needs strawberry's conversion (None: passed as it is)."""
+        found = []
+        for argument in field.arguments:
+            assert argument.python_name
+            type_ = argument.type
+            if type(type_) is StrawberryOptional:
+                type_ = type_.of_type
+            as_is = any(type_ is t for t in _AS_IS)
+            name = self._config.name_converter.from_argument(argument)
+            found.append((name, argument.python_name, None if as_is else argument))
+        return found
+
+    def convert(self, name: str, argument: StrawberryArgument, value: Any, info: Any) -> Any:
+        """What strawberry's `convert_arguments` makes of one argument's value."""
+        return convert_argument(
+            value, argument.type, self._scalars, self._config, info, path=(name,)
         )
 
 
@@ -116,10 +135,19 @@ def _method_with_arguments(
     func: Callable[..., Any], info_name: str | None, convert: _Converter, field: StrawberryField
 ) -> Resolver:
     info_class = convert.info_class
+    plan = convert.plan(field)
 
     def resolve(source: Any, info: Info, **values: Any) -> Any:
         strawberry_info = info_class(_raw_info=info, _field=field)
-        kwargs = convert.arguments(field, values, strawberry_info)
+        kwargs: dict[str, Any] = {}
+        for name, python_name, argument in plan:
+            if name in values:
+                value = values[name]
+                kwargs[python_name] = (
+                    value
+                    if argument is None
+                    else convert.convert(name, argument, value, strawberry_info)
+                )
         if info_name is not None:
             kwargs[info_name] = strawberry_info
         return func(source, **kwargs)
