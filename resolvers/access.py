@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 
 from connectors.domain import Case
 from connectors.personal_number import luhn_digit
@@ -46,7 +47,7 @@ async def representations_of(ctx: Context, pnr: str) -> list[Representation]:
     loaders = ctx.loaders
     custody = await loaders.custody.load(pnr) if loaders.custody else []
     mandates = await loaders.mandates.load(pnr) if loaders.mandates else []
-    return representations(pnr, custody, mandates, ctx.services.clock().date())
+    return representations(pnr, custody, mandates, request_now(ctx).date())
 
 
 async def views_of(ctx: Context, cases: Iterable[Case], *, operation: str) -> list[CaseView]:
@@ -108,11 +109,10 @@ def _remember_promise(ctx: Context, case: Case) -> None:
     # measured on the unredacted case (pauses may sit in events the caller can't see);
     # only the figures leave, and only for cases the caller may see. Measured when a
     # query first asks (`promise_of`), as of the time the case was seen.
-    memo = ctx.memo
-    if case.ref not in memo.promised:
-        if memo.seen_at is None:
-            memo.seen_at = ctx.services.clock()
-        memo.promised[case.ref] = case
+    promised = ctx.memo.promised
+    if case.ref not in promised:
+        request_now(ctx)  # the moment the promises are measured as of
+        promised[case.ref] = case
 
 
 def promise_of(ctx: Context, view: CaseView) -> PromiseState | None:
@@ -120,13 +120,21 @@ def promise_of(ctx: Context, view: CaseView) -> PromiseState | None:
     state = memo.promises.get(view.ref)
     if state is None:
         case = memo.promised.get(view.ref)
-        if case is None or memo.seen_at is None:
+        if case is None:
             return None
         policy = ctx.services.policy
         state = memo.promises[view.ref] = service_promise(
-            case, policy.service_promise_days, policy.default_promise_days, memo.seen_at
+            case, policy.service_promise_days, policy.default_promise_days, request_now(ctx)
         )
     return state
+
+
+def request_now(ctx: Context) -> datetime:
+    """The clock, read once per request (representations' validity, promises)."""
+    now = ctx.memo.now
+    if now is None:
+        now = ctx.memo.now = ctx.services.clock()
+    return now
 
 
 async def view_of(ctx: Context, case: Case | None, *, operation: str) -> CaseView | None:

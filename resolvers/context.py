@@ -69,10 +69,10 @@ class RequestMemo:
     representations: list[Representation] | None = None
     #: why staff read personal data, as the access log records it; None until stated
     purpose: str | None = None
+    #: the clock, read once: representations' validity, service promises
+    now: datetime | None = None
     #: the unredacted cases shown, whose service promise a query may ask for
     promised: dict[CaseRef, Case] = field(default_factory=dict)
-    #: when the first of them was seen: their promises are measured as of then
-    seen_at: datetime | None = None
     #: service-promise figures of the cases shown, measured when first asked
     promises: dict[CaseRef, PromiseState] = field(default_factory=dict)
 
