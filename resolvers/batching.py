@@ -83,6 +83,8 @@ class BatchLoader(Generic[K, V]):
                 future = self._futures[key]
                 if not future.done():
                     future.set_exception(exc)
+                    future.exception()  # seen: a key nobody awaits any more (a cancelled
+                    # request, a look-up given up) must not be logged as never retrieved
             if not isinstance(exc, Exception):
                 raise
             return
@@ -97,8 +99,8 @@ class Gathered(Generic[V, R]):
 
     Unlike `asyncio.gather` it wraps nothing in a task and adds no callback per
     future: the awaiting task sleeps on the first future not yet done, and the rest
-    of one batch are done by then. A failure is raised once; the other futures'
-    outcomes are marked seen, as gather would."""
+    of one batch are done by then. The first failure is raised (a batch's futures
+    are marked seen when it fails, so the others are not logged as never retrieved)."""
 
     __slots__ = ("_finish", "_futures")
 
@@ -108,14 +110,8 @@ class Gathered(Generic[V, R]):
 
     def __await__(self) -> Generator[Any, None, R]:
         values: list[V] = []
-        try:
-            for future in self._futures:
-                values.append((yield from future.__await__()))
-        except BaseException:
-            for future in self._futures:
-                if future.done() and not future.cancelled():
-                    future.exception()
-            raise
+        for future in self._futures:
+            values.append((yield from future.__await__()))
         return self._finish(values)
 
 
