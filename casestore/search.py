@@ -13,6 +13,15 @@ stores have an index made for substring search:
 
 Trigrams need three characters: a shorter search keeps the plain `LIKE`. Matching
 is the same as before: substring of the casefolded text, `%` and `_` literal.
+
+How a page (newest first) and its total are read (`text_rows`):
+
+- PostgreSQL plans each search for its text (`replan`: never a prepared statement's
+  generic plan) with the column's statistics (`CaseWriter.analyze`): a rare text goes
+  through the GIN index, a common one down the newest-first index until the page is full.
+  The count of a common text reads every entry; nothing makes that exact total cheap.
+- SQLite answers from one FTS5 match when it has few hits, and reads newest entries
+  with `instr` when it has many (see `_sqlite_rows`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from casestore import CaseStore, DiaryFilter
+from casestore import CaseStore, DiaryFilter, backend_for
 from casestore.search import PROBE
 from connectors.domain import Case, CaseRef, CaseStatus, CaseType, Channel, Unit
 from policies.statistics import StatisticsPolicy
@@ -234,3 +234,38 @@ async def test_pages_and_counts_match_a_substring_search_under_filters(store: Ca
     assert len(await walk(store, DiaryFilter(text="rivningslov"), 50)) == 6
     assert len(await walk(store, DiaryFilter(text="lov"), 50)) == 60
     assert len(await walk(store, DiaryFilter(unit="MBN", text="garage"), 50)) == 3
+
+
+@pytest.mark.postgres
+async def test_postgres_takes_planner_statistics_again_after_many_changes() -> None:
+    """Without statistics PostgreSQL sorts every hit of a common word; autovacuum may be
+    off or behind a bulk load, so the store runs ANALYZE itself: on opening a store never
+    analysed, and after a sync (`recount_overdue`) that changed over 50 + 10 % of the rows."""
+    prefix = f"a{uuid.uuid4().hex[:10]}_"
+    rep = CaseStore(PG_URL, StatisticsPolicy({}, 90), prefix=prefix)
+    catalog = backend_for(PG_URL)
+
+    async def believed() -> float:  # the rows the planner believes the table holds
+        sql = "SELECT reltuples FROM pg_class WHERE oid = to_regclass(?)"
+        return float((await catalog.fetch(sql, [f"{prefix}cases"]))[0][0])
+
+    async def load(numbers: range) -> None:
+        await rep.upsert([case(i, f"Bygglov {i}") for i in numbers], NOW)
+        await rep.recount_overdue(NOW)
+
+    await rep.open()
+    try:
+        assert await believed() == 0  # analysed when opened (never analysed: -1)
+        await load(range(60))
+        assert await believed() == 60
+        await load(range(60, 65))  # 5 rows: no more than 50 + 10 % of 60
+        assert await believed() == 60
+        await load(range(65, 117))  # 57 changed since: more than 56
+        assert await believed() == 117
+        assert [
+            e.case_number for e in (await rep.diary(DiaryFilter(text="bygglov 11"), 5, None)).items
+        ] == ["BN 2025/0116", "BN 2025/0115", "BN 2025/0114", "BN 2025/0113", "BN 2025/0112"]
+    finally:
+        await rep.drop_tables()
+        await rep.close()
+        await catalog.close()
