@@ -99,6 +99,18 @@ async def ensure_index(db: SqlBackend, p: str) -> None:
     )
 
 
+async def flush_index(db: SqlBackend, p: str) -> None:
+    """PostgreSQL: move the GIN index's pending list into the index proper. Upserts add to
+    the list (fast writes), every search reads all of it, and only autovacuum empties it
+    (or the list's reaching 4 MB): a few MB after a load cost every search ~8 ms."""
+    if db.dialect == "postgres":  # (only the index's owner may; no index, no row)
+        await db.fetch(
+            "SELECT gin_clean_pending_list(oid) FROM pg_class WHERE oid = to_regclass(?)"
+            " AND pg_has_role(relowner, 'USAGE')",
+            [f"{p}cases_search"],
+        )
+
+
 #: what a diary page reads of each entry, and its order (newest registrations first)
 COLUMNS = (
     "system, local_id, case_number, opened_at, diary_title, unit_code, confidential, diary_docs"

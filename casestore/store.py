@@ -108,7 +108,9 @@ class CaseStore:
             self._state[system] = SyncStatus(system, from_ts(synced), error, True, from_ts(wm))
         await self._load_names()
         await self._writer.load()
-        await self._writer.analyze()  # a store never analysed (e.g. loaded by an older version)
+        # a store loaded by an older version: never analysed, its text index's list full
+        await search.flush_index(self._db, self._p)
+        await self._writer.analyze()
         return self
 
     async def close(self) -> None:
@@ -169,10 +171,12 @@ class CaseStore:
         return {sid: self.status(sid, now) for sid in sources}
 
     async def recount_overdue(self, now: datetime) -> None:
-        """Move the stored overdue counts to `now` and, after many changes, take the
-        planner's statistics again (sync does this; bulk loaders call it)."""
+        """Move the stored overdue counts to `now`, empty the text index's pending list and,
+        after many changes, take the planner's statistics again (sync does this; bulk
+        loaders call it)."""
         async with self._write_lock:
             await self._writer.recount_overdue(now)
+            await search.flush_index(self._db, self._p)
             await self._writer.analyze()
 
     def start_refresher(

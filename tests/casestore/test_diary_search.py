@@ -269,3 +269,29 @@ async def test_postgres_takes_planner_statistics_again_after_many_changes() -> N
         await rep.drop_tables()
         await rep.close()
         await catalog.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_empties_the_text_index_pending_list_after_a_sync() -> None:
+    """Upserts go to the GIN index's pending list, which every search reads through;
+    `recount_overdue` (the end of every sync) moves it into the index proper."""
+    prefix = f"g{uuid.uuid4().hex[:10]}_"
+    rep = CaseStore(PG_URL, StatisticsPolicy({}, 90), prefix=prefix)
+    catalog = backend_for(PG_URL)
+
+    async def emptied_now() -> int:  # pages the pending list still held
+        sql = "SELECT gin_clean_pending_list(to_regclass(?))"
+        return int((await catalog.fetch(sql, [f"{prefix}cases_search"]))[0][0])
+
+    await rep.open()
+    try:
+        await rep.upsert([case(i, f"Bygglov garage {i}") for i in range(200)], NOW)
+        await rep.recount_overdue(NOW)
+        assert await emptied_now() == 0
+        await rep.upsert([case(i, f"Marklov förråd {i}") for i in range(200, 400)], NOW)
+        assert await emptied_now() > 0  # what the store found, without a sync's end
+        assert await numbers_for(rep, "marklov förråd 399") == ["BN 2025/0399"]
+    finally:
+        await rep.drop_tables()
+        await rep.close()
+        await catalog.close()
