@@ -53,6 +53,8 @@ async def gather_chunks(keys: Sequence[str], fetch: Fetch) -> list[Case]:
     """One `fetch` per chunk of at most `BATCH_LIMIT` keys, in parallel; unique cases."""
     if not keys:
         return []
+    if len(keys) <= BATCH_LIMIT:  # the usual case: one request, no task to schedule
+        return unique_cases(await fetch(keys))
     results = await asyncio.gather(*(fetch(chunk) for chunk in chunks(keys)))
     return unique_cases(case for part in results for case in part)
 

@@ -122,6 +122,8 @@ class CallRules:
     retry_burst: float = 5.0
     #: how long the last good case lists are kept to be shown when a system fails (0: off)
     stale_if_error_seconds: float = 0.0
+    #: a kept copy is rewritten at most this often per key by one process
+    stale_refresh_seconds: float = 30.0
 
 
 @dataclass
@@ -181,14 +183,22 @@ async def open_connectors(
     """
     transports = transports or {}
     rules = rules or CallRules()
-    found = Connectors(stale=StaleCopies(cache, rules.stale_if_error_seconds))
+    found = Connectors(
+        stale=StaleCopies(cache, rules.stale_if_error_seconds, refresh=rules.stale_refresh_seconds)
+    )
     for system_id, conf in systems.items():
         if not conf.enabled or (not conf.url and system_id not in transports):
             continue
-        http = await stack.enter_async_context(_http_client(system_id, conf, transports))
+        limits = httpx.Limits(
+            max_connections=conf.max_connections, max_keepalive_connections=conf.max_connections
+        )
+        # aiohttp underneath (C parser, lean pool) unless a test injects its own transport
+        transport = transports.get(system_id) or AiohttpTransport(limits)
+        http = await stack.enter_async_context(_http_client(system_id, conf, limits, transport))
         client = UpstreamClient(
             system_id,
             http,
+            transport=transport,
             retry=RetryPolicy(attempts=conf.retries),
             breaker=CircuitBreaker(threshold=conf.breaker_threshold),
             min_budget=rules.min_budget,
@@ -209,18 +219,18 @@ async def open_connectors(
 
 
 def _http_client(
-    system_id: str, conf: SystemSettings, transports: Mapping[str, httpx.AsyncBaseTransport]
+    system_id: str,
+    conf: SystemSettings,
+    limits: httpx.Limits,
+    transport: httpx.AsyncBaseTransport,
 ) -> httpx.AsyncClient:
     kwargs: dict[str, Any] = {
         "base_url": conf.url or f"http://{system_id}.sandbox",
         "timeout": httpx.Timeout(conf.timeout, connect=conf.connect_timeout),
-        "limits": httpx.Limits(
-            max_connections=conf.max_connections, max_keepalive_connections=conf.max_connections
-        ),
+        "limits": limits,
         "headers": {"user-agent": "knutpunkt/0.1"},
+        "transport": transport,
     }
-    # aiohttp underneath (C parser, lean pool) unless a test injects its own transport
-    kwargs["transport"] = transports.get(system_id) or AiohttpTransport(kwargs["limits"])
     if conf.token_url:
         oauth: httpx.AsyncClient = AsyncOAuth2Client(
             client_id=conf.client_id,

@@ -27,6 +27,10 @@ import httpx
 #: What an `httpx.Response` is told about the connection (httpcore sets the same).
 HTTP_11 = b"HTTP/1.1"
 KEEPALIVE_EXPIRY = 5.0
+#: answers announcing at most this many bytes (and no content-encoding) are read whole
+#: before the response is handed to httpx; larger or encoded ones stream as before, so
+#: that `UpstreamClient` can stop reading at its body limit
+EAGER_BYTES = 1024 * 1024
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -71,21 +75,45 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     sock_read=timeout.get("read"),
                 ),
             )
+        extensions = {
+            "http_version": HTTP_11,
+            "reason_phrase": (response.reason or "").encode("ascii", "replace"),
+        }
+        if _small_and_plain(response):
+            # read at once: no stream for httpx to iterate (most answers are a few kB)
+            with _mapped_errors(request):
+                try:
+                    body = await response.read()
+                finally:
+                    response.release()
+            return httpx.Response(
+                status_code=response.status,
+                headers=response.raw_headers,
+                content=body,
+                request=request,
+                extensions=extensions,
+            )
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
             stream=_ResponseStream(response, request),
             request=request,
-            extensions={
-                "http_version": HTTP_11,
-                "reason_phrase": (response.reason or "").encode("ascii", "replace"),
-            },
+            extensions=extensions,
         )
 
     async def aclose(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+def _small_and_plain(response: aiohttp.ClientResponse) -> bool:
+    """An answer of announced length up to `EAGER_BYTES`, not content-encoded."""
+    length = response.content_length
+    if length is None or length > EAGER_BYTES:
+        return False
+    encoding = response.headers.get("content-encoding")
+    return encoding is None or encoding.strip().lower() == "identity"
 
 
 @functools.cache

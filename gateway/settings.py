@@ -70,6 +70,8 @@ class GatewaySettings:
     retry_burst: int = 5
     #: a failed system's last case lists are shown (marked STALE_DATA) up to this age; 0: off
     stale_if_error_seconds: int = 3600
+    #: one process rewrites a person's kept copy at most this often (each view otherwise)
+    stale_refresh_seconds: int = 30
 
     def call_rules(self) -> CallRules:
         """The rules every system's client follows: minimum budget and retry budget."""
@@ -78,6 +80,7 @@ class GatewaySettings:
             retry_ratio=self.retry_ratio,
             retry_burst=float(self.retry_burst),
             stale_if_error_seconds=self.stale_if_error_seconds,
+            stale_refresh_seconds=self.stale_refresh_seconds,
         )
 
 
