@@ -231,9 +231,7 @@ async def _serve_async(settings: Settings, out: TextIO) -> None:
     if task.done():
         task.result()
         return
-    # what startup built (schema, policy, clients, modules) lives as long as the process:
-    # out of the collector's way, so that its full passes walk only per-request objects
-    _settle(None)
+    _settle(None)  # startup's objects (schema, policy, clients, modules) out of the GC's way
     print(f"GraphiQL http://{gw.host}:{gw.port}/graphql", file=out, flush=True)
     metrics_server = await _start_metrics_server(settings, app, out)
     try:
@@ -332,13 +330,12 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, lis
 
 
 def _settle(box: object) -> None:
-    # the sandbox's millions of objects live as long as the process: keep them out of
-    # the garbage collector's way so that requests don't pay for full collections
+    # what startup built lives as long as the process: out of the collector's way
     gc.collect()
     gc.freeze()
     # a query allocates thousands of short-lived objects, nearly all freed by reference
-    # counting: a young collection every 700 allocations (the default) scanned them
-    # for nothing, ~3 % of a Mina Sidor query's instructions (callgrind, issue 12)
+    # counting (a request's objects form no cycles): a young collection every 700
+    # allocations (the default) scanned them for nothing (callgrind, issue 12)
     gc.set_threshold(20_000, 20, 20)
 
 

@@ -50,7 +50,10 @@ class BodyLimit:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
+        declared = None
+        for key, value in scope.get("headers", ()):
+            if key == b"content-length":
+                declared = value  # the last one, as a dict of the headers would keep
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await _reject(send)
             return

@@ -20,29 +20,32 @@ class Disclosure(enum.Enum):
     SUMMARY = "SUMMARY"
     FULL = "FULL"
 
+    def __init__(self, value: str) -> None:
+        self._rank = _ORDER.index(value)  # once per member: compared for every case
+
     @property
     def rank(self) -> int:
-        return _ORDER.index(self.value)
+        return self._rank
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Disclosure):
             return NotImplemented
-        return self.rank < other.rank
+        return self._rank < other._rank
 
     def __le__(self, other: object) -> bool:
         if not isinstance(other, Disclosure):
             return NotImplemented
-        return self.rank <= other.rank
+        return self._rank <= other._rank
 
     def __gt__(self, other: object) -> bool:
         if not isinstance(other, Disclosure):
             return NotImplemented
-        return self.rank > other.rank
+        return self._rank > other._rank
 
     def __ge__(self, other: object) -> bool:
         if not isinstance(other, Disclosure):
             return NotImplemented
-        return self.rank >= other.rank
+        return self._rank >= other._rank
 
 
 class Situation(enum.Enum):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 
 from connectors.domain import Case
 from connectors.personal_number import luhn_digit
@@ -46,7 +47,7 @@ async def representations_of(ctx: Context, pnr: str) -> list[Representation]:
     loaders = ctx.loaders
     custody = await loaders.custody.load(pnr) if loaders.custody else []
     mandates = await loaders.mandates.load(pnr) if loaders.mandates else []
-    return representations(pnr, custody, mandates, ctx.services.clock().date())
+    return representations(pnr, custody, mandates, request_now(ctx).date())
 
 
 async def views_of(ctx: Context, cases: Iterable[Case], *, operation: str) -> list[CaseView]:
@@ -106,17 +107,34 @@ def impersonal_views(ctx: Context, cases: Iterable[Case]) -> list[CaseView]:
 
 def _remember_promise(ctx: Context, case: Case) -> None:
     # measured on the unredacted case (pauses may sit in events the caller can't see);
-    # only the figures leave, and only for cases the caller may see
-    promises = ctx.memo.promises
-    if case.ref not in promises:
-        policy = ctx.services.policy
-        promises[case.ref] = service_promise(
-            case, policy.service_promise_days, policy.default_promise_days, ctx.services.clock()
-        )
+    # only the figures leave, and only for cases the caller may see. Measured when a
+    # query first asks (`promise_of`), as of the time the case was seen.
+    promised = ctx.memo.promised
+    if case.ref not in promised:
+        request_now(ctx)  # the moment the promises are measured as of
+        promised[case.ref] = case
 
 
 def promise_of(ctx: Context, view: CaseView) -> PromiseState | None:
-    return ctx.memo.promises.get(view.ref)
+    memo = ctx.memo
+    state = memo.promises.get(view.ref)
+    if state is None:
+        case = memo.promised.get(view.ref)
+        if case is None:
+            return None
+        policy = ctx.services.policy
+        state = memo.promises[view.ref] = service_promise(
+            case, policy.service_promise_days, policy.default_promise_days, request_now(ctx)
+        )
+    return state
+
+
+def request_now(ctx: Context) -> datetime:
+    """The clock, read once per request (representations' validity, promises)."""
+    now = ctx.memo.now
+    if now is None:
+        now = ctx.memo.now = ctx.services.clock()
+    return now
 
 
 async def view_of(ctx: Context, case: Case | None, *, operation: str) -> CaseView | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 import strawberry
@@ -129,10 +128,11 @@ async def build_view(
     """Gather the cases of the subject (and of whom they represent) into one view."""
     pnrs = [subject, *(r.personal_number for r in reps or [])]
     if cases is None:
-        found, _ = await asyncio.gather(
-            ctx.loaders.cases_for_persons(pnrs), ctx.loaders.persons(pnrs)
-        )
-        cases = found
+        # both registered before the first await: one batch per system, in parallel
+        found = ctx.loaders.cases_for_persons(pnrs)
+        named = ctx.loaders.persons(pnrs)
+        cases = await found
+        await named
     views = await access.views_of(ctx, cases, operation=operation)
     views.sort(key=lambda v: (v.opened_at, v.ref.system, v.ref.local_id), reverse=True)
     persons = await ctx.loaders.persons([subject])

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from casestore import CaseStore
-from connectors.domain import CaseRef
+from connectors.domain import Case, CaseRef
 from connectors.registry import Connectors
 from notify import PreferenceService
 from policies import Caller, Policy, PromiseState, Representation
@@ -69,7 +69,11 @@ class RequestMemo:
     representations: list[Representation] | None = None
     #: why staff read personal data, as the access log records it; None until stated
     purpose: str | None = None
-    #: service-promise figures of the cases shown, measured on the unredacted case
+    #: the clock, read once: representations' validity, service promises
+    now: datetime | None = None
+    #: the unredacted cases shown, whose service promise a query may ask for
+    promised: dict[CaseRef, Case] = field(default_factory=dict)
+    #: service-promise figures of the cases shown, measured when first asked
     promises: dict[CaseRef, PromiseState] = field(default_factory=dict)
 
 

@@ -5,21 +5,21 @@ connection wrappers (`edges`, `node`, `pageInfo`) nothing, and a field's childre
 multiplied by how many it can return: its `first` argument (or that argument's
 default) for connections, `ASSUMED_LIST_SIZE` for other lists. Fields that make the
 gateway call source systems (`UPSTREAM_FIELDS`) cost `UPSTREAM_WEIGHT` more each
-time they run (once per parent object, whatever the size of their list). A query above the limit is refused with `QUERY_TOO_COSTLY` before
-any resolver runs; the error carries the cost and the limit.
+time they run (once per parent object, whatever the size of their list). A query above the
+limit is refused with `QUERY_TOO_COSTLY` before any resolver runs (`query_gate`); the error
+carries the cost and the limit.
 
 Also here: the limit on root fields per operation (a validation rule).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
     ASTValidationRule,
     DocumentNode,
-    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -36,8 +36,6 @@ from graphql import (
     is_list_type,
     value_from_ast,
 )
-from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionContext
 
 #: objects assumed in a list without a `first` argument, unless `LIST_SIZES` knows better
 ASSUMED_LIST_SIZE = 10
@@ -161,34 +159,6 @@ class _Walker:
         if is_list_type(get_nullable_type(field.type)):
             return LIST_SIZES.get((parent.name, node.name.value), ASSUMED_LIST_SIZE)
         return 1
-
-
-class QueryCostLimit(SchemaExtension):
-    """Refuses an operation whose `query_cost` exceeds `max_cost` (`QUERY_TOO_COSTLY`),
-    before execution; runs per request, since `first` may come from variables."""
-
-    def __init__(self, *, max_cost: int, execution_context: ExecutionContext | None = None) -> None:
-        if execution_context is not None:
-            self.execution_context = execution_context
-        self._max_cost = max_cost
-
-    def on_execute(self) -> Iterator[None]:
-        ec = self.execution_context
-        document = ec.graphql_document
-        if document is not None and ec.result is None:
-            cost = query_cost(ec.schema._schema, document, ec.variables, ec.operation_name)
-            if cost > self._max_cost:
-                error = GraphQLError(
-                    f"Frågan är för kostsam ({cost} > {self._max_cost}): "
-                    "be om färre poster eller färre nivåer.",
-                    extensions={
-                        "code": "QUERY_TOO_COSTLY",
-                        "cost": cost,
-                        "maxCost": self._max_cost,
-                    },
-                )
-                ec.result = ExecutionResult(data=None, errors=[error])
-        yield
 
 
 def root_field_limit(max_fields: int) -> type[ASTValidationRule]:

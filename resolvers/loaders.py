@@ -9,18 +9,18 @@ case lists per person, to the last answer kept for stale-if-error, reported as
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
-from connectors.base import CaseSource
+from connectors.base import CaseSource, MandateRegister, PopulationRegister
 from connectors.domain import Case, Custody, Mandate, Person
 from connectors.errors import StaleData, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from connectors.http import at_deadline, deadline_share
 from connectors.registry import Connectors
+from connectors.stale import StaleCopies
 
-from .batching import BatchLoader
+from .batching import BatchLoader, Gathered
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -53,7 +53,12 @@ class Failures:
 
 
 class Loaders:
-    """The DataLoaders of one request."""
+    """The DataLoaders of one request.
+
+    Nothing a loader holds points back at the `Loaders` (their batch functions are
+    `_Batch` objects, not closures over `self`): the request's objects form no
+    reference cycle, so they are freed as soon as the request is done instead of
+    waiting for the garbage collector."""
 
     def __init__(
         self,
@@ -66,39 +71,45 @@ class Loaders:
         self._connectors = connectors
         self._failures = failures
         self._deadline = deadline
-        self._register_share = register_share
         stale = connectors.stale
         self._stale = stale if stale is not None and stale.enabled else None
         population, mandates = connectors.population, connectors.mandates
         self.person: BatchLoader[str, Person | None] | None = None
         self.custody: BatchLoader[str, list[Custody]] | None = None
         self.mandates: BatchLoader[str, list[Mandate]] | None = None
+        # a register look-up is the first hop: the case systems asked after it keep the rest
         if population is not None:
             pid = population.system.id
-
-            async def persons(keys: Sequence[str]) -> list[Person | None]:
-                found = {p.personal_number: p for p in await population.persons(keys)}
-                return [found.get(k) for k in keys]
-
-            async def custody(keys: Sequence[str]) -> list[list[Custody]]:
-                rels = await population.custody(keys)
-                return [[r for r in rels if k in (r.custodian, r.child)] for k in keys]
-
-            self.person = self._loader(
-                pid, persons, lambda keys: [None for _ in keys], register=True
+            self.person = BatchLoader(
+                _Batch(
+                    failures,
+                    deadline,
+                    pid,
+                    functools.partial(_persons, population),
+                    _no_persons,
+                    register_share,
+                )
             )
-            self.custody = self._loader(
-                pid, custody, lambda keys: [[] for _ in keys], register=True
+            self.custody = BatchLoader(
+                _Batch(
+                    failures,
+                    deadline,
+                    pid,
+                    functools.partial(_custody, population),
+                    _no_lists,
+                    register_share,
+                )
             )
         if mandates is not None:
-            mid = mandates.system.id
-
-            async def grants(keys: Sequence[str]) -> list[list[Mandate]]:
-                found = await mandates.mandates_for_grantees(keys)
-                return [[m for m in found if m.grantee == k] for k in keys]
-
-            self.mandates = self._loader(
-                mid, grants, lambda keys: [[] for _ in keys], register=True
+            self.mandates = BatchLoader(
+                _Batch(
+                    failures,
+                    deadline,
+                    mandates.system.id,
+                    functools.partial(_grants, mandates),
+                    _no_lists,
+                    register_share,
+                )
             )
 
     # the per-system loaders are made when a query first needs them: most queries use
@@ -106,105 +117,65 @@ class Loaders:
 
     @functools.cached_property
     def cases_for_person(self) -> dict[str, BatchLoader[str, list[Case]]]:
-        return {
-            system_id: self._kept_loader(
-                system_id, CASES_FOR_PERSON, functools.partial(_by_person, source)
+        stale = self._stale
+        loaders: dict[str, BatchLoader[str, list[Case]]] = {}
+        for system_id, source in self._connectors.case_sources.items():
+            fetch = functools.partial(_by_person, source)
+            loaders[system_id] = BatchLoader(
+                _Batch(self._failures, self._deadline, system_id, fetch, _no_lists)
+                if stale is None
+                else _KeptBatch(
+                    self._failures, self._deadline, system_id, CASES_FOR_PERSON, fetch, stale
+                )
             )
-            for system_id, source in self._connectors.case_sources.items()
-        }
+        return loaders
 
     @functools.cached_property
     def case_by_id(self) -> dict[str, BatchLoader[str, Case | None]]:
         return {
-            system_id: self._loader(system_id, functools.partial(_by_id, source), _no_cases)
+            system_id: BatchLoader(
+                _Batch(
+                    self._failures,
+                    self._deadline,
+                    system_id,
+                    functools.partial(_by_id, source),
+                    _no_cases,
+                )
+            )
             for system_id, source in self._connectors.case_sources.items()
         }
 
     @functools.cached_property
     def cases_by_number(self) -> dict[str, BatchLoader[str, list[Case]]]:
         return {
-            system_id: self._loader(system_id, functools.partial(_by_number, source), _no_lists)
+            system_id: BatchLoader(
+                _Batch(
+                    self._failures,
+                    self._deadline,
+                    system_id,
+                    functools.partial(_by_number, source),
+                    _no_lists,
+                )
+            )
             for system_id, source in self._connectors.case_sources.items()
         }
 
-    def _loader(
-        self,
-        system_id: str,
-        fetch: Callable[[Sequence[K]], Awaitable[list[V]]],
-        empty: Callable[[Sequence[K]], list[V]],
-        *,
-        register: bool = False,
-    ) -> BatchLoader[K, V]:
-        # a register look-up is the first hop: the case systems asked after it keep the rest
-        share = self._register_share if register else 1.0
-
-        async def batch(keys: list[K]) -> list[V]:
-            if system_id in self._failures:
-                return empty(keys)  # don't knock again on a door that just failed
-            try:
-                with at_deadline(self._deadline), deadline_share(share):
-                    return await fetch(keys)
-            except UpstreamError as exc:
-                self._failures.record(exc)
-                return empty(keys)
-
-        return BatchLoader(batch, max_batch_size=200)
-
-    def _kept_loader(
-        self,
-        system_id: str,
-        operation: str,
-        fetch: Callable[[Sequence[str]], Awaitable[list[list[Case]]]],
-    ) -> BatchLoader[str, list[Case]]:
-        """A case-list loader whose answers are kept, and shown when the system fails."""
-        stale = self._stale
-        if stale is None:
-            return self._loader(system_id, fetch, _no_lists)
-
-        async def recall(keys: Sequence[str]) -> list[list[Case]]:
-            kept = await stale.recall(system_id, operation, keys)
-            if kept:
-                self._failures.record_stale(system_id, max(age for age, _ in kept.values()))
-            return [list(kept[k][1]) if k in kept else [] for k in keys]
-
-        async def batch(keys: list[str]) -> list[list[Case]]:
-            if system_id in self._failures.stale:
-                return await recall(keys)
-            if system_id in self._failures:
-                return _no_lists(keys)
-            try:
-                with at_deadline(self._deadline):
-                    found = await fetch(keys)
-            except STALE_ON as exc:
-                shown = await recall(keys)
-                if system_id not in self._failures.stale:
-                    self._failures.record(exc)
-                return shown
-            except UpstreamError as exc:
-                self._failures.record(exc)
-                return _no_lists(keys)
-            await stale.keep(system_id, operation, dict(zip(keys, found, strict=True)))
-            return found
-
-        return BatchLoader(batch, max_batch_size=200)
-
     # --- conveniences over all case systems ------------------------------------------------
+    # Each registers its keys before it returns, so that look-ups started one after the
+    # other, before any await, share their batches (and need no task to run in parallel).
 
-    async def cases_for_persons(self, pnrs: Iterable[str]) -> list[Case]:
+    def cases_for_persons(self, pnrs: Iterable[str]) -> Awaitable[list[Case]]:
         """Every case of any of the persons, from every system, in parallel."""
         keys = sorted(set(pnrs))
         if not keys:
-            return []
-        results = await asyncio.gather(
-            *(loader.load_many(keys) for loader in self.cases_for_person.values())
+            return Gathered([], _unique)
+        return Gathered(
+            [loader.load(k) for loader in self.cases_for_person.values() for k in keys],
+            _unique,
         )
-        return _unique(case for per_system in results for cases in per_system for case in cases)
 
-    async def cases_with_number(self, number: str) -> list[Case]:
-        results = await asyncio.gather(
-            *(loader.load(number) for loader in self.cases_by_number.values())
-        )
-        return _unique(case for cases in results for case in cases)
+    def cases_with_number(self, number: str) -> Awaitable[list[Case]]:
+        return Gathered([loader.load(number) for loader in self.cases_by_number.values()], _unique)
 
     async def case(self, system_id: str, local_id: str) -> Case | None:
         loader = self.case_by_id.get(system_id)
@@ -212,12 +183,111 @@ class Loaders:
             return None
         return await loader.load(local_id)
 
-    async def persons(self, pnrs: Iterable[str]) -> dict[str, Person]:
+    def persons(self, pnrs: Iterable[str]) -> Awaitable[dict[str, Person]]:
         keys = sorted(set(pnrs))
         if self.person is None or not keys:
-            return {}
-        found = await self.person.load_many(keys)
-        return {p.personal_number: p for p in found if p is not None}
+            return Gathered([], _found_persons)
+        return Gathered([self.person.load(k) for k in keys], _found_persons)
+
+
+class _Batch(Generic[K, V]):
+    """One loader's batch: the connector call under the request deadline (a register's
+    under its share of it). A system that failed is recorded and answers "nothing"."""
+
+    __slots__ = ("_deadline", "_empty", "_failures", "_fetch", "_share", "_system")
+
+    def __init__(
+        self,
+        failures: Failures,
+        deadline: float | None,
+        system_id: str,
+        fetch: Callable[[Sequence[K]], Awaitable[list[V]]],
+        empty: Callable[[Sequence[K]], list[V]],
+        share: float = 1.0,
+    ) -> None:
+        self._failures = failures
+        self._deadline = deadline
+        self._system = system_id
+        self._fetch = fetch
+        self._empty = empty
+        self._share = share
+
+    async def __call__(self, keys: list[K]) -> list[V]:
+        if self._system in self._failures:
+            return self._empty(keys)  # don't knock again on a door that just failed
+        try:
+            with at_deadline(self._deadline), deadline_share(self._share):
+                return await self._fetch(keys)
+        except UpstreamError as exc:
+            self._failures.record(exc)
+            return self._empty(keys)
+
+
+class _KeptBatch:
+    """A case-list batch whose answers are kept, and shown when the system fails."""
+
+    __slots__ = ("_deadline", "_failures", "_fetch", "_operation", "_stale", "_system")
+
+    def __init__(
+        self,
+        failures: Failures,
+        deadline: float | None,
+        system_id: str,
+        operation: str,
+        fetch: Callable[[Sequence[str]], Awaitable[list[list[Case]]]],
+        stale: StaleCopies,
+    ) -> None:
+        self._failures = failures
+        self._deadline = deadline
+        self._system = system_id
+        self._operation = operation
+        self._fetch = fetch
+        self._stale = stale
+
+    async def __call__(self, keys: list[str]) -> list[list[Case]]:
+        system_id, failures = self._system, self._failures
+        if system_id in failures.stale:
+            return await self._recall(keys)
+        if system_id in failures:
+            return _no_lists(keys)
+        try:
+            with at_deadline(self._deadline):
+                found = await self._fetch(keys)
+        except STALE_ON as exc:
+            shown = await self._recall(keys)
+            if system_id not in failures.stale:
+                failures.record(exc)
+            return shown
+        except UpstreamError as exc:
+            failures.record(exc)
+            return _no_lists(keys)
+        await self._stale.keep(system_id, self._operation, dict(zip(keys, found, strict=True)))
+        return found
+
+    async def _recall(self, keys: Sequence[str]) -> list[list[Case]]:
+        kept = await self._stale.recall(self._system, self._operation, keys)
+        if kept:
+            self._failures.record_stale(self._system, max(age for age, _ in kept.values()))
+        return [list(kept[k][1]) if k in kept else [] for k in keys]
+
+
+async def _persons(population: PopulationRegister, keys: Sequence[str]) -> list[Person | None]:
+    found = {p.personal_number: p for p in await population.persons(keys)}
+    return [found.get(k) for k in keys]
+
+
+async def _custody(population: PopulationRegister, keys: Sequence[str]) -> list[list[Custody]]:
+    rels = await population.custody(keys)
+    return [[r for r in rels if k in (r.custodian, r.child)] for k in keys]
+
+
+async def _grants(mandates: MandateRegister, keys: Sequence[str]) -> list[list[Mandate]]:
+    found = await mandates.mandates_for_grantees(keys)
+    return [[m for m in found if m.grantee == k] for k in keys]
+
+
+def _found_persons(found: list[Person | None]) -> dict[str, Person]:
+    return {p.personal_number: p for p in found if p is not None}
 
 
 async def _by_person(source: CaseSource, keys: Sequence[str]) -> list[list[Case]]:
@@ -235,7 +305,7 @@ async def _by_number(source: CaseSource, keys: Sequence[str]) -> list[list[Case]
     return [[c for c in cases if k in (c.case_number, c.main_case_number)] for k in keys]
 
 
-def _no_lists(keys: Sequence[str]) -> list[list[Case]]:
+def _no_lists(keys: Sequence[Any]) -> list[list[Any]]:
     return [[] for _ in keys]
 
 
@@ -243,8 +313,13 @@ def _no_cases(keys: Sequence[str]) -> list[Case | None]:
     return [None for _ in keys]
 
 
-def _unique(cases: Iterable[Case]) -> list[Case]:
+def _no_persons(keys: Sequence[str]) -> list[Person | None]:
+    return [None for _ in keys]
+
+
+def _unique(per_key: list[list[Case]]) -> list[Case]:
     seen: dict[tuple[str, str], Case] = {}
-    for case in cases:
-        seen.setdefault((case.ref.system, case.ref.local_id), case)
+    for cases in per_key:
+        for case in cases:
+            seen.setdefault((case.ref.system, case.ref.local_id), case)
     return list(seen.values())

@@ -4,29 +4,28 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ASTValidationRule, GraphQLError, GraphQLResolveInfoHelpers, specified_rules
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions import max_aliases as alias_limit
 from strawberry.extensions import query_depth_limiter as depth_limit
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from connectors.errors import GatewayError
 
 from .context import Context
-from .cost import QueryCostLimit, root_field_limit
-from .guards import IntrospectionGate, without_suggestion
+from .cost import root_field_limit
+from .guards import without_suggestion
 from .notifications import Mutation, NotificationQuery
+from .plain_fields import install_plain_resolvers
 from .query import Query
+from .query_gate import PreparedQueries, QueryGate
 from .subscription import Subscription
 
 log = logging.getLogger("knutpunkt.graphql")
@@ -111,20 +110,45 @@ class GatewayErrors(SchemaExtension):
         )
 
 
-#: distinct query texts whose parse and validation are cached (clients send few shapes)
-CACHED_QUERIES = 256
-
-
 @functools.cache
 def _limit_rules(
     max_depth: int, max_aliases: int, max_root_fields: int
 ) -> tuple[type[ASTValidationRule], ...]:
-    # built once, so that the validation cache sees the same rules on every request
+    # graphql's own rules and ours, built once
     return (
+        *specified_rules,
         depth_limit.create_validator(max_depth, None),
         alias_limit.create_validator(max_aliases),
         root_field_limit(max_root_fields),
     )
+
+
+class AcyclicExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, whose resolver helpers do not hold the executor itself.
+
+    graphql-core hands resolvers `async_helpers` made of the executor's bound methods,
+    which the executor keeps: a reference cycle through which the whole request (its
+    context, loaders and every answer) waits for the garbage collector. Here the
+    helpers reach the executor through a weak reference, so a request's objects go
+    as soon as it is answered."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        executor = weakref.ref(self)
+
+        def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+            return _alive(executor).gather_async_work(values)
+
+        def track(values: Sequence[Any]) -> None:
+            _alive(executor).track_async_work(values)
+
+        self.async_helpers = GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
+def _alive(executor: weakref.ref[AcyclicExecutionContext]) -> AcyclicExecutionContext:
+    found = executor()
+    assert found is not None, "a resolver outlived its execution"
+    return found
 
 
 class KnutpunktSchema(strawberry.Schema):
@@ -149,18 +173,18 @@ def build_schema(
 ) -> strawberry.Schema:
     """The schema with its limits. `introspection_roles=None` and `suggestions=True` are
     demo mode; production passes the roles that may introspect and no suggestions."""
-    return KnutpunktSchema(
+    queries = PreparedQueries(max_tokens, _limit_rules(max_depth, max_aliases, max_root_fields))
+    schema = KnutpunktSchema(
+        execution_context_class=AcyclicExecutionContext,
         query=merge_types("Query", (Query, NotificationQuery)),
         mutation=Mutation,
         subscription=Subscription,
-        # factories: every request gets fresh extension instances
+        # factories: every request gets fresh extension instances (sharing the prepared
+        # documents of this schema)
         extensions=[
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: ParserCache(maxsize=CACHED_QUERIES),
-            lambda: AddValidationRules(list(_limit_rules(max_depth, max_aliases, max_root_fields))),
-            lambda: ValidationCache(maxsize=CACHED_QUERIES),
-            lambda: IntrospectionGate(roles=introspection_roles),
-            lambda: QueryCostLimit(max_cost=max_cost),
+            lambda: QueryGate(queries, introspection_roles=introspection_roles, max_cost=max_cost),
             lambda: GatewayErrors(suggestions=suggestions),
         ],
     )
+    install_plain_resolvers(schema)
+    return schema

@@ -47,9 +47,9 @@ class Telemetry:
 
     def count_cache(self, hits: int, misses: int) -> None:
         if hits:
-            self.metrics.cache_lookups.labels("hit").inc(hits)
+            self.metrics.cache_results("hit").inc(hits)
         if misses:
-            self.metrics.cache_lookups.labels("miss").inc(misses)
+            self.metrics.cache_results("miss").inc(misses)
 
 
 __all__ = [

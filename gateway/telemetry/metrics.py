@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -33,6 +33,7 @@ from prometheus_client.registry import Collector
 from connectors.registry import Connectors
 
 T = TypeVar("T")
+M = TypeVar("M", Counter, Histogram)
 
 #: what a `counter_from`/`gauge_from` reader returns: label values → number
 #: (one entry with the key ``()`` when the metric has no labels)
@@ -43,6 +44,24 @@ HistogramSample = tuple[Sequence[tuple[float, float]], float]
 
 FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 CIRCUIT_STATES = ("closed", "half_open", "open")
+
+
+class Children(Generic[M]):
+    """A labelled metric's children, each looked up once: prometheus_client's `labels()`
+    checks the values and takes a lock on every call. For label values from a bounded
+    set (systems, outcomes, the bounded operation names)."""
+
+    __slots__ = ("_children", "_metric")
+
+    def __init__(self, metric: M) -> None:
+        self._metric: M = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
 
 
 class Metrics:
@@ -79,6 +98,10 @@ class Metrics:
         )
         ProcessCollector(registry=reg)
         PlatformCollector(registry=reg)
+        #: the children updated on every request, by label values
+        self.graphql_durations = Children(self.graphql_duration)
+        self.upstream_durations = Children(self.upstream_duration)
+        self.cache_results = Children(self.cache_lookups)
 
     def register(self, collector: Collector) -> None:
         """Add any prometheus_client collector (its `collect()` runs at every scrape)."""

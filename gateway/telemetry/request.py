@@ -169,7 +169,7 @@ class RequestTelemetry:
                 await self.app(scope, receive, send_status)
             finally:
                 outcome = info.outcome or _outcome_of_status(status)
-                self._metrics.graphql_duration.labels(info.operation, outcome).observe(
+                self._metrics.graphql_durations(info.operation, outcome).observe(
                     time.perf_counter() - started
                 )
                 if span is not None:

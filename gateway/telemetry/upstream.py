@@ -22,10 +22,10 @@ class UpstreamTelemetry:
     def start(self, system: str, request: httpx.Request) -> FinishCall:
         started = time.perf_counter()
         span = self._tracing.client_span(system, request)
-        histogram = self._metrics.upstream_duration
+        histograms = self._metrics.upstream_durations
 
         def finish(outcome: str, status: int | None) -> None:
-            histogram.labels(system, outcome).observe(time.perf_counter() - started)
+            histograms(system, outcome).observe(time.perf_counter() - started)
             if span is not None:
                 end_client_span(span, outcome, status)
 
