@@ -182,25 +182,21 @@ async def diary_page(
     first: int,
     after: str | None,
     units: dict[str, Unit],
+    probe: int = search.PROBE,
 ) -> Page[DiaryRecord]:
     """Newest registrations first; free text over case number and masked title."""
-    where = ["in_diary = 1"]
-    params: list[Any] = []
+    span = ["in_diary = 1"]
+    span_params: list[Any] = []
+    if flt.registered_from is not None:
+        span.append("opened_at >= ?")
+        span_params.append(_midnight(flt.registered_from))
+    if flt.registered_to is not None:
+        span.append("opened_at < ?")
+        span_params.append(_midnight(flt.registered_to + timedelta(days=1)))
+    where, params = list(span), list(span_params)
     if flt.unit is not None:
         where.append("unit_code = ?")
         params.append(flt.unit)
-    if flt.registered_from is not None:
-        where.append("opened_at >= ?")
-        params.append(_midnight(flt.registered_from))
-    if flt.registered_to is not None:
-        where.append("opened_at < ?")
-        params.append(_midnight(flt.registered_to + timedelta(days=1)))
-    if flt.text:
-        condition, text_params = search.text_condition(db.dialect, p, flt.text.strip())
-        where.append(condition)
-        params.extend(text_params)
-    base = " AND ".join(where)
-    (total,) = (await db.fetch(f"SELECT COUNT(*) FROM {p}cases WHERE {base}", params))[0]
     keyset, key_params = "", []
     if after is not None:
         at, system, lid = decode_cursor(after, (float, str, str))
@@ -209,12 +205,13 @@ async def diary_page(
             " AND (system > ? OR (system = ? AND local_id > ?))))"
         )
         key_params = [at, at, system, system, lid]
-    rows = await db.fetch(
-        f"SELECT system, local_id, case_number, opened_at, diary_title, unit_code, confidential,"
-        f" diary_docs FROM {p}cases WHERE {base}{keyset}"
-        " ORDER BY opened_at DESC, system, local_id LIMIT ?",
-        [*params, *key_params, first + 1],
+    scope = search.Scope(
+        " AND ".join(where), params, " AND ".join(span), span_params, keyset, key_params, first + 1
     )
+    if flt.text:
+        total, rows = await search.text_rows(db, p, scope, flt.text.strip(), probe)
+    else:
+        total, rows = await search.page_rows(db, p, scope)
     items = [
         DiaryRecord(
             ref=CaseRef(s, lid),
@@ -231,7 +228,7 @@ async def diary_page(
         for s, lid, num, opened, title, u, conf, docs in rows[:first]
     ]
     cursors = [encode_cursor([float(r[3]), r[0], r[1]]) for r in rows[:first]]
-    return Page(items, cursors, len(rows) > first, int(total))
+    return Page(items, cursors, len(rows) > first, total)
 
 
 def _utc(value: float) -> datetime:

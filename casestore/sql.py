@@ -63,7 +63,14 @@ class SqlBackend(Protocol):
         """Run the steps in one transaction."""
         ...
 
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+    async def fetch(
+        self, sql: str, params: Sequence[Any] = (), *, replan: bool = False
+    ) -> list[Row]:
+        """Rows of `sql`. `replan`: plan it for these very parameters every time (PostgreSQL
+        would otherwise settle on one generic plan for a statement run often, whatever the
+        parameters — wrong for a text search, where a common and a rare word want
+        different plans)."""
+        ...
 
     async def transaction(
         self, work: Callable[[Tx], Awaitable[T]], *, write: bool = False, snapshot: bool = False

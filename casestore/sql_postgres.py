@@ -57,10 +57,14 @@ class PostgresBackend:
 
         await self._call(work)
 
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def fetch(
+        self, sql: str, params: Sequence[Any] = (), *, replan: bool = False
+    ) -> list[Row]:
         async def work(conn: Conn) -> list[Row]:
             async with conn.cursor() as cur:
-                await cur.execute(to_pg(sql), params)
+                # psycopg prepares a statement run five times; PostgreSQL may then use a
+                # generic plan for it. Unprepared, each run is planned for its parameters.
+                await cur.execute(to_pg(sql), params, prepare=False if replan else None)
                 return await cur.fetchall()
 
         return await self._call(work)

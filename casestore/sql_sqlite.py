@@ -69,7 +69,10 @@ class SqliteBackend:
 
         await self._call(work)
 
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def fetch(
+        self, sql: str, params: Sequence[Any] = (), *, replan: bool = False
+    ) -> list[Row]:
+        # `replan`: nothing to do, SQLite's plans do not depend on the parameters
         return await self._call(lambda conn: conn.execute(sql, params).fetchall())
 
     async def transaction(

@@ -60,6 +60,8 @@ class CaseStore:
     `policy` computes what is stored per case (see `CaseStorePolicy`); `population`,
     when given, supplies the names to mask in diary titles — if it cannot answer,
     the batch is not stored (fail closed) and the system is retried next time.
+    `text_probe`: how many hits of a diary free-text search SQLite lists from its text
+    index before it treats the text as common (`search.PROBE`; tests make it small).
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class CaseStore:
         chunk: timedelta = timedelta(days=31),
         overlap: timedelta = timedelta(minutes=5),
         stale_after: timedelta = timedelta(minutes=5),
+        text_probe: int = search.PROBE,
     ) -> None:
         if not prefix.replace("_", "").isalnum():
             raise ValueError("table prefix must be letters, digits and underscores")
@@ -84,6 +87,7 @@ class CaseStore:
         self._diary_systems = frozenset(diary_systems) if diary_systems is not None else None
         self._history, self._chunk, self._overlap = history, chunk, overlap
         self._stale_after = stale_after
+        self._text_probe = text_probe
         self._state: dict[str, SyncStatus] = {}
         self._types: dict[str, CaseType] = {}
         self._units: dict[str, Unit] = {}
@@ -104,6 +108,9 @@ class CaseStore:
             self._state[system] = SyncStatus(system, from_ts(synced), error, True, from_ts(wm))
         await self._load_names()
         await self._writer.load()
+        # a store loaded by an older version: never analysed, its text index's list full
+        await search.flush_index(self._db, self._p)
+        await self._writer.analyze()
         return self
 
     async def close(self) -> None:
@@ -164,9 +171,13 @@ class CaseStore:
         return {sid: self.status(sid, now) for sid in sources}
 
     async def recount_overdue(self, now: datetime) -> None:
-        """Move the stored overdue counts to `now` (sync does this; bulk loaders call it)."""
+        """Move the stored overdue counts to `now`, empty the text index's pending list and,
+        after many changes, take the planner's statistics again (sync does this; bulk
+        loaders call it)."""
         async with self._write_lock:
             await self._writer.recount_overdue(now)
+            await search.flush_index(self._db, self._p)
+            await self._writer.analyze()
 
     def start_refresher(
         self,
@@ -309,4 +320,5 @@ class CaseStore:
         validate_period(flt.registered_from, flt.registered_to, field="registeredFrom")
         validate_text(flt.text)
         self._check_codes(None, flt.unit)
-        return await diary_page(self._db, self._p, flt, first, after, dict(self._units))
+        units = dict(self._units)
+        return await diary_page(self._db, self._p, flt, first, after, units, self._text_probe)

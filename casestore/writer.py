@@ -58,6 +58,8 @@ class CaseWriter:
         self._policy = policy
         #: the moment every cell's `overdue` count refers to (see `recount_overdue`)
         self.overdue_as_of = 0.0
+        #: rows written since the planner's statistics were last taken (see `analyze`)
+        self.changed = 0
 
     async def load(self) -> None:
         rows = await self._db.fetch(f"SELECT value FROM {self._p}meta WHERE key = 'overdue_as_of'")
@@ -115,7 +117,27 @@ class CaseWriter:
         full = len(touched) > FULL_REBUILD
         steps += self._rebuild(touched, full)
         await self._db.run(steps)
+        self.changed += len(batch) + len(updates)
         await self._percentiles(None if full else touched)
+
+    async def analyze(self) -> bool:
+        """Take PostgreSQL's planner statistics of the cases and cells again when they were
+        never taken or more rows changed since than autovacuum's own rule (50 + 10 % of
+        the table) — autovacuum may be off, and lags behind a bulk load or a first sync.
+        Without them a common word's diary search sorts every hit, and a count reads the
+        table through the text index. Returns whether it ran. (SQLite's plans for these
+        queries do not use statistics.)"""
+        if self._db.dialect != "postgres":
+            return False
+        rows = await self._db.fetch(
+            "SELECT reltuples FROM pg_class WHERE oid = to_regclass(?)", [f"{self._p}cases"]
+        )
+        known = float(rows[0][0]) if rows else -1.0  # -1: never analysed
+        if known >= 0 and self.changed <= 50 + 0.1 * known:
+            return False
+        await self._db.run([(f"ANALYZE {self._p}{table}", ()) for table in ("cases", "cells")])
+        self.changed = 0
+        return True
 
     async def _old_rows(
         self, refs: Sequence[CaseRef]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from casestore import CaseStore, DiaryFilter
+from casestore import CaseStore, DiaryFilter, backend_for
+from casestore.search import PROBE
 from connectors.domain import Case, CaseRef, CaseStatus, CaseType, Channel, Unit
 from policies.statistics import StatisticsPolicy
 
@@ -57,25 +58,35 @@ SEARCHES = [
 ]
 
 
-def case(i: int, title: str) -> Case:
+def case(i: int, title: str, unit: Unit = BN, day: int | None = None) -> Case:
     return Case(
         ref=CaseRef("byggr", f"{i}"),
-        case_number=f"BN 2025/{i:04d}",
+        case_number=f"{unit.code} 2025/{i:04d}",
         main_case_number=None,
         type=PERMIT,
         title=title,
         status=CaseStatus.IN_PROGRESS,
-        unit=BN,
-        opened_at=T0 + timedelta(days=i),
+        unit=unit,
+        opened_at=T0 + timedelta(days=i if day is None else day),
         channel=Channel.E_SERVICE,
     )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        # SQLite lists at most `text_probe` hits from its index before it reads the newest
+        # entries instead (4 × text_probe of them, then the index's list after all)
+        "sqlite-probe-1",
+        "sqlite-probe-3",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[CaseStore]:
     policy = StatisticsPolicy({}, 90)
-    if request.param == "sqlite":
-        async with CaseStore(":memory:", policy) as rep:
+    if request.param.startswith("sqlite"):
+        probe = int(request.param.split("-")[-1]) if "probe" in request.param else PROBE
+        async with CaseStore(":memory:", policy, text_probe=probe) as rep:
             yield rep
         return
     rep = CaseStore(PG_URL, policy, prefix=f"s{uuid.uuid4().hex[:10]}_")
@@ -152,3 +163,135 @@ async def test_a_store_from_before_the_index_is_indexed_when_opened(tmp_path: Pa
         assert await numbers_for(rep, "garage") == ["BN 2025/0001"]
         await rep.upsert([case(3, "Garage")], NOW)
         assert await numbers_for(rep, "garage") == ["BN 2025/0003", "BN 2025/0001"]
+
+
+MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
+WORDS = ["bygglov", "marklov", "rivningslov", "strandskydd", "garage", "förråd"]
+
+
+def mixed() -> list[Case]:
+    """60 entries over two units: some words in many titles, in few, only in old ones (the
+    "rivningslov" of 0..5), and ties on the registration day (every third shares one)."""
+    cases = []
+    for i in range(60):
+        words = [WORDS[i % 2]]
+        if i < 6:
+            words.append("rivningslov")
+        if i % 7 == 0:
+            words.append("strandskydd")
+        if i % 10 == 4:
+            words.append("garage")
+        day = i - i % 3 if i % 3 != 2 else i
+        cases.append(case(i, " ".join(words), BN if i % 4 else MBN, day))
+    return cases
+
+
+async def walk(store: CaseStore, flt: DiaryFilter, size: int) -> list[str]:
+    """Every page in turn; each page's total must be the whole walk's length."""
+    numbers: list[str] = []
+    totals: set[int] = set()
+    after = None
+    while True:
+        page = await store.diary(flt, size, after)
+        numbers += [e.case_number for e in page.items]
+        totals.add(page.total_count)
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert totals == {len(numbers)}, (flt, totals, len(numbers))
+    return numbers
+
+
+async def test_pages_and_counts_match_a_substring_search_under_filters(store: CaseStore) -> None:
+    await store.upsert(mixed(), NOW)
+    listed = await walk(store, DiaryFilter(), 500)
+    assert len(listed) == 60
+    entries = {e.case_number: e for e in (await store.diary(DiaryFilter(), 500, None)).items}
+    filters = [
+        DiaryFilter(),
+        DiaryFilter(unit="MBN"),
+        DiaryFilter(registered_from=(T0 + timedelta(days=40)).date()),
+        DiaryFilter(registered_to=(T0 + timedelta(days=10)).date()),
+    ]
+    texts = [
+        "lov",
+        "bygglov",
+        "marklov",
+        "rivningslov",
+        "strandskydd",
+        "garage",
+        "2025/00",
+        "ingen",
+    ]
+    for base in filters:
+        in_scope = await walk(store, base, 500)
+        for text in texts:
+            flt = DiaryFilter(base.unit, base.registered_from, base.registered_to, text)
+            wanted = [n for n in in_scope if text in f"{n}\n{entries[n].title}".casefold()]
+            for size in (1, 4, 50):
+                assert await walk(store, flt, size) == wanted, (flt, size)
+    # not trivially empty: the words are where they were put
+    assert len(await walk(store, DiaryFilter(text="rivningslov"), 50)) == 6
+    assert len(await walk(store, DiaryFilter(text="lov"), 50)) == 60
+    assert len(await walk(store, DiaryFilter(unit="MBN", text="garage"), 50)) == 3
+
+
+@pytest.mark.postgres
+async def test_postgres_takes_planner_statistics_again_after_many_changes() -> None:
+    """Without statistics PostgreSQL sorts every hit of a common word; autovacuum may be
+    off or behind a bulk load, so the store runs ANALYZE itself: on opening a store never
+    analysed, and after a sync (`recount_overdue`) that changed over 50 + 10 % of the rows."""
+    prefix = f"a{uuid.uuid4().hex[:10]}_"
+    rep = CaseStore(PG_URL, StatisticsPolicy({}, 90), prefix=prefix)
+    catalog = backend_for(PG_URL)
+
+    async def believed() -> float:  # the rows the planner believes the table holds
+        sql = "SELECT reltuples FROM pg_class WHERE oid = to_regclass(?)"
+        return float((await catalog.fetch(sql, [f"{prefix}cases"]))[0][0])
+
+    async def load(numbers: range) -> None:
+        await rep.upsert([case(i, f"Bygglov {i}") for i in numbers], NOW)
+        await rep.recount_overdue(NOW)
+
+    await rep.open()
+    try:
+        assert await believed() == 0  # analysed when opened (never analysed: -1)
+        await load(range(60))
+        assert await believed() == 60
+        await load(range(60, 65))  # 5 rows: no more than 50 + 10 % of 60
+        assert await believed() == 60
+        await load(range(65, 117))  # 57 changed since: more than 56
+        assert await believed() == 117
+        assert [
+            e.case_number for e in (await rep.diary(DiaryFilter(text="bygglov 11"), 5, None)).items
+        ] == ["BN 2025/0116", "BN 2025/0115", "BN 2025/0114", "BN 2025/0113", "BN 2025/0112"]
+    finally:
+        await rep.drop_tables()
+        await rep.close()
+        await catalog.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_empties_the_text_index_pending_list_after_a_sync() -> None:
+    """Upserts go to the GIN index's pending list, which every search reads through;
+    `recount_overdue` (the end of every sync) moves it into the index proper."""
+    prefix = f"g{uuid.uuid4().hex[:10]}_"
+    rep = CaseStore(PG_URL, StatisticsPolicy({}, 90), prefix=prefix)
+    catalog = backend_for(PG_URL)
+
+    async def emptied_now() -> int:  # pages the pending list still held
+        sql = "SELECT gin_clean_pending_list(to_regclass(?))"
+        return int((await catalog.fetch(sql, [f"{prefix}cases_search"]))[0][0])
+
+    await rep.open()
+    try:
+        await rep.upsert([case(i, f"Bygglov garage {i}") for i in range(200)], NOW)
+        await rep.recount_overdue(NOW)
+        assert await emptied_now() == 0
+        await rep.upsert([case(i, f"Marklov förråd {i}") for i in range(200, 400)], NOW)
+        assert await emptied_now() > 0  # what the store found, without a sync's end
+        assert await numbers_for(rep, "marklov förråd 399") == ["BN 2025/0399"]
+    finally:
+        await rep.drop_tables()
+        await rep.close()
+        await catalog.close()

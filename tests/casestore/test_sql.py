@@ -53,3 +53,20 @@ async def test_failures_name_their_stage(tmp_path: Path) -> None:
         await db.fetch("SELECT * FROM nowhere")
     assert bad.value.stage == "query"
     await db.close()
+
+
+@pytest.mark.postgres
+async def test_a_replanned_fetch_is_never_a_prepared_statement() -> None:
+    """psycopg prepares a statement run five times, and PostgreSQL may then keep one generic
+    plan for it; `replan` keeps each run planned for its own parameters."""
+    db = backend_for("postgresql://postgres@127.0.0.1:5432/test")
+    prepared = "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%4711%'"
+    try:
+        for i in range(8):
+            assert await db.fetch("SELECT 4711 + ?::int", [i], replan=True)
+        assert await db.fetch(prepared) == [(0,)]
+        for i in range(8):  # the default: prepared after five runs
+            await db.fetch("SELECT 4711 + ?::int", [i])
+        assert await db.fetch(prepared) == [(1,)]
+    finally:
+        await db.close()
