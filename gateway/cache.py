@@ -104,19 +104,17 @@ class MemoryCache(SimpleMemoryCache):  # type: ignore[misc]
             self._cache.get(key) if self._live(key, now) else None
         ):
             return 0
-        self._cache[key] = value
-        if ttl:
-            self._deadlines[key] = now + ttl
-        else:
-            self._deadlines.pop(key, None)
-        if now >= self._next_sweep:
-            self._sweep(now)
+        self._store([(key, value)], ttl, now)
         return True
 
     async def _multi_set(
         self, pairs: Sequence[tuple[str, Any]], ttl: float | None = None, _conn: Any = None
     ) -> bool:
-        now = self._clock()
+        self._store(pairs, ttl, self._clock())
+        return True
+
+    def _store(self, pairs: Sequence[tuple[str, Any]], ttl: float | None, now: float) -> None:
+        """Keep each value with its deadline (none: no expiry); sweep when one is due."""
         for key, value in pairs:
             self._cache[key] = value
             if ttl:
@@ -125,7 +123,6 @@ class MemoryCache(SimpleMemoryCache):  # type: ignore[misc]
                 self._deadlines.pop(key, None)
         if now >= self._next_sweep:
             self._sweep(now)
-        return True
 
     async def _add(self, key: str, value: Any, ttl: float | None = None, _conn: Any = None) -> Any:
         if self._live(key, self._clock()):
