@@ -132,29 +132,26 @@ class Loaders:
 
     @functools.cached_property
     def case_by_id(self) -> dict[str, BatchLoader[str, Case | None]]:
-        return {
-            system_id: BatchLoader(
-                _Batch(
-                    self._failures,
-                    self._deadline,
-                    system_id,
-                    functools.partial(_by_id, source),
-                    _no_cases,
-                )
-            )
-            for system_id, source in self._connectors.case_sources.items()
-        }
+        return self._per_system(_by_id, _no_cases)
 
     @functools.cached_property
     def cases_by_number(self) -> dict[str, BatchLoader[str, list[Case]]]:
+        return self._per_system(_by_number, _no_lists)
+
+    def _per_system(
+        self,
+        read: Callable[[CaseSource, Sequence[str]], Awaitable[list[V]]],
+        empty: Callable[[Sequence[str]], list[V]],
+    ) -> dict[str, BatchLoader[str, V]]:
+        """A loader per case system, each batching `read` of that system's source."""
         return {
             system_id: BatchLoader(
                 _Batch(
                     self._failures,
                     self._deadline,
                     system_id,
-                    functools.partial(_by_number, source),
-                    _no_lists,
+                    functools.partial(read, source),
+                    empty,
                 )
             )
             for system_id, source in self._connectors.case_sources.items()
