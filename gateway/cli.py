@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import gc
 import logging
 import os
-import secrets
 import sys
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
 
 import uvloop
 
 from connectors.errors import SettingsError
 
-from .settings import Settings, load_settings
+from .serve import demo_settings, ensure_sqlite_dirs, serve_async, settle
+from .settings import load_settings
 
 SANDBOX_HELP = """\
 Runs the ten simulated systems of the sandbox municipality "Exempelby kommun" on
@@ -155,7 +151,7 @@ def _sandbox(args: argparse.Namespace) -> int:
             signals_to=args.signals_to,
             signal_secret=args.signal_secret,
         )
-        _settle(box)
+        settle(box)
         await box.serve(args.host, args.base_port, out=sys.stdout)
         await asyncio.Event().wait()
 
@@ -175,175 +171,8 @@ def _serve(args: argparse.Namespace) -> int:
     # uvloop: the event loop's own machinery is a large share of each query's CPU time
     # (every upstream call is a few loop iterations); uvicorn picks httptools by itself
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(_serve_async(settings, sys.stdout))
+        runner.run(serve_async(settings, sys.stdout))
     return 0
-
-
-#: the demo's notification digest window: a newcomer sees the decision mail within a
-#: minute (production default 15 minutes; `KNUTPUNKT_NOTIFY_DIGEST_MINUTES` still wins)
-DEMO_DIGEST_MINUTES = 1.0
-
-
-def demo_settings(settings: Settings, env: Mapping[str, str]) -> Settings:
-    """`knutpunkt serve` without a config: demo mode, with the demo's shorter digest and an
-    access log keyed with a key it generates under var/."""
-    settings = replace(settings, demo=replace(settings.demo, enabled=True))
-    from .audit import demo_audit
-
-    settings = replace(settings, audit=demo_audit(settings.audit))
-    if "KNUTPUNKT_NOTIFY_DIGEST_MINUTES" not in env:
-        settings = replace(
-            settings, notify=replace(settings.notify, digest_minutes=DEMO_DIGEST_MINUTES)
-        )
-    return settings
-
-
-async def _serve_async(settings: Settings, out: TextIO) -> None:
-    import uvicorn
-
-    from .app import create_app
-    from .telemetry.logs import configure_logging
-
-    configure_logging(settings.logging, demo=settings.demo.enabled)
-    sandbox_servers: list[Any] = []
-    if settings.demo.enabled and not any(s.url for s in settings.systems.values()):
-        settings, sandbox_servers = await _start_sandbox(settings, out)
-        # the sandbox's uvicorn servers installed their own log handlers: ours again
-        configure_logging(settings.logging, demo=True)
-    _ensure_sqlite_dirs(settings)
-    app = create_app(settings)
-    gw = settings.gateway
-    # on SIGTERM, requests still running after the grace period are cancelled (and with
-    # them their upstream calls): a hanging source system cannot hold the shutdown up;
-    # log_config=None: uvicorn's records go through our (scrubbing, JSON) root handler
-    config = uvicorn.Config(
-        app,
-        host=gw.host,
-        port=gw.port,
-        log_level="warning",
-        timeout_graceful_shutdown=gw.shutdown_grace_seconds,
-        log_config=None,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn has no started event
-        await asyncio.sleep(0.02)
-    if task.done():
-        task.result()
-        return
-    _settle(None)  # startup's objects (schema, policy, clients, modules) out of the GC's way
-    print(f"GraphiQL http://{gw.host}:{gw.port}/graphql", file=out, flush=True)
-    metrics_server = await _start_metrics_server(settings, app, out)
-    try:
-        await task
-    finally:
-        if metrics_server is not None:
-            metrics_server.should_exit = True
-        # the gateway is down (its background sync stopped): now let the sandbox finish
-        # what it was answering, for a second at most, then cancel the rest (a simulator
-        # told to hang would otherwise keep the process alive)
-        for sim in sandbox_servers:
-            sim.should_exit = True
-        await _finish_tasks(min(1.0, gw.shutdown_grace_seconds))
-
-
-async def _finish_tasks(grace: float) -> None:
-    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-    if not others:
-        return
-    _, pending = await asyncio.wait(others, timeout=grace)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*others, return_exceptions=True)
-
-
-async def _start_metrics_server(settings: Settings, app: Any, out: TextIO) -> Any:
-    """`/metrics` on `[metrics] port`, in this process, from the app's own registry."""
-    if not settings.metrics.port:
-        return None
-    import uvicorn
-
-    from .telemetry import metrics_app
-
-    host = settings.metrics.host or settings.gateway.host
-    metrics = metrics_app(app.state.knutpunkt.telemetry.metrics, settings)
-    config = uvicorn.Config(
-        metrics,
-        host=host,
-        port=settings.metrics.port,
-        log_level="warning",
-        log_config=None,
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started and not task.done():  # noqa: ASYNC110 - as above
-        await asyncio.sleep(0.02)
-    if task.done():
-        task.result()
-    print(f"metrics http://{host}:{settings.metrics.port}/metrics", file=out, flush=True)
-    return server
-
-
-async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, list[Any]]:
-    from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Sandbox
-
-    demo = settings.demo
-    secret = settings.gateway.webhook_secret or secrets.token_hex(16)
-    signal_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-    gw = settings.gateway
-    box = Sandbox.build(
-        seed=demo.seed,
-        reference_date=date.fromisoformat(demo.reference_date) if demo.reference_date else None,
-        scale=demo.scale,
-        eservice_callback_url=f"http://{gw.host}:{gw.port}/hooks/eservice",
-        eservice_callback_secret=secret,
-        signals_to=f"http://{gw.host}:{gw.port}/signals",
-        signal_secret=signal_secret,
-    )
-    _settle(box)
-    servers = await box.serve(gw.host, demo.base_port, out=out)
-    settings = settings.with_system_urls(box.urls)
-    systems = dict(settings.systems)
-    folk = systems["folkbokforing"]
-    systems["folkbokforing"] = replace(
-        folk,
-        token_url=f"{folk.url}/oauth/token",
-        client_id=DEMO_CLIENT_ID,
-        client_secret=DEMO_CLIENT_SECRET,
-    )
-    # the demo's case systems signal the gateway (and so are cached until they do)
-    for system in box.pushers:
-        conf = systems[system]
-        if not conf.signals:
-            systems[system] = replace(conf, signals=True, signal_secret=signal_secret)
-    notify = settings.notify
-    if not notify.smtp_url and not notify.sms_url:  # the demo's notifications go to the sinks
-        notify = replace(
-            notify,
-            smtp_url=box.sink_urls["mail-smtp"],
-            sms_url=f"{box.sink_urls['sms']}/v1/messages",
-            portal_url=f"http://{gw.host}:{gw.port}/graphql",
-        )
-    settings = replace(settings, notify=notify)
-    return replace(settings, systems=systems, gateway=replace(gw, webhook_secret=secret)), servers
-
-
-def _settle(box: object) -> None:
-    # what startup built lives as long as the process: out of the collector's way
-    gc.collect()
-    gc.freeze()
-    # a query allocates thousands of short-lived objects, nearly all freed by reference
-    # counting (a request's objects form no cycles): a young collection every 700
-    # allocations (the default) scanned them for nothing (callgrind, issue 12)
-    gc.set_threshold(20_000, 20, 20)
-
-
-def _ensure_sqlite_dirs(settings: Settings) -> None:
-    stores = (settings.audit, settings.casestore, settings.signals, settings.notify)
-    for url in (s.url for s in stores):
-        if url.startswith("sqlite:///") and ":memory:" not in url:
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -389,7 +218,7 @@ def _notify_outbox(args: argparse.Namespace) -> int:
     from notify.cli import outbox_listing
 
     settings = load_settings(args.config)
-    _ensure_sqlite_dirs(settings)
+    ensure_sqlite_dirs(settings)
     asyncio.run(
         outbox_listing(settings.notify.url, sys.stdout, parked=args.parked, limit=args.limit)
     )

@@ -4,12 +4,14 @@ its own behind a token, no personal number in any line."""
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 from kp_logcheck import persona_forms
-from kp_procs import citizen_token, demo_env, demo_serve, free_ports
+from kp_procs import KNUTPUNKT, citizen_token, demo_env, demo_serve, free_ports
 from kp_scrape import by, parse
 
 from simulators import personas
@@ -64,3 +66,29 @@ def test_serve_logs_json_and_serves_metrics_on_its_own_port(tmp_path: Path) -> N
     refusals = [r for r in records if r["logger"] == "knutpunkt.auth"]
     assert [(r["level"], r["request_id"]) for r in refusals] == [("WARNING", "ops-e2e-1")]
     assert not any(form in text for form in persona_forms()) and token[:20] not in text
+
+
+@pytest.mark.parametrize("taken", ["gateway", "metrics"])
+def test_serve_on_a_taken_port_says_so_before_the_sandbox_starts(
+    tmp_path: Path, taken: str
+) -> None:
+    """Our ports are bound first: a port in use is a coded error naming it, and no
+    sandbox system has been started (nor can one take the gateway's port meanwhile)."""
+    gateway_port, metrics_port = free_ports(2)
+    env = demo_env(tmp_path, KNUTPUNKT_METRICS_PORT=str(metrics_port))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", gateway_port if taken == "gateway" else metrics_port))
+        holder.listen()
+        done = subprocess.run(
+            [*KNUTPUNKT, "serve", "--port", str(gateway_port)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr[-2000:]
+    port = gateway_port if taken == "gateway" else metrics_port
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""  # not one sandbox system was started

@@ -4,7 +4,7 @@ explicit `KNUTPUNKT_NOTIFY_DIGEST_MINUTES` wins in the demo too."""
 
 from __future__ import annotations
 
-from gateway.cli import DEMO_DIGEST_MINUTES, demo_settings
+from gateway.serve import DEMO_DIGEST_MINUTES, demo_settings
 from gateway.settings import load_settings
 
 

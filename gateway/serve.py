@@ -1,0 +1,228 @@
+"""`knutpunkt serve`: the gateway (and in the demo the sandbox municipality) in one process.
+
+The gateway's (and the metrics') ports are bound first, before the sandbox starts its
+systems on ports the kernel hands out: otherwise one of those could take the gateway's
+port between the check and the bind, and the gateway would fail after the whole sandbox
+had come up. A port already in use is a coded settings error, reported before anything
+has started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import secrets
+import socket
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+from connectors.errors import SettingsError
+
+from .settings import Settings
+
+#: the demo's notification digest window: a newcomer sees the decision mail within a
+#: minute (production default 15 minutes; `KNUTPUNKT_NOTIFY_DIGEST_MINUTES` still wins)
+DEMO_DIGEST_MINUTES = 1.0
+
+
+def demo_settings(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """`knutpunkt serve` without a config: demo mode, with the demo's shorter digest and an
+    access log keyed with a key it generates under var/."""
+    settings = replace(settings, demo=replace(settings.demo, enabled=True))
+    from .audit import demo_audit
+
+    settings = replace(settings, audit=demo_audit(settings.audit))
+    if "KNUTPUNKT_NOTIFY_DIGEST_MINUTES" not in env:
+        settings = replace(
+            settings, notify=replace(settings.notify, digest_minutes=DEMO_DIGEST_MINUTES)
+        )
+    return settings
+
+
+async def serve_async(settings: Settings, out: TextIO) -> None:
+    import uvicorn
+
+    from .app import create_app
+    from .telemetry.logs import configure_logging
+
+    configure_logging(settings.logging, demo=settings.demo.enabled)
+    # our ports first: the sandbox's systems take whatever ports the kernel hands out
+    gateway_sock, metrics_sock = _listen(settings)
+    gw = settings.gateway
+    settings = replace(settings, gateway=replace(gw, port=_bound_port(gateway_sock)))
+    sandbox_servers: list[Any] = []
+    if settings.demo.enabled and not any(s.url for s in settings.systems.values()):
+        settings, sandbox_servers = await _start_sandbox(settings, out)
+        # the sandbox's uvicorn servers installed their own log handlers: ours again
+        configure_logging(settings.logging, demo=True)
+    ensure_sqlite_dirs(settings)
+    app = create_app(settings)
+    gw = settings.gateway
+    # on SIGTERM, requests still running after the grace period are cancelled (and with
+    # them their upstream calls): a hanging source system cannot hold the shutdown up;
+    # log_config=None: uvicorn's records go through our (scrubbing, JSON) root handler
+    config = uvicorn.Config(
+        app,
+        host=gw.host,
+        port=gw.port,
+        log_level="warning",
+        timeout_graceful_shutdown=gw.shutdown_grace_seconds,
+        log_config=None,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[gateway_sock]))
+    while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn has no started event
+        await asyncio.sleep(0.02)
+    if task.done():
+        task.result()
+        return
+    settle(None)  # startup's objects (schema, policy, clients, modules) out of the GC's way
+    print(f"GraphiQL http://{gw.host}:{gw.port}/graphql", file=out, flush=True)
+    metrics_server = await _start_metrics_server(settings, app, metrics_sock, out)
+    try:
+        await task
+    finally:
+        if metrics_server is not None:
+            metrics_server.should_exit = True
+        # the gateway is down (its background sync stopped): now let the sandbox finish
+        # what it was answering, for a second at most, then cancel the rest (a simulator
+        # told to hang would otherwise keep the process alive)
+        for sim in sandbox_servers:
+            sim.should_exit = True
+        await _finish_tasks(min(1.0, gw.shutdown_grace_seconds))
+
+
+async def _finish_tasks(grace: float) -> None:
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    if not others:
+        return
+    _, pending = await asyncio.wait(others, timeout=grace)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+
+
+def _listen(settings: Settings) -> tuple[socket.socket, socket.socket | None]:
+    gw, metrics = settings.gateway, settings.metrics
+    gateway_sock = _listen_on(gw.host, gw.port, "the gateway")
+    if not metrics.port:
+        return gateway_sock, None
+    try:
+        return gateway_sock, _listen_on(metrics.host or gw.host, metrics.port, "/metrics")
+    except SettingsError:
+        gateway_sock.close()
+        raise
+
+
+async def _start_metrics_server(
+    settings: Settings, app: Any, sock: socket.socket | None, out: TextIO
+) -> Any:
+    """`/metrics` on `[metrics] port`, in this process, from the app's own registry."""
+    if sock is None:
+        return None
+    import uvicorn
+
+    from .telemetry import metrics_app
+
+    host = settings.metrics.host or settings.gateway.host
+    metrics = metrics_app(app.state.knutpunkt.telemetry.metrics, settings)
+    config = uvicorn.Config(
+        metrics,
+        host=host,
+        port=settings.metrics.port,
+        log_level="warning",
+        log_config=None,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():  # noqa: ASYNC110 - as above
+        await asyncio.sleep(0.02)
+    if task.done():
+        task.result()
+    print(f"metrics http://{host}:{settings.metrics.port}/metrics", file=out, flush=True)
+    return server
+
+
+async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, list[Any]]:
+    from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Sandbox
+
+    demo = settings.demo
+    secret = settings.gateway.webhook_secret or secrets.token_hex(16)
+    signal_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    gw = settings.gateway
+    box = Sandbox.build(
+        seed=demo.seed,
+        reference_date=date.fromisoformat(demo.reference_date) if demo.reference_date else None,
+        scale=demo.scale,
+        eservice_callback_url=f"http://{gw.host}:{gw.port}/hooks/eservice",
+        eservice_callback_secret=secret,
+        signals_to=f"http://{gw.host}:{gw.port}/signals",
+        signal_secret=signal_secret,
+    )
+    settle(box)
+    servers = await box.serve(gw.host, demo.base_port, out=out)
+    settings = settings.with_system_urls(box.urls)
+    systems = dict(settings.systems)
+    folk = systems["folkbokforing"]
+    systems["folkbokforing"] = replace(
+        folk,
+        token_url=f"{folk.url}/oauth/token",
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+    )
+    # the demo's case systems signal the gateway (and so are cached until they do)
+    for system in box.pushers:
+        conf = systems[system]
+        if not conf.signals:
+            systems[system] = replace(conf, signals=True, signal_secret=signal_secret)
+    notify = settings.notify
+    if not notify.smtp_url and not notify.sms_url:  # the demo's notifications go to the sinks
+        notify = replace(
+            notify,
+            smtp_url=box.sink_urls["mail-smtp"],
+            sms_url=f"{box.sink_urls['sms']}/v1/messages",
+            portal_url=f"http://{gw.host}:{gw.port}/graphql",
+        )
+    settings = replace(settings, notify=notify)
+    return replace(settings, systems=systems, gateway=replace(gw, webhook_secret=secret)), servers
+
+
+def settle(box: object) -> None:
+    # what startup built lives as long as the process: out of the collector's way
+    gc.collect()
+    gc.freeze()
+    # a query allocates thousands of short-lived objects, nearly all freed by reference
+    # counting (a request's objects form no cycles): a young collection every 700
+    # allocations (the default) scanned them for nothing (callgrind, issue 12)
+    gc.set_threshold(20_000, 20, 20)
+
+
+def ensure_sqlite_dirs(settings: Settings) -> None:
+    stores = (settings.audit, settings.casestore, settings.signals, settings.notify)
+    for url in (s.url for s in stores):
+        if url.startswith("sqlite:///") and ":memory:" not in url:
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _listen_on(host: str, port: int, what: str) -> socket.socket:
+    """A TCP socket bound to `host:port` (0: any free port), ready to hand to uvicorn."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SettingsError(f"{what} cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _bound_port(sock: socket.socket) -> int:
+    port: int = sock.getsockname()[1]
+    return port
