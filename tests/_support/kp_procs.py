@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -30,23 +31,39 @@ READY_SECONDS = 90.0
 CLEAN_EXIT = (0, -signal.SIGTERM)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def _ephemeral_range() -> range:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    except (OSError, ValueError):
+        low, high = "32768", "60999"
+    return range(int(low), int(high) + 1)
+
+
+#: ports the kernel hands out for port 0: the processes under test bind their sandbox
+#: systems there, so the ports we name (the gateway's, the metrics') are chosen outside it
+#: (a sandbox system once took a gateway's port between our check and its bind)
+EPHEMERAL = _ephemeral_range()
+NAMED_PORTS = range(20_000, 32_000)
 
 
 def free_ports(n: int) -> list[int]:
-    """`n` distinct free ports (all bound at once, then released)."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
+    """`n` distinct ports free now, outside the kernel's ephemeral range."""
+    candidates = [p for p in NAMED_PORTS if p not in EPHEMERAL]
+    found: list[int] = []
+    for port in random.sample(candidates, min(len(candidates), 500)):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        found.append(port)
+        if len(found) == n:
+            return found
+    raise AssertionError(f"fewer than {n} free ports outside {EPHEMERAL}")
+
+
+def free_port() -> int:
+    return free_ports(1)[0]
 
 
 def demo_env(workdir: Path, **extra: str) -> dict[str, str]:
