@@ -164,6 +164,13 @@ class TokenValidator:
         )
         return self._caller(claims, issuer)
 
+    def seconds_left(self, token: str) -> float | None:
+        """Seconds until a validated token's `exp`; None when it names none."""
+        exp = parse_compact(token).claims.get("exp")
+        if isinstance(exp, bool) or not isinstance(exp, int | float):
+            return None
+        return float(exp) - self._clock()
+
     async def __aenter__(self) -> TokenValidator:
         return self
 

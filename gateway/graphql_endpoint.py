@@ -26,6 +26,7 @@ from resolvers.context import Context
 from .auth_backend import caller_of
 from .encoding import OrjsonResponses
 from .limits import POST_ONLY, refused_get
+from .rate_limits import rate_limited_error
 from .subscriptions_ws import KnutpunktTransportWS
 from .telemetry import current_request_id, note_operation, note_result
 
@@ -57,14 +58,7 @@ def error_body(code: str) -> dict[str, Any]:
 
 
 def rate_limited_response(retry_after: int) -> JSONResponse:
-    body = {
-        "errors": [
-            {
-                "message": "För många förfrågningar. Försök igen senare.",
-                "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
-            }
-        ]
-    }
+    body = {"errors": [rate_limited_error(retry_after)]}
     return JSONResponse(body, status_code=429, headers={"Retry-After": str(retry_after)})
 
 
@@ -89,6 +83,10 @@ class KnutpunktGraphQL(OrjsonResponses, GraphQL[Context, None]):
         super().__init__(subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), **kwargs)
         self._state = state
         self.validator = validator
+
+    @property
+    def state(self) -> AppState:
+        return self._state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if refused_get(scope, allowed=self.allow_queries_via_get):

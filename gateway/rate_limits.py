@@ -33,6 +33,18 @@ REQUEST_WINDOW = 60
 PERSON_WINDOW = 3600
 
 
+#: what a refused request is told (HTTP 429, or a subscription's `error` message)
+RATE_LIMITED_MESSAGE = "För många förfrågningar. Försök igen senare."
+
+
+def rate_limited_error(retry_after: int) -> dict[str, Any]:
+    """The GraphQL error of a refused request."""
+    return {
+        "message": RATE_LIMITED_MESSAGE,
+        "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Limited:
     """A refusal: which limit, and in how many whole seconds to try again."""
