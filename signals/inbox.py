@@ -38,6 +38,7 @@ def _encode(signal: Signal) -> str:
             "caseNumber": signal.case_number,
             "personalNumbers": list(signal.personal_numbers),
             "kind": signal.kind,
+            **({"owedEvents": list(signal.owed_events)} if signal.owed_events else {}),
         }
     )
 
@@ -53,6 +54,7 @@ def _decode(system: str, signal_id: str, subject: str, body: str) -> Signal:
         data.get("caseNumber"),
         tuple(data.get("personalNumbers") or ()),
         data.get("kind"),
+        tuple(data.get("owedEvents") or ()),
     )
 
 
@@ -189,7 +191,8 @@ class Inbox:
         max_attempts: int,
         backoff: float,
     ) -> list[StoredSignal]:
-        """Try again later (exponential backoff), or park after `max_attempts`.
+        """Try again later (exponential backoff), or park after `max_attempts`; each
+        signal kept as given (with the events still owed to listeners, if any).
         Returns the parked ones."""
         parked = [s for s in stored if s.attempts + 1 >= max_attempts]
         rows = [
@@ -198,6 +201,7 @@ class Inbox:
                 s.attempts + 1,
                 _epoch(now) + min(backoff * 2**s.attempts, 300.0),
                 error,
+                _encode(s.signal),
                 s.seq,
             )
             for s in stored
@@ -206,7 +210,7 @@ class Inbox:
             [
                 (
                     f"UPDATE {self._p}inbox SET state = ?, attempts = ?, next_at = ?,"
-                    " last_error = ?, lease_until = 0 WHERE seq = ?",
+                    " last_error = ?, body = ?, lease_until = 0 WHERE seq = ?",
                     rows,
                 )
             ]

@@ -36,6 +36,9 @@ class Signal:
     case_number: str | None = None
     personal_numbers: tuple[str, ...] = ()
     kind: str | None = None
+    #: events an earlier attempt found but could not tell every listener of (a
+    #: notification store that was down): told again on the next attempt
+    owed_events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,11 @@
                 ─► listeners told (e.g. notifications) ─► inbox.done
 
 A group that fails (unknown case, failing system) is retried later without holding
-up the others; after `max_attempts` it is parked and counted.
+up the others; after `max_attempts` it is parked and counted. A listener that fails
+(the notification store down) loses nothing: the group is retried with the events the
+listeners were not told kept in its signals (`owed_events`), and told them again; a
+change the periodic pull found is put in the inbox as such a signal. Listeners must
+take the same event twice calmly (the notifier counts each event once per person).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -30,7 +35,7 @@ from connectors.signal_cache import SignalledSource, case_keys
 from .bus import Bus
 from .inbox import Inbox
 from .metrics import SignalMetrics
-from .model import CaseChange, ChangeNote, StoredSignal
+from .model import CaseChange, ChangeNote, Signal, StoredSignal
 
 log = logging.getLogger("knutpunkt.signals")
 
@@ -162,14 +167,22 @@ class Processor:
             return
         if self.store is not None:
             await self.store.refresh_cases(source, [c for c, _ in applied], self._clock())
+        done: list[StoredSignal] = []
+        owing: list[StoredSignal] = []
         for case, group in applied:
             times = [s.signal.time for s in group if s.signal.time is not None]
             before = previous.get(group[0].signal.subject)
             events = new_events(case, before, min(times) if times else None)
             persons = {p for s in group for p in s.signal.personal_numbers}
-            await self._publish(system, case, before, events, persons)
+            owed = {e for s in group for e in s.signal.owed_events}
+            still = await self._publish(system, case, before, events, persons, owed)
+            if still:
+                owing += [replace(s, signal=replace(s.signal, owed_events=still)) for s in group]
+            else:
+                done += group
+        if owing:
+            await self._retry(owing, "LISTENER_FAILED")
         now = self._clock()
-        done = [s for _, group in applied for s in group]
         await self.inbox.done([s.seq for s in done], now)
         self.metrics.applied += len(done)
         self.metrics.coalesced += len(done) - len(applied)
@@ -188,7 +201,16 @@ class Processor:
     async def _pulled(self, case: Case, previous: Case | None) -> None:
         """The periodic pull found a case changed (its signal was lost, or never sent)."""
         events = new_events(case, previous, None, signalled=False)
-        await self._publish(case.ref.system, case, previous, events, set())
+        owed = await self._publish(case.ref.system, case, previous, events, set())
+        if owed:  # the inbox keeps what the listeners were not told, as a signal
+            signal = Signal(
+                case.ref.system,
+                f"pull-{uuid.uuid4().hex}",
+                case.ref.local_id,
+                case_number=case.case_number,
+                owed_events=owed,
+            )
+            await self.inbox.add([signal], self._clock())
 
     async def _publish(
         self,
@@ -197,7 +219,10 @@ class Processor:
         previous: Case | None,
         events: list[CaseEvent],
         persons: set[str],
-    ) -> None:
+        owed: Collection[str] = (),
+    ) -> tuple[str, ...]:
+        """Tell the bus and the listeners; the ids of the events some listener was not
+        told (empty: all told)."""
         people, numbers = case_keys(case)
         people |= persons
         if previous is not None:
@@ -216,12 +241,17 @@ class Processor:
             await self.bus.publish(note)
         except Exception:  # other processes keep their TTL and the pull; never fail the signal
             log.warning("signal bus unavailable", exc_info=True)
+        told = {e.id for e in events}
+        events = [*events, *(e for e in case.events if e.id in owed and e.id not in told)]
         change = CaseChange(system, case, events, frozenset(people))
+        failed = False
         for listener in self._listeners:
             try:
                 await listener(change)
             except Exception:
                 log.exception("a signal listener failed")
+                failed = True
+        return tuple(e.id for e in events) if failed else ()
 
     async def _retry(self, group: list[StoredSignal], code: str) -> None:
         parked = await self.inbox.retry(
