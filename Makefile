@@ -10,12 +10,14 @@ test:
 	@scripts/services
 	@scripts/browser
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 	.venv/bin/python -m pytest -q
 
 lint:
 	@scripts/bootstrap
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 
 bench:

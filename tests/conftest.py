@@ -61,7 +61,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     leaks = LOG_CHECK.report()
     if not leaks:
-        terminalreporter.write_sep("-", f"log check: {LOG_CHECK.seen} log records, no personal data")
+        terminalreporter.write_sep(
+            "-", f"log check: {LOG_CHECK.seen} log records, no personal data"
+        )
         return
     terminalreporter.write_sep("=", f"log check FAILED: {len(leaks)} line(s) leaked", red=True)
     terminalreporter.write_line("a personal number of a persona or a JWT in a log line:")

@@ -17,7 +17,16 @@ from simulators.personas import PERSONAS
 
 #: JWT-shaped, broader than the scrubber's pattern on purpose
 JWT_SHAPED = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-OUR_LOGGERS = ("knutpunkt", "gateway", "resolvers", "connectors", "policies", "casestore", "signals", "notify")
+OUR_LOGGERS = (
+    "knutpunkt",
+    "gateway",
+    "resolvers",
+    "connectors",
+    "policies",
+    "casestore",
+    "signals",
+    "notify",
+)
 
 
 def persona_forms(pnrs: Iterable[str] = PERSONAS) -> tuple[str, ...]:

@@ -57,7 +57,12 @@ async def test_each_attempt_is_observed_with_its_outcome_and_status() -> None:
     ("answer", "outcome", "status", "raised"),
     [
         (lambda r: httpx.Response(404), "rejected", 404, errors.UpstreamRejected),
-        (lambda r: httpx.Response(200, content=b"x" * 2048), "contract", 200, errors.UpstreamContractError),
+        (
+            lambda r: httpx.Response(200, content=b"x" * 2048),
+            "contract",
+            200,
+            errors.UpstreamContractError,
+        ),
     ],
 )
 async def test_errors_that_are_not_retried_are_observed_once(
@@ -84,4 +89,7 @@ async def test_a_transport_failure_and_a_deadline_are_observed_without_status() 
         await client(httpx.MockTransport(refuse), recorder, attempts=0).request("GET", "/c")
     with at_deadline(time.monotonic() + 0.05), pytest.raises(errors.UpstreamTimeout):
         await client(httpx.MockTransport(hang), recorder, attempts=0).request("GET", "/d")
-    assert recorder.calls == [("byggr", "/c", "unavailable", None), ("byggr", "/d", "timeout", None)]
+    assert recorder.calls == [
+        ("byggr", "/c", "unavailable", None),
+        ("byggr", "/d", "timeout", None),
+    ]

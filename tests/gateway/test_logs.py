@@ -40,7 +40,10 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJrYWxsZSJ9.c2lnbmF0dXJl"
         ("bearer token refused", "bearer token refused"),
         ("secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw=", "secret whsec_[redacted]"),
         # not personal numbers: a duration, a count, a 13-digit epoch in milliseconds
-        ("took 1234 ms, 20000 persons at 1733212345678", "took 1234 ms, 20000 persons at 1733212345678"),
+        (
+            "took 1234 ms, 20000 persons at 1733212345678",
+            "took 1234 ms, 20000 persons at 1733212345678",
+        ),
     ],
 )
 def test_scrub(text: str, expected: str) -> None:
@@ -97,7 +100,13 @@ def test_exceptions_are_scrubbed_and_the_text_format_too() -> None:
         raise KeyError(personas.KALLE)
     except KeyError:
         record = logging.LogRecord(
-            "knutpunkt.test", logging.ERROR, __file__, 1, "lookup of %s failed", (personas.GRETA,), sys.exc_info()
+            "knutpunkt.test",
+            logging.ERROR,
+            __file__,
+            1,
+            "lookup of %s failed",
+            (personas.GRETA,),
+            sys.exc_info(),
         )
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "lookup of [personnummer] failed"
@@ -111,8 +120,12 @@ def test_the_suite_log_check_can_fail() -> None:
     """Without the scrubbing formatter the check sees the leak; with it, nothing."""
     leaky = LogLeakCheck(logging.Formatter("%(message)s"))
     clean = LogLeakCheck()
-    record = logging.LogRecord("knutpunkt.x", logging.INFO, __file__, 7, "pnr %s tok %s", (personas.ANNA, JWT), None)
-    third_party = logging.LogRecord("httpx", logging.INFO, __file__, 1, "GET /p/%s", (personas.ANNA,), None)
+    record = logging.LogRecord(
+        "knutpunkt.x", logging.INFO, __file__, 7, "pnr %s tok %s", (personas.ANNA, JWT), None
+    )
+    third_party = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, "GET /p/%s", (personas.ANNA,), None
+    )
     for check in (leaky, clean):
         check.handle(record)
         check.handle(third_party)

@@ -36,7 +36,9 @@ async def test_a_query_is_counted_by_operation_outcome_and_system(gateway: Any) 
     assert len(upstream) == 10
     systems = sorted(SYSTEMS)  # the connectors (not the sandbox's SMS gateway)
     assert by(scraped, "knutpunkt_circuit_state", "system", "state") == {
-        (s, state): float(state == "closed") for s in systems for state in ("closed", "half_open", "open")
+        (s, state): float(state == "closed")
+        for s in systems
+        for state in ("closed", "half_open", "open")
     }
     assert by(scraped, "knutpunkt_upstream_healthy", "system") == {(s,): 1.0 for s in systems}
     # the process collector is on the app's own registry too
@@ -88,7 +90,9 @@ async def test_access_log_appends_are_timed(gateway: Any) -> None:
 
 async def test_refused_and_anonymous_requests_have_their_own_labels(gateway: Any) -> None:
     await gateway.query("{ __typename }")
-    bad = await gateway.client.post("/graphql", content=b"{not json", headers={"content-type": "application/json"})
+    bad = await gateway.client.post(
+        "/graphql", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert bad.status_code == 400
     invalid = await gateway.query("query Fel { nosuchfield }")
     assert invalid["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
@@ -113,14 +117,18 @@ async def test_metrics_need_the_token_in_production(make_settings: Any, start_ga
     assert "knutpunkt_upstream_healthy" in scraped
 
 
-async def test_without_a_token_production_metrics_stay_closed(make_settings: Any, start_gateway: Any) -> None:
+async def test_without_a_token_production_metrics_stay_closed(
+    make_settings: Any, start_gateway: Any
+) -> None:
     settings = make_settings()
     production = replace(settings, demo=replace(settings.demo, enabled=False))
     async with start_gateway(production) as gw:
         assert (await gw.client.get("/metrics")).status_code == 401
 
 
-async def test_a_port_of_its_own_serves_the_same_metrics(make_settings: Any, start_gateway: Any) -> None:
+async def test_a_port_of_its_own_serves_the_same_metrics(
+    make_settings: Any, start_gateway: Any
+) -> None:
     settings = make_settings(KNUTPUNKT_METRICS_PORT="9464")
     production = replace(settings, demo=replace(settings.demo, enabled=False))
     async with start_gateway(production) as gw:
@@ -128,7 +136,9 @@ async def test_a_port_of_its_own_serves_the_same_metrics(make_settings: Any, sta
         assert (await gw.client.get("/metrics")).status_code == 404
         metrics = gw.app.state.knutpunkt.telemetry.metrics
         own = metrics_app(metrics, production)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=own), base_url="http://m") as c:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=own), base_url="http://m"
+        ) as c:
             scraped = await scrape(c)
     assert by(scraped, DURATION, "operation", "outcome") == {("Hej", "ok"): 1.0}
 
@@ -156,4 +166,10 @@ def test_other_parts_register_counters_they_keep_themselves() -> None:
 
 def test_operation_labels_are_bounded() -> None:
     names = OperationNames(limit=2)
-    assert [names.label(n) for n in ("A", "B", "C", "A", "D")] == ["A", "B", "_other", "A", "_other"]
+    assert [names.label(n) for n in ("A", "B", "C", "A", "D")] == [
+        "A",
+        "B",
+        "_other",
+        "A",
+        "_other",
+    ]

@@ -23,7 +23,11 @@ def test_defaults_and_environment_overrides() -> None:
         TracingSettings(),
         LoggingSettings(),
     )
-    assert (defaults.metrics.port, defaults.metrics.token, defaults.tracing.enabled) == (0, "", False)
+    assert (defaults.metrics.port, defaults.metrics.token, defaults.tracing.enabled) == (
+        0,
+        "",
+        False,
+    )
     env = {
         "KNUTPUNKT_METRICS_PORT": "9100",
         "KNUTPUNKT_METRICS_TOKEN": "t0ken",

@@ -64,7 +64,9 @@ async def test_a_request_span_parents_one_span_per_upstream_call(
         assert span.context.trace_id == root.context.trace_id
         assert span.status.status_code is StatusCode.UNSET
         assert span.attributes["knutpunkt.outcome"] == "ok"  # type: ignore[index]
-    assert sorted(s.name for s in clients) == sorted(f"{r.method} {system}" for system, r in received)
+    assert sorted(s.name for s in clients) == sorted(
+        f"{r.method} {system}" for system, r in received
+    )
     # each simulator received the W3C traceparent of the span of its own call
     trace_id = f"{root.context.trace_id:032x}"
     client_ids = {f"{s.context.span_id:016x}" for s in clients}
@@ -131,7 +133,9 @@ def test_otel_sdk_disabled_wins_over_the_settings() -> None:
     on = TracingSettings(enabled=True)
     exporter = InMemorySpanExporter()
     assert Tracing.from_settings(on, exporter, env={"OTEL_SDK_DISABLED": "true"}).tracer is None
-    assert Tracing.from_settings(on, exporter, env={"OTEL_SDK_DISABLED": "false"}).tracer is not None
+    assert (
+        Tracing.from_settings(on, exporter, env={"OTEL_SDK_DISABLED": "false"}).tracer is not None
+    )
     assert Tracing.from_settings(TracingSettings(), exporter, env={}).tracer is None
 
 
