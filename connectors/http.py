@@ -154,6 +154,11 @@ class UpstreamClient:
         self.calls = 0
         #: calls not started because too little of the deadline was left
         self.skipped = 0
+        #: calls refused at once because the system's circuit was open
+        self.short_circuited = 0
+        #: attempts after the first (reads only), and retries the budget refused
+        self.retries = 0
+        self.retries_refused = 0
 
     async def request(
         self,
@@ -172,6 +177,7 @@ class UpstreamClient:
         HTTP 500 is our fault, not the system's).
         """
         if self.breaker.is_open:
+            self.short_circuited += 1
             raise UpstreamUnavailable(self.system)
         retried = read or method.upper() in READ_METHODS
         attempts = 1 + (self.retry.attempts if retried else 0)
@@ -185,8 +191,11 @@ class UpstreamClient:
                 self.skipped += 1
                 last = last or UpstreamTimeout(self.system)
                 break
-            if attempt > 0 and not self.budget.withdraw():
-                break
+            if attempt > 0:
+                if not self.budget.withdraw():
+                    self.retries_refused += 1
+                    break
+                self.retries += 1
             try:
                 response = await self._once(method, url, allowed, classify, **kwargs)
             except (UpstreamTimeout, UpstreamContractError, UpstreamRejected) as exc:

@@ -235,14 +235,37 @@ class _Systems(Collector):
             "1 while the system's circuit is closed and its last call succeeded.",
             labels=["system"],
         )
+        not_sent = CounterMetricFamily(
+            "knutpunkt_upstream_calls_not_sent",
+            "Calls to a system never sent, by reason: circuit_open (refused at once), "
+            "deadline (too little of the request's deadline left), retry_budget (a retry "
+            "the system's retry budget refused).",
+            labels=["system", "reason"],
+        )
+        retries = CounterMetricFamily(
+            "knutpunkt_upstream_retries",
+            "Attempts after the first of a read to a system (each also an attempt in "
+            "knutpunkt_upstream_request_duration_seconds).",
+            labels=["system"],
+        )
         for system, client in sorted(clients.items()):
             current = client.breaker.state
             for name in CIRCUIT_STATES:
                 state.add_metric([system, name], float(name == current))
             healthy.add_metric([system], float(client.breaker.healthy))
+            not_sent.add_metric([system, "circuit_open"], float(client.short_circuited))
+            not_sent.add_metric([system, "deadline"], float(client.skipped))
+            not_sent.add_metric([system, "retry_budget"], float(client.retries_refused))
+            retries.add_metric([system], float(client.retries))
         yield state
         yield healthy
+        yield not_sent
+        yield retries
 
     def describe(self) -> Iterable[Metric]:
         yield GaugeMetricFamily("knutpunkt_circuit_state", "", labels=["system", "state"])
         yield GaugeMetricFamily("knutpunkt_upstream_healthy", "", labels=["system"])
+        yield CounterMetricFamily(
+            "knutpunkt_upstream_calls_not_sent", "", labels=["system", "reason"]
+        )
+        yield CounterMetricFamily("knutpunkt_upstream_retries", "", labels=["system"])

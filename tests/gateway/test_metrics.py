@@ -74,6 +74,22 @@ async def test_a_failing_system_shows_in_outcomes_and_its_circuit(gateway: Any) 
     assert byggr == {("byggr", "unavailable"): float(gateway.upstream_calls()["byggr"])}
     assert by(scraped, "knutpunkt_circuit_state", "system", "state")[("byggr", "open")] == 1.0
     assert by(scraped, "knutpunkt_upstream_healthy", "system")[("byggr",)] == 0.0
+    # the attempts after the first of each read are counted as retries (the others: none)
+    retries = by(scraped, "knutpunkt_upstream_retries_total", "system")
+    assert 1 <= retries[("byggr",)] < gateway.upstream_calls()["byggr"]
+    assert {k for k, v in retries.items() if v} == {("byggr",)}
+    not_sent = by(scraped, "knutpunkt_upstream_calls_not_sent_total", "system", "reason")
+    assert not_sent[("byggr", "circuit_open")] == 0.0
+
+    # with the circuit open, the next query sends byggr nothing: counted as not sent
+    calls = gateway.upstream_calls()["byggr"]
+    body = await gateway.query(MY_PAGES, token=token)
+    assert body["data"]["myPages"]["unavailableSystems"] == [{"id": "byggr"}]
+    assert gateway.upstream_calls()["byggr"] == calls
+    scraped = await scrape(gateway.client)
+    not_sent = by(scraped, "knutpunkt_upstream_calls_not_sent_total", "system", "reason")
+    assert not_sent[("byggr", "circuit_open")] >= 1.0
+    assert not_sent[("diarium", "circuit_open")] == 0.0
 
 
 async def test_access_log_appends_are_timed(gateway: Any) -> None:
