@@ -21,6 +21,8 @@ FAMILIES = {
     ("knutpunkt_upstream_request_duration_seconds", "histogram"),
     ("knutpunkt_circuit_state", "gauge"),
     ("knutpunkt_upstream_healthy", "gauge"),
+    ("knutpunkt_upstream_calls_not_sent", "counter"),
+    ("knutpunkt_upstream_retries", "counter"),
     ("knutpunkt_cache_lookups", "counter"),
     ("knutpunkt_access_log_append_seconds", "histogram"),
     ("knutpunkt_tokens_refused", "counter"),
