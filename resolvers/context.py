@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -106,3 +106,11 @@ class Context:
 
     def note_access(self, note: AccessNote) -> None:
         self.access_notes.append(note)
+
+    def withhold_all(self) -> None:
+        """No data of this request leaves after all: every look is logged as withheld
+        (DENIED, nothing disclosed); a NOT_FOUND stays one."""
+        self.access_notes = [
+            n if n.outcome == "NOT_FOUND" else replace(n, outcome="DENIED", disclosed=())
+            for n in self.access_notes
+        ]

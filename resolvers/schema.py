@@ -59,8 +59,9 @@ class GatewayErrors(SchemaExtension):
         budget = ctx.services.person_budget
         if budget is not None and ctx.access_notes:
             retry_after = await budget(ctx)
-            if retry_after is not None:  # the reads stay in the access log below
+            if retry_after is not None:  # the reads stay in the access log below, withheld
                 result.data = None
+                ctx.withhold_all()
                 errors = [
                     GraphQLError(
                         "För många personer har slagits upp. Försök igen senare.",

@@ -93,6 +93,9 @@ async def test_a_staff_members_budget_of_distinct_persons(
         calls_after = gw.upstream_calls()
         colleague = await gw.query(LOOKUP, {"p": personas.LISA}, gw.token("contact_centre"))
         metrics = await scrape(gw.client)
+        # the withheld look is in Tolvan's access log as withheld, not as shown
+        tolvans_log = await gw.query(ACCESS_LOG, token=gw.token("citizen", personas.TOLVAN))
+        annas_log = await gw.query(ACCESS_LOG, token=gw.token("citizen", personas.ANNA))
     assert first == {"data": {"citizen": {"citizen": {"name": "Anna Andersson"}}}}
     assert second == {"data": {"citizen": {"citizen": {"name": "Bengt Berg"}}}}
     assert same_again == first
@@ -101,6 +104,17 @@ async def test_a_staff_members_budget_of_distinct_persons(
     assert calls_after == {}  # refused before any upstream call
     assert colleague == {"data": {"citizen": {"citizen": {"name": "Lisa Lund"}}}}
     assert counted(metrics) == {("persons",): 2}
+    assert outcomes(tolvans_log) == [("CONTACT_CENTRE", "DENIED")]
+    # Anna's: two looks shown; the refused one never reached a resolver, so no entry
+    assert outcomes(annas_log) == [("CONTACT_CENTRE", "ALLOWED")] * 2
+
+
+ACCESS_LOG = "{ myAccessLog { edges { node { actorRole outcome } } } }"
+
+
+def outcomes(body: dict[str, Any]) -> list[tuple[str, str]]:
+    edges = body["data"]["myAccessLog"]["edges"]
+    return [(e["node"]["actorRole"], e["node"]["outcome"]) for e in edges]
 
 
 @pytest.fixture
