@@ -148,8 +148,25 @@ async def _start_metrics_server(
     return server
 
 
+def with_sandbox_urls(settings: Settings, urls: Mapping[str, str]) -> Settings:
+    """`settings` pointed at a running sandbox's systems (`Sandbox.urls`), the population
+    register reached with the sandbox's OAuth2 client."""
+    from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    settings = settings.with_system_urls(urls)
+    systems = dict(settings.systems)
+    folk = systems["folkbokforing"]
+    systems["folkbokforing"] = replace(
+        folk,
+        token_url=f"{folk.url}/oauth/token",
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+    )
+    return replace(settings, systems=systems)
+
+
 async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, list[Any]]:
-    from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Sandbox
+    from simulators.sandbox import Sandbox
 
     demo = settings.demo
     secret = settings.gateway.webhook_secret or secrets.token_hex(16)
@@ -166,15 +183,8 @@ async def _start_sandbox(settings: Settings, out: TextIO) -> tuple[Settings, lis
     )
     settle(box)
     servers = await box.serve(gw.host, demo.base_port, out=out)
-    settings = settings.with_system_urls(box.urls)
+    settings = with_sandbox_urls(settings, box.urls)
     systems = dict(settings.systems)
-    folk = systems["folkbokforing"]
-    systems["folkbokforing"] = replace(
-        folk,
-        token_url=f"{folk.url}/oauth/token",
-        client_id=DEMO_CLIENT_ID,
-        client_secret=DEMO_CLIENT_SECRET,
-    )
     # the demo's case systems signal the gateway (and so are cached until they do)
     for system in box.pushers:
         conf = systems[system]

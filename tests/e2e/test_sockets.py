@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -13,8 +12,8 @@ import uvicorn
 from kp_procs import free_port
 from kp_worlds import wait_until
 
+from gateway.serve import with_sandbox_urls
 from simulators import personas
-from simulators.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 pytestmark = pytest.mark.sockets
 
@@ -24,16 +23,7 @@ async def live(sandbox: Any, settings: Any, issuer: Any) -> AsyncIterator[tuple[
     from gateway.app import create_app
 
     servers = await sandbox.serve("127.0.0.1", 0)
-    settings = settings.with_system_urls(sandbox.urls)
-    systems = dict(settings.systems)
-    folk = systems["folkbokforing"]
-    systems["folkbokforing"] = replace(
-        folk,
-        token_url=f"{folk.url}/oauth/token",
-        client_id=DEMO_CLIENT_ID,
-        client_secret=DEMO_CLIENT_SECRET,
-    )
-    settings = replace(settings, systems=systems)
+    settings = with_sandbox_urls(settings, sandbox.urls)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
