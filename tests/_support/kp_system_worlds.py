@@ -1,16 +1,18 @@
 """One sandbox world per case system, shared by its connector and simulator tests.
 
-Each world holds the system's full case (`kp_full_case`), one case per status with every
-event kind and channel, and 35 fillers about TOLVAN under one main number (paging and
-batching). The `*_SPEC` constants say what the full case holds; the connector tests expect
-`expected_case(SPEC, link)`, the simulator tests the system's rendering of it.
+Each diary-style world (`Archive`: ByggR, Diarium, Procapita) holds the system's full
+case (`kp_full_case`), one case per status with every event kind and channel, and 35
+fillers about TOLVAN under one main number (paging and batching). The `*_SPEC` constants
+say what the full case holds; the connector tests expect `expected_case(SPEC, link)`, the
+simulator tests the system's rendering of it. Ecos and Teknik have hand-made worlds.
 
 replacing(world, system, id, **changes)  the same world with one case changed
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kp_full_case import FullCase, full_case
@@ -65,97 +67,99 @@ PROCAPITA_SPEC = FullCase(
 )
 
 
-def _archive_world(
-    spec: FullCase,
-    area: str,
-    days: int,
-    *,
-    status_id: Any,
-    status_number: Any,
-    status_link: str,
-    filler_id: Any,
-    filler_number: Any,
-    filler_title: Any,
-    filler_main_number: str,
-    filler_opened_at: Any = lambda i: at(400 + i),
-) -> w.World:
-    """The full case, one case per status and the fillers of a diary-style system."""
-    code, unit = spec.type.code, spec.unit.code
-    kind = w.CaseTypeDef(code, spec.type.name, area, spec.system, unit, days)
-    per_status = status_cases(
-        spec.system,
-        type_code=code,
-        unit=unit,
-        id=status_id,
-        number=status_number,
-        link=status_link,
-    )
-    fillers = filler_cases(
-        spec.system,
-        FILLERS,
-        type_code=code,
-        unit=unit,
-        id=filler_id,
-        number=filler_number,
-        title=filler_title,
-        opened_at=filler_opened_at,
-        main_number=filler_main_number,
-        subject=TOLVAN,
-    )
-    return world_of(full_case(spec), *per_status, *fillers, types=[kind])
+@dataclass(frozen=True)
+class Archive:
+    """A diary-style system's sandbox: the full case of `spec`, one case per status and
+    `FILLERS` cases about TOLVAN under the main number `{unit} 2025/0999`.
 
-
-def byggr_world() -> w.World:
-    """Statuses `BYGG-2024-00000n` / `BN 2024/000n`, fillers `BYGG-2025-1iiiii` / `BN 2025/1iii`."""
-    return _archive_world(
-        BYGGR_SPEC,
-        "Samhällsbyggnad",
-        70,
-        status_id=lambda n: f"BYGG-2024-00000{n}",
-        status_number=lambda n: f"BN 2024/000{n}",
-        status_link="https://byggr.exempelby.se/arende/x",
-        filler_id=lambda i: f"BYGG-2025-1{i:05d}",
-        filler_number=lambda i: f"BN 2025/1{i:03d}",
-        filler_title=lambda i: f"Bygglov {i}",
-        filler_main_number="BN 2025/0999",
-    )
-
-
-def diarium_world() -> w.World:
-    """Statuses `20000n` / `KFN 2024/000n`, fillers `3iiiii` / `KFN 2025/1iii`.
-
-    The first 15 fillers change at the same instant (400 h), the rest one an hour after
-    (415 h +): a change cursor must neither lose nor repeat any of them.
+    Status case n is `{status_prefix}n` / `{unit} 2024/000n` (the first with `status_link`),
+    filler i is `{filler_prefix}iiiii` / `{unit} 2025/1iii`, titled `{filler_title} i` and
+    opened `filler_hours(i)` hours after `T0`.
     """
-    return _archive_world(
-        DIARIUM_SPEC,
-        "Kultur och fritid",
-        60,
-        status_id=lambda n: f"20000{n}",
-        status_number=lambda n: f"KFN 2024/000{n}",
-        status_link="https://diarium.exempelby.se/x",
-        filler_id=lambda i: f"3{i:05d}",
-        filler_number=lambda i: f"KFN 2025/1{i:03d}",
-        filler_title=lambda i: f"Föreningsbidrag {i}",
-        filler_main_number="KFN 2025/0999",
-        filler_opened_at=lambda i: at(400 if i < 15 else 400 + i),
-    )
+
+    spec: FullCase
+    area: str
+    days: int
+    status_prefix: str
+    status_link: str
+    filler_prefix: str
+    filler_title: str
+    filler_hours: Callable[[int], float] = lambda i: 400 + i
+
+    @property
+    def unit(self) -> str:
+        return self.spec.unit.code
+
+    @property
+    def filler_main_number(self) -> str:
+        return f"{self.unit} 2025/0999"
+
+    def status_id(self, n: int) -> str:
+        return f"{self.status_prefix}{n}"
+
+    def filler_id(self, i: int) -> str:
+        return f"{self.filler_prefix}{i:05d}"
+
+    def world(self) -> w.World:
+        spec, unit = self.spec, self.unit
+        code = spec.type.code
+        kind = w.CaseTypeDef(code, spec.type.name, self.area, spec.system, unit, self.days)
+        per_status = status_cases(
+            spec.system,
+            type_code=code,
+            unit=unit,
+            id=self.status_id,
+            number=lambda n: f"{unit} 2024/000{n}",
+            link=self.status_link,
+        )
+        fillers = filler_cases(
+            spec.system,
+            FILLERS,
+            type_code=code,
+            unit=unit,
+            id=self.filler_id,
+            number=lambda i: f"{unit} 2025/1{i:03d}",
+            title=lambda i: f"{self.filler_title} {i}",
+            opened_at=lambda i: at(self.filler_hours(i)),
+            main_number=self.filler_main_number,
+            subject=TOLVAN,
+        )
+        return world_of(full_case(spec), *per_status, *fillers, types=[kind])
 
 
-def procapita_world() -> w.World:
-    """Statuses `PC0000000n` / `SN 2024/000n`, fillers `PC1iiiii` / `SN 2025/1iii`."""
-    return _archive_world(
-        PROCAPITA_SPEC,
-        "Socialtjänst",
-        90,
-        status_id=lambda n: f"PC0000000{n}",
-        status_number=lambda n: f"SN 2024/000{n}",
-        status_link="https://procapita.exempelby.se/arende/x",
-        filler_id=lambda i: f"PC1{i:05d}",
-        filler_number=lambda i: f"SN 2025/1{i:03d}",
-        filler_title=lambda i: f"Särskilt boende {i}",
-        filler_main_number="SN 2025/0999",
-    )
+BYGGR = Archive(
+    BYGGR_SPEC,
+    "Samhällsbyggnad",
+    70,
+    status_prefix="BYGG-2024-00000",
+    status_link="https://byggr.exempelby.se/arende/x",
+    filler_prefix="BYGG-2025-1",
+    filler_title="Bygglov",
+)
+# the first 15 fillers change at the same instant (400 h), the rest one an hour after
+# (415 h +): a change cursor must neither lose nor repeat any of them
+DIARIUM = Archive(
+    DIARIUM_SPEC,
+    "Kultur och fritid",
+    60,
+    status_prefix="20000",
+    status_link="https://diarium.exempelby.se/x",
+    filler_prefix="3",
+    filler_title="Föreningsbidrag",
+    filler_hours=lambda i: 400 if i < 15 else 400 + i,
+)
+PROCAPITA = Archive(
+    PROCAPITA_SPEC,
+    "Socialtjänst",
+    90,
+    status_prefix="PC0000000",
+    status_link="https://procapita.exempelby.se/arende/x",
+    filler_prefix="PC1",
+    filler_title="Särskilt boende",
+)
+byggr_world = BYGGR.world
+diarium_world = DIARIUM.world
+procapita_world = PROCAPITA.world
 
 
 def ecos_world() -> w.World:

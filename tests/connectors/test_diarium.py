@@ -1,66 +1,36 @@
-"""DiariumConnector against the simulated registry: mapping, paging, batching, JSON-RPC errors."""
+"""DiariumConnector's own behaviour (what it shares with the other case connectors is in
+test_case_systems.py): its JSON-RPC calls, cursor and page numbers, RPC errors, broken
+results and the shape of its times."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiocache import SimpleMemoryCache
-from kp_full_case import expected_case
+from kp_case_systems import CaseSystem, connected, contract_error, mocked, simulated
+from kp_case_table import DIARIUM_SYSTEM
 from kp_system_worlds import DIARIUM_SPEC, diarium_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import KALLE, LISA, TOLVAN, at, connector_over
+from kp_worlds import KALLE, at
 
-from connectors import diarium
-from connectors.base import CaseSource
-from connectors.domain import (
-    CaseEventKind,
-    CaseStatus,
-    Channel,
-    Unit,
-)
 from connectors.errors import UpstreamContractError, UpstreamRejected, UpstreamUnavailable
-from connectors.http import RetryPolicy, UpstreamClient
 from simulators import diarium as diarium_sim
-from simulators import world as w
-from simulators.faults import FaultInjector, Faults
 
-KFN = Unit("KFN", "Kultur- och fritidsnämnden")
-SPEC = DIARIUM_SPEC
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+EXPECTED = DIARIUM_SYSTEM.known[DIARIUM_SPEC.id]
 
 
 @pytest.fixture
-def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=diarium_sim.create_app(diarium_world())))
+def system() -> CaseSystem[Any]:
+    return DIARIUM_SYSTEM
 
 
-@pytest.fixture
-async def connector(counting: Counting) -> AsyncIterator[diarium.DiariumConnector]:
-    async with httpx.AsyncClient(base_url="http://diarium.test", transport=counting) as http:
-        yield diarium.DiariumConnector(UpstreamClient("diarium", http), page_size=10)
-
-
-MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
-
-EXPECTED_GRANT = expected_case(SPEC, link="https://diarium.exempelby.se/arende/100193")
-
-
-async def test_is_a_case_source(connector: diarium.DiariumConnector) -> None:
-    assert isinstance(connector, CaseSource)
-    assert connector.system == diarium.INFO
-
-
-async def test_cases_for_persons_maps_the_whole_case_in_one_request(
-    connector: diarium.DiariumConnector, counting: Counting
-) -> None:
-    cases = await connector.cases_for_persons([KALLE])
-    assert cases == [EXPECTED_GRANT]
-    assert all(e.occurred_at.utcoffset() == timedelta(hours=1) for e in cases[0].events)
+async def test_a_person_search_is_one_json_rpc_call(connector: Any, counting: Counting) -> None:
+    assert await connector.cases_for_persons([KALLE]) == [EXPECTED]
     (request,) = counting.requests
     assert (request.method, request.url.path) == ("POST", "/rpc")
     assert json.loads(request.content) == {
@@ -71,97 +41,25 @@ async def test_cases_for_persons_maps_the_whole_case_in_one_request(
     }
 
 
-async def test_many_persons_are_one_request(
-    connector: diarium.DiariumConnector, counting: Counting
+async def test_the_change_window_goes_as_registry_times_then_a_cursor(
+    connector: Any, counting: Counting
 ) -> None:
-    cases = await connector.cases_for_persons([TOLVAN, KALLE, LISA, TOLVAN, "not-a-pnr"])
-    assert len(cases) == 36
-    calls = [json.loads(r.content) for r in counting.requests]
-    assert [c["params"]["sida"] for c in calls] == [1, 2, 3, 4]  # one search, pages of 10
-    assert all(c["params"]["personnummer"] == [TOLVAN, KALLE, LISA] for c in calls)
-
-
-async def test_every_status_event_and_channel_code_maps(
-    connector: diarium.DiariumConnector,
-) -> None:
-    cases = await connector.cases_by_ids([f"20000{n}" for n in range(len(w.STATUSES))])
-    by_id = {c.ref.local_id: c for c in cases}
-    for n, status in enumerate(w.STATUSES):
-        case = by_id[f"20000{n}"]
-        assert case.status is CaseStatus(status)
-        assert case.channel is Channel(w.CHANNELS[n])
-        assert [e.kind for e in case.events] == [CaseEventKind(k) for k in w.EVENT_KINDS]
-    assert by_id["200000"].link == "https://diarium.exempelby.se/x"
-    assert set(diarium.STATUSES) == set(diarium_sim.STATUS_TEXTS.values())
-    assert set(diarium.EVENT_KINDS) == set(diarium_sim.EVENT_TYPES.values())
-    assert set(diarium.CHANNELS) == set(diarium_sim.CHANNELS.values())
-    assert set(diarium.DIRECTIONS) == set(diarium_sim.DIRECTIONS.values())
-    assert set(diarium.COLLABORATIONS) == set(diarium_sim.COLLABORATION_TYPES.values())
-
-
-async def test_numbers_match_case_or_main_number(
-    connector: diarium.DiariumConnector, counting: Counting
-) -> None:
-    cases = await connector.cases_by_numbers(["KF 2025/0190", "KFN 2025/0999", "KFN 1900/0000"])
-    assert len(cases) == 36
-    assert cases[0] == EXPECTED_GRANT
-    assert len(counting.requests) == 4  # one search, pages of 10
-
-
-async def test_ids_chunk_only_above_the_batch_limit(
-    connector: diarium.DiariumConnector, counting: Counting
-) -> None:
-    ids = ["100193", *(f"missing-{i}" for i in range(250))]
-    assert await connector.cases_by_ids(ids) == [EXPECTED_GRANT]
-    assert len(counting.requests) == 2
-
-
-async def test_empty_keys_make_no_call(
-    connector: diarium.DiariumConnector, counting: Counting
-) -> None:
-    assert await connector.cases_for_persons([]) == []
-    assert await connector.cases_for_persons(["19560605-5555"]) == []
-    assert await connector.cases_by_ids([]) == []
-    assert await connector.cases_by_numbers(["", "x" * 65]) == []
-    assert counting.requests == []
-
-
-async def test_changed_cases_follows_every_page(
-    connector: diarium.DiariumConnector, counting: Counting
-) -> None:
-    cases = await connector.changed_cases(at(200), at(430))
-    assert [c.ref.local_id for c in cases] == [
-        "100193",
-        *(f"3{i:05d}" for i in range(30)),
-    ]
-    assert len(counting.requests) == 4  # 31 cases in pages of 10
+    await connector.changed_cases(at(200), at(430))
     first = json.loads(counting.requests[0].content)["params"]
     assert first == {
         "changedSince": "2025-03-19 17:30:00",
         "until": "2025-03-29 07:30:00",
         "limit": 10,
     }
-    later = json.loads(counting.requests[1].content)["params"]["changedSince"]
-    assert later.startswith("c1.")
-    with pytest.raises(ValueError):
-        await connector.changed_cases(datetime(2025, 1, 1), datetime(2025, 2, 1))
-
-
-async def test_cases_by_ids_served_from_cache(counting: Counting) -> None:
-    async with httpx.AsyncClient(base_url="http://diarium.test", transport=counting) as http:
-        cached = diarium.DiariumConnector(
-            UpstreamClient("diarium", http), cache=SimpleMemoryCache()
-        )
-        assert await cached.cases_by_ids(["100193"]) == [EXPECTED_GRANT]
-        assert await cached.cases_by_ids(["100193"]) == [EXPECTED_GRANT]
-        assert len(counting.requests) == 1
+    later = [json.loads(r.content)["params"]["changedSince"] for r in counting.requests[1:]]
+    assert later and all(cursor.startswith("c1.") for cursor in later)
 
 
 # --- JSON-RPC errors and broken answers --------------------------------------------------------
 
 
-def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> diarium.DiariumConnector:
-    return connector_over(diarium.DiariumConnector, "diarium", handler)
+def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> Any:
+    return mocked(DIARIUM_SYSTEM, handler)
 
 
 def _record(**changes: object) -> dict[str, object]:
@@ -185,7 +83,7 @@ def _page(*records: dict[str, object]) -> dict[str, object]:
 
 async def test_a_hand_made_answer_maps_like_the_simulator() -> None:
     connector = _mock(lambda request: _answer(request, _page(_record())))
-    assert await connector.cases_by_ids(["100193"]) == [EXPECTED_GRANT]
+    assert await connector.cases_by_ids(["100193"]) == [EXPECTED]
 
 
 @pytest.mark.parametrize(
@@ -211,6 +109,7 @@ async def test_malformed_results_are_contract_errors(result: object) -> None:
     with pytest.raises(UpstreamContractError) as caught:
         await connector.cases_for_persons([KALLE])
     assert caught.value.system == "diarium"
+    assert "http" not in caught.value.message
 
 
 @pytest.mark.parametrize(
@@ -226,10 +125,7 @@ async def test_malformed_results_are_contract_errors(result: object) -> None:
     ],
 )
 async def test_garbage_bodies_are_contract_errors(body: bytes) -> None:
-    connector = _mock(lambda request: httpx.Response(200, content=body))
-    with pytest.raises(UpstreamContractError) as caught:
-        await connector.cases_by_numbers(["KFN 2025/0193"])
-    assert "diarium.test" not in caught.value.message
+    await contract_error(DIARIUM_SYSTEM, body, lambda c: c.cases_by_numbers(["KFN 2025/0193"]))
 
 
 @pytest.mark.parametrize(
@@ -275,9 +171,7 @@ async def test_endless_page_numbers_are_cut_at_the_bound() -> None:
 
 
 async def test_the_real_registry_rejects_a_wrong_request() -> None:
-    transport = httpx.ASGITransport(app=diarium_sim.create_app(diarium_world()))
-    async with httpx.AsyncClient(base_url="http://diarium.test", transport=transport) as http:
-        connector = diarium.DiariumConnector(UpstreamClient("diarium", http), page_size=501)
+    async with connected(DIARIUM_SYSTEM, simulated(DIARIUM_SYSTEM), page_size=501) as connector:
         with pytest.raises(UpstreamRejected):
             await connector.cases_for_persons([KALLE])
 
@@ -295,22 +189,6 @@ async def test_sub_second_window_ends_are_kept() -> None:
     ]
 
 
-async def test_works_under_the_fault_injector_and_maps_its_faults() -> None:
-    injector = FaultInjector(diarium_sim.create_app(diarium_world()))
-    transport = httpx.ASGITransport(app=injector)
-    async with httpx.AsyncClient(base_url="http://diarium.test", transport=transport) as http:
-        connector = diarium.DiariumConnector(
-            UpstreamClient("diarium", http, retry=RetryPolicy(attempts=0))
-        )
-        assert len(await connector.cases_for_persons([KALLE])) == 1
-        injector.set(Faults(malformed=True))
-        with pytest.raises(UpstreamContractError):
-            await connector.cases_for_persons([KALLE])
-        injector.set(Faults(error_rate=1.0))
-        with pytest.raises(UpstreamUnavailable):
-            await connector.cases_for_persons([KALLE])
-
-
 @pytest.mark.parametrize(
     "text",
     [
@@ -321,12 +199,14 @@ async def test_works_under_the_fault_injector_and_maps_its_faults() -> None:
         "",
     ],
 )
-def test_registry_times_must_have_the_registry_shape(text: str) -> None:
-    with pytest.raises(ValueError):
-        diarium._time(text)
+async def test_registry_times_must_have_the_registry_shape(text: str) -> None:
+    connector = _mock(lambda request: _answer(request, _page(_record(registreringsdatum=text))))
+    with pytest.raises(UpstreamContractError):
+        await connector.cases_by_ids(["100193"])
 
 
-def test_registry_times_are_stockholm_time() -> None:
-    assert diarium._time("2026-03-11 09:30:05") == datetime(
-        2026, 3, 11, 9, 30, 5, tzinfo=ZoneInfo("Europe/Stockholm")
-    )
+async def test_registry_times_are_stockholm_time() -> None:
+    record = _record(registreringsdatum="2026-03-11 09:30:05")
+    (case,) = await _mock(lambda request: _answer(request, _page(record))).cases_by_ids(["100193"])
+    assert case.opened_at == datetime(2026, 3, 11, 9, 30, 5, tzinfo=ZoneInfo("Europe/Stockholm"))
+    assert case.opened_at.utcoffset() == timedelta(hours=1)

@@ -1,160 +1,60 @@
-"""EserviceConnector against the simulated e-service platform: mapping, tables, Link paging,
-batching, caching, bad bodies and the signed status callbacks."""
+"""EserviceConnector's own behaviour (what it shares with the other case connectors is in
+test_case_systems.py): statuses with their content types, forgetting cached cases, the
+signed status callbacks, Link paging that stays on the listing, bad bodies, its local
+times and the generated sandbox."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from aiocache import SimpleMemoryCache
-from kp_service_worlds import ES_FILLERS as FILLERS
-from kp_service_worlds import NILS, eservice_world
+from kp_case_systems import (
+    CaseSystem,
+    connected,
+    contract_error,
+    mocked,
+    simulated,
+)
+from kp_case_table import ESERVICE_SYSTEM
+from kp_expected_cases import WAITING
+from kp_service_worlds import eservice_world
 from kp_testing import CountingTransport as Counting
-from kp_worlds import ANNA, KALLE, T0, TOLVAN, at, mock_http
+from kp_worlds import ANNA, TOLVAN, mock_http
 
 from connectors import eservice as es
-from connectors.base import CaseSource
 from connectors.domain import (
-    Case,
-    CaseEvent,
     CaseEventKind,
     CaseRef,
     CaseStatus,
-    CaseType,
     Channel,
-    Collaboration,
     CollaborationKind,
-    Document,
     DocumentDirection,
-    Unit,
 )
 from connectors.errors import UpstreamContractError, ValidationError
 from connectors.http import UpstreamClient
 from simulators import eservice as es_sim
 from simulators import eservice_shapes as shapes
 from simulators import world as w
-from simulators.faults import FaultInjector, Faults
 from simulators.generate import generate
 
 SECRET = "delad-hemlighet"
-MBN = Unit("MBN", "Miljö- och hälsoskyddsnämnden")
-BUN = Unit("BUN", "Barn- och utbildningsnämnden")
-
-
-WAITING = Case(
-    ref=CaseRef("eservice", "104240"),
-    case_number="ES-2025-0901",
-    type=CaseType("ES-NEDSKRAPNING", "Anmälan om nedskräpning"),
-    title="Skräp vid badplatsen",
-    status=CaseStatus.WAITING_FOR_CITIZEN,
-    unit=MBN,
-    subject=TOLVAN,
-    channel=Channel.E_SERVICE,
-    opened_at=T0,
-    link="https://etjanster.exempelby.se/oversikt/flowinstance/104240",
-    events=(
-        CaseEvent("eservice:104240-1", T0, CaseEventKind.SUBMITTED, "Anmälan inskickad"),
-        CaseEvent(
-            "eservice:104240-2",
-            at(26),
-            CaseEventKind.COMPLETION_REQUESTED,
-            "Komplettering begärd",
-            description="Bifoga gärna en bild.",
-        ),
-    ),
-)
-
-CHILD = Case(
-    ref=CaseRef("eservice", "104250"),
-    case_number="ES-2025-0950",
-    main_case_number="BUN 2025/0301",
-    type=CaseType("ES-FORSKOLA", "Ansökan förskoleplats"),
-    title="Ansökan om förskoleplats",
-    description="Önskar plats från augusti.",
-    status=CaseStatus.FORWARDED,
-    unit=BUN,
-    subject=NILS,
-    parties=(KALLE,),
-    channel=Channel.E_SERVICE,
-    opened_at=at(1),
-    closed_at=at(2),
-    confidential=True,
-    secrecy_ground="OSL 23 kap. 1 §",
-    link="https://etjanster.exempelby.se/oversikt/flowinstance/104250",
-    events=(
-        CaseEvent(
-            "eservice:104250-1", at(1), CaseEventKind.SUBMITTED, "Ansökan inskickad", concerns=NILS
-        ),
-        CaseEvent(
-            "eservice:104250-2",
-            at(2),
-            CaseEventKind.FORWARDED,
-            "Skickad till förskolan",
-            diary_event=True,
-        ),
-    ),
-    documents=(Document("f-1", "Ansökan", DocumentDirection.INCOMING, at(1), confidential=True),),
-    collaborations=(
-        Collaboration(
-            CollaborationKind.FORWARDING,
-            BUN,
-            BUN,
-            at(2),
-            follow_up_retained=True,
-            counterpart=CaseRef("edu", "P-77"),
-            counterpart_number="BUN 2025/0301",
-        ),
-    ),
-)
 
 
 @pytest.fixture
-def counting() -> Counting:
-    return Counting(httpx.ASGITransport(app=es_sim.create_app(eservice_world())))
+def system() -> CaseSystem[Any]:
+    return ESERVICE_SYSTEM
 
 
-@pytest.fixture
-async def connector(counting: Counting) -> AsyncIterator[es.EserviceConnector]:
-    async with httpx.AsyncClient(transport=counting, base_url="http://eservice.test") as http:
-        yield es.EserviceConnector(UpstreamClient("eservice", http), per_page=5)
-
-
-async def test_is_a_case_source(connector: es.EserviceConnector) -> None:
-    assert isinstance(connector, CaseSource)
-    assert connector.system == es.INFO
-
-
-async def test_cases_for_persons_maps_whole_cases_in_one_request(
-    connector: es.EserviceConnector, counting: Counting
-) -> None:
-    cases = await connector.cases_for_persons([TOLVAN, KALLE, TOLVAN, "bad"])
-    assert cases == [WAITING, CHILD]
-    assert len(counting.requests) == 1
-    assert counting.requests[0].url.params["citizenIdentifier"] == f"{TOLVAN},{KALLE}"
-
-
-async def test_link_paging_is_followed(connector: es.EserviceConnector, counting: Counting) -> None:
-    cases = await connector.cases_for_persons([ANNA])
-    assert [c.ref.local_id for c in cases] == [str(105000 + i) for i in range(FILLERS)]
-    assert [r.url.params.get("page") for r in counting.requests] == [None, "2", "3"]
-    assert all(r.url.host == "eservice.test" for r in counting.requests)
-
-
-async def test_every_status_event_channel_and_handover_maps(
-    connector: es.EserviceConnector,
-) -> None:
+async def test_every_status_event_channel_and_handover_maps(connector: Any) -> None:
     for neutral, (status_id, _, content_type) in shapes.STATUSES.items():
         assert es.STATUS[status_id] == (content_type, CaseStatus(neutral))
-    assert set(es.STATUS) == {s[0] for s in shapes.STATUSES.values()}
-    assert set(es.EVENT_KIND) == set(shapes.EVENT_TYPES.values())
-    assert set(es.CHANNEL) == set(shapes.CHANNELS.values())
-    assert set(es.DIRECTION) == set(shapes.DIRECTIONS.values())
-    assert set(es.HANDOVER) == set(shapes.HANDOVER_TYPES.values())
     cases = await connector.cases_for_persons([ANNA])
     assert {c.status for c in cases} == set(CaseStatus)
     assert {e.kind for c in cases for e in c.events} == set(CaseEventKind)
@@ -166,43 +66,8 @@ async def test_every_status_event_channel_and_handover_maps(
         assert case.events[0].kind is CaseEventKind(w.EVENT_KINDS[i])
 
 
-async def test_by_ids_and_numbers_one_request_each(
-    connector: es.EserviceConnector, counting: Counting
-) -> None:
-    assert await connector.cases_by_ids(["104250", "104240", "x,y"]) == [CHILD, WAITING]
-    assert await connector.cases_by_numbers(["BUN 2025/0301", "ES-2025-0901"]) == [
-        WAITING,
-        CHILD,
-    ]
-    assert [r.url.params.get("flowInstanceIDs") for r in counting.requests] == [
-        "104250,104240",
-        None,
-    ]
-
-
-async def test_empty_keys_make_no_call(connector: es.EserviceConnector, counting: Counting) -> None:
-    assert await connector.cases_for_persons([]) == []
-    assert await connector.cases_by_ids([]) == []
-    assert await connector.cases_by_numbers([]) == []
-    assert counting.requests == []
-
-
-async def test_changed_cases_follows_every_page(
-    connector: es.EserviceConnector, counting: Counting
-) -> None:
-    cases = await connector.changed_cases(at(0), at(100 + FILLERS))
-    assert [c.ref.local_id for c in cases] == [
-        "104250",
-        "104240",
-        *(str(105000 + i) for i in range(FILLERS)),
-    ]
-    assert len(counting.requests) == 4
-    assert counting.requests[0].url.params["fromDate"] == at(0).isoformat()
-
-
-async def test_cache_and_forget(counting: Counting) -> None:
-    async with httpx.AsyncClient(transport=counting, base_url="http://eservice.test") as http:
-        cached = es.EserviceConnector(UpstreamClient("eservice", http), cache=SimpleMemoryCache())
+async def test_forget_drops_cached_cases(counting: Counting) -> None:
+    async with connected(ESERVICE_SYSTEM, counting, cache=SimpleMemoryCache()) as cached:
         assert await cached.cases_by_ids(["104240"]) == [WAITING]
         assert await cached.cases_by_ids(["104240"]) == [WAITING]
         assert len(counting.requests) == 1
@@ -314,10 +179,6 @@ def test_verify_callback_signed_garbage_is_a_contract_error(payload: object) -> 
         es.verify_callback(body, signature, SECRET)
 
 
-def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
-    return mock_http("eservice", handler)
-
-
 def _record() -> dict[str, object]:
     world = eservice_world()
     case = world.case("eservice", "104240")
@@ -342,11 +203,7 @@ def _record() -> dict[str, object]:
     ],
 )
 async def test_malformed_pages_are_contract_errors(body: bytes) -> None:
-    async with _mock(lambda r: httpx.Response(200, content=body)) as http:
-        connector = es.EserviceConnector(UpstreamClient("eservice", http))
-        with pytest.raises(UpstreamContractError) as caught:
-            await connector.cases_by_ids(["104240"])
-    assert "http" not in caught.value.message
+    await contract_error(ESERVICE_SYSTEM, body, lambda c: c.cases_by_ids(["104240"]))
 
 
 @pytest.mark.parametrize(
@@ -365,10 +222,8 @@ async def test_a_next_link_off_the_listing_is_a_contract_error(link: str) -> Non
         seen.append(request)
         return httpx.Response(200, json=[_record()], headers={"Link": link})
 
-    async with _mock(handler) as http:
-        connector = es.EserviceConnector(UpstreamClient("eservice", http))
-        with pytest.raises(UpstreamContractError):
-            await connector.cases_by_ids(["104240"])
+    with pytest.raises(UpstreamContractError):
+        await mocked(ESERVICE_SYSTEM, handler).cases_by_ids(["104240"])
     assert len(seen) == 1
 
 
@@ -378,7 +233,7 @@ async def test_a_repeating_next_link_is_a_contract_error() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=[_record()], headers={"Link": link})
 
-    async with _mock(handler) as http:
+    async with mock_http("eservice", handler) as http:
         client = UpstreamClient("eservice", http)
         with pytest.raises(UpstreamContractError):
             await es.EserviceConnector(client).cases_by_ids(["104240"])
@@ -392,23 +247,9 @@ def test_local_times_become_aware_stockholm_times() -> None:
     assert summer.utcoffset() == timedelta(hours=2)
 
 
-async def test_a_distorted_answer_under_fault_injection_is_a_contract_error() -> None:
-    injector = FaultInjector(es_sim.create_app(eservice_world()))
-    injector.set(Faults(malformed=True))
-    transport = httpx.ASGITransport(app=injector)
-    async with httpx.AsyncClient(transport=transport, base_url="http://eservice.test") as http:
-        connector = es.EserviceConnector(UpstreamClient("eservice", http))
-        with pytest.raises(UpstreamContractError):
-            await connector.cases_for_persons([TOLVAN])
-        injector.clear()
-        assert await connector.cases_for_persons([TOLVAN]) == [WAITING]
-
-
 async def test_generated_sandbox_personas_and_every_case_maps() -> None:
     world = generate(seed=1, reference_date=date(2026, 11, 1), scale=0.05)
-    transport = httpx.ASGITransport(app=es_sim.create_app(world))
-    async with httpx.AsyncClient(transport=transport, base_url="http://eservice.test") as http:
-        connector = es.EserviceConnector(UpstreamClient("eservice", http))
+    async with connected(ESERVICE_SYSTEM, simulated(ESERVICE_SYSTEM, world)) as connector:
         anna = await connector.cases_for_persons([ANNA])
         tolvan = await connector.cases_for_persons([TOLVAN])
         everything = await connector.changed_cases(
