@@ -63,6 +63,12 @@ class SqlBackend(Protocol):
         """Run the steps in one transaction."""
         ...
 
+    async def maintain(self, statements: Sequence[str]) -> None:
+        """Upkeep statements that may not run in a transaction (PostgreSQL's VACUUM), one
+        by one on a connection of their own, so that the statements of the store's own
+        connection are not held up meanwhile. SQLite: nothing to do."""
+        ...
+
     async def fetch(
         self, sql: str, params: Sequence[Any] = (), *, replan: bool = False
     ) -> list[Row]:

@@ -80,6 +80,16 @@ class PostgresBackend:
 
         return await self._call(inside)
 
+    async def maintain(self, statements: Sequence[str]) -> None:
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                self._url, autocommit=True, connect_timeout=self._connect_timeout
+            ) as conn:
+                for sql in statements:
+                    await conn.execute(sql)  # no statement_timeout: upkeep takes its time
+        except psycopg.Error as exc:
+            raise DatabaseUnavailable("query") from exc
+
     # -- connection handling ----------------------------------------------------------
 
     async def _call(self, fn: Callable[[Conn], Awaitable[T]]) -> T:

@@ -52,6 +52,9 @@ class SqliteBackend:
                 await self._hop_on(pool, conn.close)
             pool.shutdown(wait=True)
 
+    async def maintain(self, statements: Sequence[str]) -> None:
+        """SQLite's plans need no statistics, and it has no dead rows to clear."""
+
     async def run(self, steps: Sequence[Step]) -> None:
         def work(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN")

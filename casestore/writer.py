@@ -121,12 +121,14 @@ class CaseWriter:
         await self._percentiles(None if full else touched)
 
     async def analyze(self) -> bool:
-        """Take PostgreSQL's planner statistics of the cases and cells again when they were
-        never taken or more rows changed since than autovacuum's own rule (50 + 10 % of
-        the table) — autovacuum may be off, and lags behind a bulk load or a first sync.
-        Without them a common word's diary search sorts every hit, and a count reads the
-        table through the text index. Returns whether it ran. (SQLite's plans for these
-        queries do not use statistics.)"""
+        """Vacuum PostgreSQL's cases and cells and take their planner statistics again when
+        that was never done or more rows changed since than autovacuum's own rule (50 +
+        10 % of the table) — autovacuum may be off, and lags behind a bulk load or a first
+        sync. Without statistics a common word's diary search sorts every hit, and a count
+        reads the table through the text index; without the vacuum's visibility map the
+        diary's count reads the whole table instead of its index (scale 10: 140 → 35 ms).
+        It runs on a connection of its own: searches go on meanwhile. Returns whether it
+        ran. (SQLite's plans for these queries do not use statistics.)"""
         if self._db.dialect != "postgres":
             return False
         rows = await self._db.fetch(
@@ -135,7 +137,7 @@ class CaseWriter:
         known = float(rows[0][0]) if rows else -1.0  # -1: never analysed
         if known >= 0 and self.changed <= 50 + 0.1 * known:
             return False
-        await self._db.run([(f"ANALYZE {self._p}{table}", ()) for table in ("cases", "cells")])
+        await self._db.maintain([f"VACUUM (ANALYZE) {self._p}{t}" for t in ("cases", "cells")])
         self.changed = 0
         return True
 

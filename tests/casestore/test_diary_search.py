@@ -239,8 +239,10 @@ async def test_pages_and_counts_match_a_substring_search_under_filters(store: Ca
 @pytest.mark.postgres
 async def test_postgres_takes_planner_statistics_again_after_many_changes() -> None:
     """Without statistics PostgreSQL sorts every hit of a common word; autovacuum may be
-    off or behind a bulk load, so the store runs ANALYZE itself: on opening a store never
-    analysed, and after a sync (`recount_overdue`) that changed over 50 + 10 % of the rows."""
+    off or behind a bulk load, so the store runs VACUUM (ANALYZE) itself: on opening a
+    store never analysed, and after a sync (`recount_overdue`) that changed over 50 + 10 %
+    of the rows. The vacuum marks the pages all-visible: the diary's count then reads its
+    index alone."""
     prefix = f"a{uuid.uuid4().hex[:10]}_"
     rep = CaseStore(PG_URL, StatisticsPolicy({}, 90), prefix=prefix)
     catalog = backend_for(PG_URL)
@@ -248,6 +250,11 @@ async def test_postgres_takes_planner_statistics_again_after_many_changes() -> N
     async def believed() -> float:  # the rows the planner believes the table holds
         sql = "SELECT reltuples FROM pg_class WHERE oid = to_regclass(?)"
         return float((await catalog.fetch(sql, [f"{prefix}cases"]))[0][0])
+
+    async def all_visible() -> tuple[int, int]:  # pages, and pages marked all-visible
+        sql = "SELECT relpages, relallvisible FROM pg_class WHERE oid = to_regclass(?)"
+        ((pages, visible),) = await catalog.fetch(sql, [f"{prefix}cases"])
+        return int(pages), int(visible)
 
     async def load(numbers: range) -> None:
         await rep.upsert([case(i, f"Bygglov {i}") for i in numbers], NOW)
@@ -258,6 +265,8 @@ async def test_postgres_takes_planner_statistics_again_after_many_changes() -> N
         assert await believed() == 0  # analysed when opened (never analysed: -1)
         await load(range(60))
         assert await believed() == 60
+        pages, visible = await all_visible()
+        assert pages > 0 and visible == pages  # vacuumed, not only analysed
         await load(range(60, 65))  # 5 rows: no more than 50 + 10 % of 60
         assert await believed() == 60
         await load(range(65, 117))  # 57 changed since: more than 56
