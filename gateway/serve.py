@@ -51,12 +51,19 @@ async def serve_async(settings: Settings, out: TextIO) -> None:
 
     configure_logging(settings.logging, demo=settings.demo.enabled)
     # our ports first: the sandbox's systems take whatever ports the kernel hands out
-    gateway_sock, metrics_sock = _listen(settings)
+    gateway_socks, metrics_socks = _listen(settings)
     gw = settings.gateway
-    settings = replace(settings, gateway=replace(gw, port=_bound_port(gateway_sock)))
+    settings = replace(settings, gateway=replace(gw, port=_bound_port(gateway_socks)))
     sandbox_servers: list[Any] = []
     if settings.demo.enabled and not any(s.url for s in settings.systems.values()):
-        settings, sandbox_servers = await _start_sandbox(settings, out)
+        try:
+            settings, sandbox_servers = await _start_sandbox(settings, out)
+        except (OSError, SystemExit):  # uvicorn exits when it cannot bind
+            raise SettingsError(
+                f"the demo sandbox cannot listen on {gw.host} from port "
+                f"{settings.demo.base_port}: a port is in use (KNUTPUNKT_DEMO_BASE_PORT=0 "
+                "takes free ones)"
+            ) from None
         # the sandbox's uvicorn servers installed their own log handlers: ours again
         configure_logging(settings.logging, demo=True)
     ensure_sqlite_dirs(settings)
@@ -74,7 +81,7 @@ async def serve_async(settings: Settings, out: TextIO) -> None:
         log_config=None,
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[gateway_sock]))
+    task = asyncio.create_task(server.serve(sockets=gateway_socks))
     while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn has no started event
         await asyncio.sleep(0.02)
     if task.done():
@@ -82,7 +89,7 @@ async def serve_async(settings: Settings, out: TextIO) -> None:
         return
     settle(None)  # startup's objects (schema, policy, clients, modules) out of the GC's way
     print(f"GraphiQL http://{gw.host}:{gw.port}/graphql", file=out, flush=True)
-    metrics_server = await _start_metrics_server(settings, app, metrics_sock, out)
+    metrics_server = await _start_metrics_server(settings, app, metrics_socks, out)
     try:
         await task
     finally:
@@ -106,23 +113,24 @@ async def _finish_tasks(grace: float) -> None:
     await asyncio.gather(*others, return_exceptions=True)
 
 
-def _listen(settings: Settings) -> tuple[socket.socket, socket.socket | None]:
+def _listen(settings: Settings) -> tuple[list[socket.socket], list[socket.socket]]:
     gw, metrics = settings.gateway, settings.metrics
-    gateway_sock = _listen_on(gw.host, gw.port, "the gateway")
+    gateway_socks = _listen_on(gw.host, gw.port, "the gateway")
     if not metrics.port:
-        return gateway_sock, None
+        return gateway_socks, []
     try:
-        return gateway_sock, _listen_on(metrics.host or gw.host, metrics.port, "/metrics")
+        return gateway_socks, _listen_on(metrics.host or gw.host, metrics.port, "/metrics")
     except SettingsError:
-        gateway_sock.close()
+        for sock in gateway_socks:
+            sock.close()
         raise
 
 
 async def _start_metrics_server(
-    settings: Settings, app: Any, sock: socket.socket | None, out: TextIO
+    settings: Settings, app: Any, socks: list[socket.socket], out: TextIO
 ) -> Any:
     """`/metrics` on `[metrics] port`, in this process, from the app's own registry."""
-    if sock is None:
+    if not socks:
         return None
     import uvicorn
 
@@ -139,7 +147,7 @@ async def _start_metrics_server(
         lifespan="off",
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
+    task = asyncio.create_task(server.serve(sockets=socks))
     while not server.started and not task.done():  # noqa: ASYNC110 - as above
         await asyncio.sleep(0.02)
     if task.done():
@@ -219,20 +227,35 @@ def ensure_sqlite_dirs(settings: Settings) -> None:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _listen_on(host: str, port: int, what: str) -> socket.socket:
-    """A TCP socket bound to `host:port` (0: any free port), ready to hand to uvicorn."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def _listen_on(host: str, port: int, what: str) -> list[socket.socket]:
+    """Listening TCP sockets on every address `host` names (`localhost`: IPv4 and IPv6,
+    as uvicorn would bind), all on `port` (0: one free port), ready to hand to uvicorn.
+    They listen at once: a socket that is only bound would let another bind the port
+    too (SO_REUSEADDR) and take its connections."""
     try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise SettingsError(f"{what} cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.set_inheritable(True)
-    return sock
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise SettingsError(f"{what} cannot listen on {host}: {exc.strerror}") from None
+    socks: list[socket.socket] = []
+    chosen = port  # port 0: the first address's free port, then the same for the others
+    for family, kind, proto, _, address in dict.fromkeys(infos):
+        sock = socket.socket(family, kind, proto)
+        socks.append(sock)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((address[0], chosen, *address[2:]))
+            sock.listen(2048)
+            chosen = chosen or _bound_port([sock])
+        except OSError as exc:
+            for opened in socks:
+                opened.close()
+            raise SettingsError(f"{what} cannot listen on {host}:{port}: {exc.strerror}") from None
+        sock.set_inheritable(True)
+    return socks
 
 
-def _bound_port(sock: socket.socket) -> int:
-    port: int = sock.getsockname()[1]
+def _bound_port(socks: list[socket.socket]) -> int:
+    port: int = socks[0].getsockname()[1]
     return port

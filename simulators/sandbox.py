@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -118,61 +119,61 @@ class Sandbox:
     async def serve(
         self, host: str = "127.0.0.1", base_port: int = 9100, out: TextIO | None = None
     ) -> list[Any]:
-        """Start one uvicorn server per system; returns the started servers."""
-        import uvicorn
-
+        """Start one uvicorn server per system; returns the started servers. A port in
+        use raises OSError."""
         servers = []
+        self._tasks = []
         for index, system in enumerate(SYSTEMS):
-            port = base_port + index if base_port else 0
-            config = uvicorn.Config(
-                self.apps[system], host=host, port=port, log_level="warning", lifespan="off"
+            server, task = await _uvicorn(
+                self.apps[system], host, base_port + index if base_port else 0
             )
-            server = uvicorn.Server(config)
             servers.append(server)
-        tasks = [asyncio.create_task(s.serve()) for s in servers]
-        for server, task in zip(servers, tasks, strict=True):
-            while not server.started:
-                if task.done():
-                    task.result()  # re-raise the bind error
-                    raise OSError("a sandbox server stopped while starting")
-                await asyncio.sleep(0.01)
+            self._tasks.append(task)
         for system, server in zip(SYSTEMS, servers, strict=True):
-            sock = server.servers[0].sockets[0]
-            bound_host, bound_port = sock.getsockname()[:2]
-            self.urls[system] = f"http://{bound_host}:{bound_port}"
+            self.urls[system] = _url(server)
             if out is not None:
                 print(f"{system} {self.urls[system]}", file=out, flush=True)
-        self._tasks = tasks
         servers += await self._serve_sinks(host, base_port + len(SYSTEMS) if base_port else 0, out)
         return servers
 
     async def _serve_sinks(self, host: str, first_port: int, out: TextIO | None) -> list[Any]:
         """The mail sink's SMTP port, then its HTTP side and the SMS gateway's."""
-        import uvicorn
-
         smtp_host, smtp_port = await self.mail.start(host, first_port)
         self.sink_urls["mail-smtp"] = f"smtp://{smtp_host}:{smtp_port}"
         smtp = self.mail.serving()
         self._tasks.append(smtp.task)
         servers: list[Any] = [smtp]
         for offset, (name, app) in enumerate((("mail", self.mail.app), ("sms", self.sms.app))):
-            port = first_port + 1 + offset if first_port else 0
-            config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-            server = uvicorn.Server(config)
-            task = asyncio.create_task(server.serve())
-            while not server.started:
-                if task.done():
-                    task.result()
-                    raise OSError("a sandbox sink stopped while starting")
-                await asyncio.sleep(0.01)
+            server, task = await _uvicorn(app, host, first_port + 1 + offset if first_port else 0)
             self._tasks.append(task)
-            bound_host, bound_port = server.servers[0].sockets[0].getsockname()[:2]
-            self.sink_urls[name] = f"http://{bound_host}:{bound_port}"
+            self.sink_urls[name] = _url(server)
             servers.append(server)
         if out is not None:
             for name in ("mail-smtp", "mail", "sms"):
                 print(f"{name} {self.sink_urls[name]}", file=out, flush=True)
         return servers
+
+
+async def _uvicorn(app: Any, host: str, port: int) -> tuple[Any, asyncio.Task[None]]:
+    """`app` under uvicorn, started, on a socket bound here: a port in use is an OSError
+    (uvicorn binding it itself would log and exit the process)."""
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+            raise OSError("a sandbox server stopped while starting")
+        await asyncio.sleep(0.01)
+    return server, task
+
+
+def _url(server: Any) -> str:
+    bound_host, bound_port = server.servers[0].sockets[0].getsockname()[:2]
+    return f"http://{bound_host}:{bound_port}"
 
 
 def _create_app(system: str, world: World, **extra: Any) -> Any:

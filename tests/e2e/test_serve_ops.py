@@ -92,3 +92,24 @@ def test_serve_on_a_taken_port_says_so_before_the_sandbox_starts(
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""  # not one sandbox system was started
+
+
+def test_a_sandbox_port_on_the_gateways_says_so_instead_of_serving_a_simulator(
+    tmp_path: Path,
+) -> None:
+    """The sandbox's fixed ports run over the gateway's: the gateway keeps its port (it
+    listens before the sandbox starts) and the sandbox's start fails with a coded error —
+    not a gateway that says it serves GraphQL on a port a simulator answers."""
+    (gateway_port,) = free_ports(1)
+    env = demo_env(tmp_path, KNUTPUNKT_DEMO_BASE_PORT=str(gateway_port - 3))
+    done = subprocess.run(
+        [*KNUTPUNKT, "serve", "--port", str(gateway_port)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "the demo sandbox cannot listen" in done.stderr
+    assert "GraphiQL" not in done.stdout
