@@ -113,8 +113,9 @@ class Inbox:
             ]
         )
 
-    async def add(self, signals: Sequence[Signal], now: datetime) -> None:
-        """Store `signals` durably (one transaction); a known (source, id) is left as it is."""
+    async def add(self, signals: Sequence[Signal], now: datetime, *, sent: bool = True) -> None:
+        """Store `signals` durably (one transaction); a known (source, id) is left as it is.
+        `sent`: the systems sent them (their last signal is now); else the hub made them."""
         if not signals:
             return
         at = _epoch(now)
@@ -122,7 +123,7 @@ class Inbox:
             (source_of(s.system), s.id, s.system, s.subject, _encode(s), at, PENDING, at)
             for s in signals
         ]
-        systems = sorted({s.system for s in signals})
+        systems = sorted({s.system for s in signals}) if sent else []
         await self._db.run(
             [
                 (

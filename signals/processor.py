@@ -40,6 +40,9 @@ from .model import CaseChange, ChangeNote, Signal, StoredSignal
 log = logging.getLogger("knutpunkt.signals")
 
 Listener = Callable[[CaseChange], Awaitable[None]]
+#: tries before a signal whose listeners keep failing is parked: with the inbox's
+#: backoff (doubling up to 5 minutes) a notification store may be down for three days
+LISTENER_ATTEMPTS = 900
 
 
 class CaseStore(Protocol):
@@ -169,23 +172,29 @@ class Processor:
             await self.store.refresh_cases(source, [c for c, _ in applied], self._clock())
         done: list[StoredSignal] = []
         owing: list[StoredSignal] = []
+        finished = 0
         for case, group in applied:
+            subject = group[0].signal.subject
             times = [s.signal.time for s in group if s.signal.time is not None]
-            before = previous.get(group[0].signal.subject)
+            before = previous.get(subject)
             events = new_events(case, before, min(times) if times else None)
             persons = {p for s in group for p in s.signal.personal_numbers}
             owed = {e for s in group for e in s.signal.owed_events}
             still = await self._publish(system, case, before, events, persons, owed)
-            if still:
-                owing += [replace(s, signal=replace(s.signal, owed_events=still)) for s in group]
+            if still:  # kept in `groups` too: should storing fail, the retry still owes them
+                groups[subject] = [
+                    replace(s, signal=replace(s.signal, owed_events=still)) for s in group
+                ]
+                owing += groups[subject]
             else:
                 done += group
-        if owing:
-            await self._retry(owing, "LISTENER_FAILED")
+                finished += 1
+        if owing:  # the listeners' store may be down for a while: no parking soon
+            await self._retry(owing, "LISTENER_FAILED", max_attempts=LISTENER_ATTEMPTS)
         now = self._clock()
         await self.inbox.done([s.seq for s in done], now)
         self.metrics.applied += len(done)
-        self.metrics.coalesced += len(done) - len(applied)
+        self.metrics.coalesced += len(done) - finished
         for stored in done:
             self.metrics.observe_lag(max(0.0, (now - stored.received_at).total_seconds()))
 
@@ -202,15 +211,19 @@ class Processor:
         """The periodic pull found a case changed (its signal was lost, or never sent)."""
         events = new_events(case, previous, None, signalled=False)
         owed = await self._publish(case.ref.system, case, previous, events, set())
-        if owed:  # the inbox keeps what the listeners were not told, as a signal
-            signal = Signal(
-                case.ref.system,
-                f"pull-{uuid.uuid4().hex}",
-                case.ref.local_id,
-                case_number=case.case_number,
-                owed_events=owed,
-            )
-            await self.inbox.add([signal], self._clock())
+        if not owed:
+            return
+        signal = Signal(  # the inbox keeps what the listeners were not told, as a signal
+            case.ref.system,
+            f"pull-{uuid.uuid4().hex}",
+            case.ref.local_id,
+            case_number=case.case_number,
+            owed_events=owed,
+        )
+        try:
+            await self.inbox.add([signal], self._clock(), sent=False)
+        except Exception:  # the pull goes on; these events are not told again
+            log.exception("%d event(s) of a pulled change not told: inbox unavailable", len(owed))
 
     async def _publish(
         self,
@@ -253,9 +266,15 @@ class Processor:
                 failed = True
         return tuple(e.id for e in events) if failed else ()
 
-    async def _retry(self, group: list[StoredSignal], code: str) -> None:
+    async def _retry(
+        self, group: list[StoredSignal], code: str, *, max_attempts: int | None = None
+    ) -> None:
         parked = await self.inbox.retry(
-            group, self._clock(), code, max_attempts=self._max_attempts, backoff=self._backoff
+            group,
+            self._clock(),
+            code,
+            max_attempts=max_attempts or self._max_attempts,
+            backoff=self._backoff,
         )
         self.metrics.retried += len(group) - len(parked)
         self.metrics.parked += len(parked)

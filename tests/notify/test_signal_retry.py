@@ -78,8 +78,9 @@ async def test_a_store_outage_while_a_change_is_applied_delays_the_mail_but_lose
     token = issuer.issue("citizen", personas.KALLE)
     auth = {"authorization": f"Bearer {token}"}
     case = world.cases_of("byggr", [personas.KALLE])[0]
+    app = start_gateway(settings).app
     async with (
-        served(start_gateway(settings).app) as url,
+        served(app) as url,
         httpx.AsyncClient(base_url=url, headers=auth, timeout=10) as client,
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=sandbox.apps["byggr"]), base_url="http://sim"
@@ -125,6 +126,14 @@ async def test_a_store_outage_while_a_change_is_applied_delays_the_mail_but_lose
             await asyncio.sleep(0.5)  # and no second message for the same decision
             assert [m["to"] for m in await sinks.messages("mail")] == ["kalle@exempel.se"]
             assert "Bygglov" not in mails[0]["body"]  # says nothing of the case itself
+            metrics = app.state.knutpunkt.signals.metrics
+            # one signal applied once in the end, nothing coalesced; the pull's own
+            # signal is not one the system sent
+            assert (metrics.applied, metrics.coalesced) == (1, 0)
+            query = {"query": "{ sourceSystems { id lastSignalAt } }"}
+            systems = (await client.post("/graphql", json=query)).json()["data"]["sourceSystems"]
+            last = {s["id"]: s["lastSignalAt"] for s in systems}
+            assert (last["byggr"] is None) == (found_by == "pull")
         finally:
             sandbox.send_signals_to(None, "")
             await byggr.delete("/_admin/signals")
