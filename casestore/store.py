@@ -177,7 +177,9 @@ class CaseStore:
         async with self._write_lock:
             await self._writer.recount_overdue(now)
             await search.flush_index(self._db, self._p)
-            await self._writer.analyze()
+        # outside the lock: the vacuum (seconds at scale 10, on a connection of its own)
+        # must not hold up the signal processor's writes meanwhile
+        await self._writer.analyze()
 
     def start_refresher(
         self,

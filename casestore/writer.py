@@ -60,6 +60,7 @@ class CaseWriter:
         self.overdue_as_of = 0.0
         #: rows written since the planner's statistics were last taken (see `analyze`)
         self.changed = 0
+        self._vacuuming = False
 
     async def load(self) -> None:
         rows = await self._db.fetch(f"SELECT value FROM {self._p}meta WHERE key = 'overdue_as_of'")
@@ -129,16 +130,21 @@ class CaseWriter:
         diary's count reads the whole table instead of its index (scale 10: 140 → 35 ms).
         It runs on a connection of its own: searches go on meanwhile. Returns whether it
         ran. (SQLite's plans for these queries do not use statistics.)"""
-        if self._db.dialect != "postgres":
+        if self._db.dialect != "postgres" or self._vacuuming:
             return False
         rows = await self._db.fetch(
             "SELECT reltuples FROM pg_class WHERE oid = to_regclass(?)", [f"{self._p}cases"]
         )
         known = float(rows[0][0]) if rows else -1.0  # -1: never analysed
-        if known >= 0 and self.changed <= 50 + 0.1 * known:
+        changed = self.changed
+        if known >= 0 and changed <= 50 + 0.1 * known:
             return False
-        await self._db.maintain([f"VACUUM (ANALYZE) {self._p}{t}" for t in ("cases", "cells")])
-        self.changed = 0
+        self._vacuuming = True
+        try:
+            await self._db.maintain([f"VACUUM (ANALYZE) {self._p}{t}" for t in ("cases", "cells")])
+        finally:
+            self._vacuuming = False
+        self.changed -= changed  # what was written meanwhile counts towards the next
         return True
 
     async def _old_rows(
