@@ -8,6 +8,7 @@ every error coded, oversized answers replaced, RATE_LIMITED answered with 429.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import uuid
@@ -83,6 +84,8 @@ class KnutpunktGraphQL(OrjsonResponses, GraphQL[Context, None]):
         super().__init__(subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), **kwargs)
         self._state = state
         self.validator = validator
+        #: open subscription connections per caller, in this process
+        self.live_subscribers: collections.Counter[str] = collections.Counter()
 
     @property
     def state(self) -> AppState:

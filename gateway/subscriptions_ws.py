@@ -12,17 +12,23 @@ each `subscribe` count against the caller's request rate (`[gateway]
 requests_per_minute`, as HTTP requests do): over it, the connection is closed with 4429,
 a subscription answered with an `error` message coded `RATE_LIMITED`. A connection
 holds at most `MAX_SUBSCRIPTIONS` operations, and must be initialised within
-`INIT_SECONDS` of opening (4408).
+`INIT_SECONDS` of opening (4408); a caller holds at most `MAX_CONNECTIONS_PER_CALLER`
+connections in one gateway process (4429). Queries and mutations are refused on the
+socket (`SUBSCRIPTIONS_ONLY`): they go by POST, where the trusted documents, the
+response and time limits and the access log's per-request accounting apply.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import Mapping
 from contextlib import suppress
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -37,7 +43,7 @@ from policies.caller import Caller, Role
 from resolvers.context import Context
 
 from .auth import TokenValidator
-from .rate_limits import Limited, rate_limited_error
+from .rate_limits import Limited, caller_key, rate_limited_error
 
 if TYPE_CHECKING:
     from .app import AppState
@@ -50,6 +56,29 @@ SUBSCRIBERS = frozenset({Role.CITIZEN, Role.CONTACT_CENTRE, Role.CASE_OFFICER})
 MAX_SUBSCRIPTIONS = 10
 #: an opened socket that sends no connection_init is closed after this long (4408)
 INIT_SECONDS = 10.0
+#: open connections one caller may hold in this process (more: closed with 4429)
+MAX_CONNECTIONS_PER_CALLER = 5
+#: queries and mutations go by POST, where every limit and the trusted documents apply
+SUBSCRIPTIONS_ONLY = {
+    "message": "Över WebSocket tas bara prenumerationer emot. Skicka frågor och ändringar"
+    " med POST till /graphql.",
+    "extensions": {"code": "SUBSCRIPTIONS_ONLY"},
+}
+
+
+def _is_subscription(payload: Mapping[str, Any], max_tokens: int) -> bool:
+    """Whether the operation a subscribe message names is a subscription (a document that
+    does not parse is left to strawberry, which answers it with its errors)."""
+    query = payload.get("query")
+    if not isinstance(query, str):
+        return True
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return True
+    name = payload.get("operationName")
+    operation = get_operation_ast(document, name if isinstance(name, str) else None)
+    return operation is None or operation.operation is OperationType.SUBSCRIPTION
 
 
 async def caller_from_init(
@@ -83,6 +112,7 @@ class KnutpunktTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         super().__init__(*args, **kwargs)
         self._expiry: asyncio.Task[None] | None = None
         self._caller: Caller | None = None
+        self._counted: str | None = None  # the key this connection counts under
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         if self.connection_init_received:
@@ -100,6 +130,13 @@ class KnutpunktTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         if await self._rate_limited(caller) is not None:
             await self.websocket.close(code=4429, reason="Too many requests")
             return
+        live = self._live()
+        key = caller_key(caller, self._client())
+        if live[key] >= MAX_CONNECTIONS_PER_CALLER:
+            await self.websocket.close(code=4429, reason="Too many connections")
+            return
+        live[key] += 1
+        self._counted = key
         self._caller = caller
         if seconds_left is not None:
             self._expiry = asyncio.create_task(self._close_when_expired(seconds_left))
@@ -109,36 +146,62 @@ class KnutpunktTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self._caller is not None and self.connection_acknowledged:
-            refused = await self._rate_limited(self._caller)
-            if refused is not None:
-                error: ErrorMessage = {
+            error = None
+            max_tokens = self._state().settings.gateway.max_tokens
+            if not _is_subscription(message["payload"], max_tokens):
+                error = SUBSCRIPTIONS_ONLY
+            elif (refused := await self._rate_limited(self._caller)) is not None:
+                error = rate_limited_error(refused.retry_after)
+            if error is not None:
+                answer: ErrorMessage = {
                     "id": message["id"],
                     "type": "error",
-                    "payload": [rate_limited_error(refused.retry_after)],  # type: ignore[list-item]
+                    "payload": [error],  # type: ignore[list-item]
                 }
-                await self.send_message(error)
+                await self.send_message(answer)
                 return
         await super().handle_subscribe(message)
 
     async def shutdown(self) -> None:
-        if self._expiry is not None:
-            self._expiry.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._expiry
-        await super().shutdown()
+        try:
+            if self._expiry is not None:
+                self._expiry.cancel()
+                with suppress(asyncio.CancelledError):
+                    await self._expiry
+        finally:
+            if self._counted is not None:
+                live = self._live()
+                live[self._counted] -= 1
+                if live[self._counted] <= 0:
+                    del live[self._counted]
+                self._counted = None
+            await super().shutdown()
 
     async def _close_when_expired(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
         log.info("subscription closed: token expired")
-        await self.websocket.close(code=4401, reason="Token expired")
+        try:
+            await self.websocket.close(code=4401, reason="Token expired")
+        except Exception:  # already closed (the client left): nothing to end
+            log.debug("closing an expired subscription failed", exc_info=True)
+
+    def _live(self) -> Counter[str]:
+        live: Counter[str] = getattr(self.view, "live_subscribers")  # noqa: B009
+        return live
+
+    def _client(self) -> str:
+        client = getattr(self.websocket, "ws", None)
+        return client.client.host if client is not None and client.client else ""
+
+    def _state(self) -> AppState:
+        state: AppState = getattr(self.view, "state")  # noqa: B009
+        return state
 
     async def _rate_limited(self, caller: Caller) -> Limited | None:
-        state: AppState = getattr(self.view, "state")  # noqa: B009
+        state = self._state()
         if state.limits is None:
             return None
-        client = getattr(self.websocket, "ws", None)
-        host = client.client.host if client is not None and client.client else ""
-        refused = await state.limits.before_request(caller, host)
+        refused = await state.limits.before_request(caller, self._client())
         if refused is not None:
             state.counters.inc("knutpunkt_rate_limited_total", limit=refused.limit)
         return refused

@@ -4,9 +4,7 @@ shared by every replica through Redis."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import pytest
 import redis.asyncio as redis_client
 from kp_scrape import Scrape, by, scrape
+from kp_testing import away_from_window_end
 
 from simulators import personas
 
@@ -24,13 +23,6 @@ LOOKUP = (
 PAIR = """query ($a: String!, $b: String!) {
   a: citizen(personalNumber: $a, purpose: "Samtal") { citizen { name } }
   b: citizen(personalNumber: $b, purpose: "Samtal") { citizen { name } } }"""
-
-
-async def away_from_window_end(window: int) -> None:
-    """Counters start over with each window: don't let one end in the middle of a test."""
-    left = window - time.time() % window
-    if left < 5:
-        await asyncio.sleep(left + 0.1)
 
 
 def assert_rate_limited(response: Any, window: int) -> None:

@@ -5,17 +5,19 @@ holds at most MAX_SUBSCRIPTIONS operations."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
 from kp_live import served, subscriber
 from kp_signals import SECRET, signalling_env
+from kp_testing import away_from_window_end
 from websockets.exceptions import ConnectionClosed
 
-from gateway.subscriptions_ws import MAX_SUBSCRIPTIONS
+from gateway.subscriptions_ws import MAX_CONNECTIONS_PER_CALLER, MAX_SUBSCRIPTIONS
 from simulators import personas
 
 pytestmark = pytest.mark.sockets
@@ -72,6 +74,7 @@ async def test_the_socket_closes_4401_when_the_token_expires(live_at: Any, issue
 async def test_connecting_and_subscribing_count_against_the_request_rate(
     live_at: Any, issuer: Any
 ) -> None:
+    await away_from_window_end(60)
     async with live_at(KNUTPUNKT_GATEWAY_REQUESTS_PER_MINUTE="3") as url:
         token = issuer.issue("citizen", personas.KALLE)
         async with subscriber(url, init(token)) as sub:  # request 1
@@ -105,3 +108,56 @@ async def test_one_connection_holds_at_most_max_subscriptions(live_at: Any, issu
             refused = await sub.next()
             assert refused["id"] == "one-too-many" and refused["type"] == "error"
             assert refused["payload"][0]["message"] == "Subscription limit reached"
+
+
+async def test_one_caller_holds_at_most_a_few_connections(live_at: Any, issuer: Any) -> None:
+    async with live_at() as url, AsyncExitStack() as stack:
+        token = issuer.issue("citizen", personas.KALLE)
+        for _ in range(MAX_CONNECTIONS_PER_CALLER):
+            sub = await stack.enter_async_context(subscriber(url, init(token)))
+            assert await sub.next() == {"type": "connection_ack"}
+        async with subscriber(url, init(token)) as sub:
+            with pytest.raises(ConnectionClosed) as closed:
+                await sub.next()
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+                4429,
+                "Too many connections",
+            )
+        # another token of the same person is the same caller; another person is not
+        again = issuer.issue("citizen", personas.KALLE)
+        async with subscriber(url, init(again)) as sub:
+            with pytest.raises(ConnectionClosed):
+                await sub.next()
+        async with subscriber(url, init(issuer.issue("citizen", personas.ANNA))) as sub:
+            assert await sub.next() == {"type": "connection_ack"}
+        await stack.aclose()  # the five closed: room again
+        async with subscriber(url, init(token)) as sub:
+            assert await sub.next() == {"type": "connection_ack"}
+
+
+@pytest.mark.parametrize(
+    ("document", "operation"),
+    [
+        ("{ myPages { cases { totalCount } } }", None),
+        ("query Q { myPages { cases { totalCount } } }", "Q"),
+        (f"{MY_EVENTS} query Q {{ myPages {{ cases {{ totalCount }} }} }}", "Q"),
+        ("mutation { setNotificationSettings(input: {channels: []}) { emailVerified } }", None),
+    ],
+)
+async def test_queries_and_mutations_are_refused_on_the_socket(
+    live_at: Any, issuer: Any, document: str, operation: str | None
+) -> None:
+    """They go by POST, where trusted documents, time and size limits apply."""
+    async with live_at() as url:
+        token = issuer.issue("citizen", personas.KALLE)
+        async with subscriber(url, init(token)) as sub:
+            assert await sub.next() == {"type": "connection_ack"}
+            payload = {"query": document, "variables": {}, "operationName": operation}
+            await sub.ws.send(json.dumps({"id": "q", "type": "subscribe", "payload": payload}))
+            refused = await sub.next()
+            assert refused["id"] == "q" and refused["type"] == "error"
+            assert refused["payload"][0]["extensions"]["code"] == "SUBSCRIPTIONS_ONLY"
+            await sub.subscribe(MY_EVENTS, id="s")  # a subscription is still welcome
+            with pytest.raises(TimeoutError):  # (no event: nothing to say, no error)
+                await sub.next(timeout=1)
