@@ -68,6 +68,20 @@ def test_serve_logs_json_and_serves_metrics_on_its_own_port(tmp_path: Path) -> N
     assert not any(form in text for form in persona_forms()) and token[:20] not in text
 
 
+def serve_until_it_stops(
+    cwd: Path, env: dict[str, str], port: int
+) -> subprocess.CompletedProcess[str]:
+    """`knutpunkt serve --port PORT` expected to stop by itself (at once, on an error)."""
+    return subprocess.run(
+        [*KNUTPUNKT, "serve", "--port", str(port)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @pytest.mark.parametrize("taken", ["gateway", "metrics"])
 def test_serve_on_a_taken_port_says_so_before_the_sandbox_starts(
     tmp_path: Path, taken: str
@@ -79,14 +93,7 @@ def test_serve_on_a_taken_port_says_so_before_the_sandbox_starts(
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", gateway_port if taken == "gateway" else metrics_port))
         holder.listen()
-        done = subprocess.run(
-            [*KNUTPUNKT, "serve", "--port", str(gateway_port)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = serve_until_it_stops(tmp_path, env, gateway_port)
     assert done.returncode == 2, done.stderr[-2000:]
     port = gateway_port if taken == "gateway" else metrics_port
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
@@ -102,14 +109,7 @@ def test_a_sandbox_port_on_the_gateways_says_so_instead_of_serving_a_simulator(
     not a gateway that says it serves GraphQL on a port a simulator answers."""
     (gateway_port,) = free_ports(1)
     env = demo_env(tmp_path, KNUTPUNKT_DEMO_BASE_PORT=str(gateway_port - 3))
-    done = subprocess.run(
-        [*KNUTPUNKT, "serve", "--port", str(gateway_port)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = serve_until_it_stops(tmp_path, env, gateway_port)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "the demo sandbox cannot listen" in done.stderr
     assert "GraphiQL" not in done.stdout
