@@ -113,6 +113,11 @@ def _static_checks(settings: Settings) -> list[Check]:
         checks.append(Check("cors", True, ", ".join(settings.gateway.cors_origins) or "off"))
     except SettingsError as exc:
         checks.append(Check("cors", False, exc.message))
+    try:
+        proxies = settings.gateway.proxy_networks()
+        checks.append(Check("trusted proxies", True, ", ".join(proxies) or "none"))
+    except SettingsError as exc:
+        checks.append(Check("trusted proxies", False, exc.message))
     return checks
 
 

@@ -50,6 +50,7 @@ async def serve_async(settings: Settings, out: TextIO) -> None:
     from .telemetry.logs import configure_logging
 
     configure_logging(settings.logging, demo=settings.demo.enabled)
+    proxies = settings.gateway.proxy_networks()
     # our ports first: the sandbox's systems take whatever ports the kernel hands out
     gateway_socks, metrics_socks = _listen(settings)
     gw = settings.gateway
@@ -79,6 +80,9 @@ async def serve_async(settings: Settings, out: TextIO) -> None:
         log_level="warning",
         timeout_graceful_shutdown=gw.shutdown_grace_seconds,
         log_config=None,
+        # the client as the trusted proxies name it (X-Forwarded-For), else the peer
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=gateway_socks))

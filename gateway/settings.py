@@ -9,6 +9,7 @@ Per-system settings live in `[systems.<id>]` and are overridden by
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import tomllib
@@ -61,6 +62,10 @@ class GatewaySettings:
     trusted_roles: tuple[str, ...] = ("citizen", "public")
     #: browser origins (the portals) allowed to call the API cross-origin; none by default
     cors_origins: tuple[str, ...] = ()
+    #: addresses or networks (10.0.0.0/8) of the reverse proxies in front: their
+    #: X-Forwarded-For names the client (rate limits of anonymous callers, logs); empty:
+    #: the connecting address is the client
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     #: no upstream call starts with less than this left of the deadline (fails at once)
     min_call_budget_ms: int = 150
     #: the share of the time left a register look-up (the first hop) may use
@@ -72,6 +77,21 @@ class GatewaySettings:
     stale_if_error_seconds: int = 3600
     #: one process rewrites a person's kept copy at most this often (each view otherwise)
     stale_refresh_seconds: int = 30
+
+    def proxy_networks(self) -> list[str]:
+        """`trusted_proxies`, each checked to be an address or a network."""
+        bad = []
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                bad.append(entry)
+        if bad:
+            raise SettingsError(
+                f"[gateway] trusted_proxies: {bad} är inte adresser eller nät som 10.0.0.5 "
+                "eller 10.0.0.0/8."
+            )
+        return list(self.trusted_proxies)
 
     def call_rules(self) -> CallRules:
         """The rules every system's client follows: minimum budget and retry budget."""

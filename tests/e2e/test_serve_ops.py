@@ -13,6 +13,7 @@ import pytest
 from kp_logcheck import persona_forms
 from kp_procs import KNUTPUNKT, citizen_token, demo_env, demo_serve, free_ports
 from kp_scrape import by, parse
+from kp_testing import away_from_window_end
 
 from simulators import personas
 
@@ -113,3 +114,30 @@ def test_a_sandbox_port_on_the_gateways_says_so_instead_of_serving_a_simulator(
     assert done.returncode == 2, done.stderr[-2000:]
     assert "the demo sandbox cannot listen" in done.stderr
     assert "GraphiQL" not in done.stdout
+
+
+@pytest.mark.parametrize("proxies", ["127.0.0.1", ""])
+async def test_anonymous_rate_limits_see_the_client_the_trusted_proxy_names(
+    tmp_path: Path, proxies: str
+) -> None:
+    """Behind a reverse proxy every anonymous caller comes from its address: with the
+    proxy trusted, its X-Forwarded-For names the client, so one client's burst does not
+    lock everyone else out of the public diary; untrusted, the header is ignored."""
+    await away_from_window_end(60)
+    (port,) = free_ports(1)
+    extra = {
+        "KNUTPUNKT_GATEWAY_REQUESTS_PER_MINUTE": "2",
+        "KNUTPUNKT_GATEWAY_TRUSTED_PROXIES": proxies,
+    }
+    query = {"query": "{ sourceSystems { id } }"}
+    with demo_serve(tmp_path, port, **extra):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+
+            async def status(client_address: str) -> int:
+                headers = {"x-forwarded-for": client_address}
+                return (await c.post("/graphql", json=query, headers=headers)).status_code
+
+            burst = [await status("203.0.113.7") for _ in range(3)]
+            other = await status("198.51.100.20")
+    assert burst == [200, 200, 429]
+    assert other == (200 if proxies else 429)

@@ -102,6 +102,7 @@ async def test_everything_reachable_over_loopback_is_ok(
         ("policy", True),
         ("trusted documents", True),
         ("cors", True),
+        ("trusted proxies", True),
         *[(name, True) for name in SYSTEM_LINES],
         ("oidc jwks", True),
         ("audit database", True),
@@ -142,28 +143,33 @@ def test_an_unreachable_system_idp_database_and_redis_fail_with_exit_1(
     )
     assert main(["check-config", "--config", str(config)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:5] == [
+    assert lines[:6] == [
         f"config ok {config}",
         "oidc settings ok https://idp.exempelby.se",
         "policy ok the shipped default",
         "trusted documents ok none",
         "cors ok off",
+        "trusted proxies ok 127.0.0.1, ::1",
     ]
-    assert lines[5] == f"system diarium FAIL {gone}: connection refused or host unknown"
-    assert lines[6] == f"oidc jwks FAIL {gone}/jwks.json: connection refused or host unknown"
-    assert lines[7].startswith("audit database FAIL postgresql://postgres:***@127.0.0.1:")
+    assert lines[6] == f"system diarium FAIL {gone}: connection refused or host unknown"
+    assert lines[7] == f"oidc jwks FAIL {gone}/jwks.json: connection refused or host unknown"
+    assert lines[8].startswith("audit database FAIL postgresql://postgres:***@127.0.0.1:")
     assert "s3cret" not in "\n".join(lines)
-    assert lines[8] == "case-store database FAIL unknown database URL scheme 'mysql'"
-    assert lines[9].startswith("cache redis FAIL redis://127.0.0.1:") and len(lines) == 10
+    assert lines[9] == "case-store database FAIL unknown database URL scheme 'mysql'"
+    assert lines[10].startswith("cache redis FAIL redis://127.0.0.1:") and len(lines) == 11
 
 
 def test_a_broken_configuration_fails_before_reaching_anything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "bad.toml"
-    config.write_text('[gateway]\nrequire_trusted = true\ncors_origins = ["*"]\n')
+    config.write_text(
+        '[gateway]\nrequire_trusted = true\ncors_origins = ["*"]\n'
+        'trusted_proxies = ["10.0.0.0/8", "proxy.exempelby.se"]\n'
+    )
     assert main(["check-config", "--config", str(config)]) == 1
     out = capsys.readouterr().out
+    assert "trusted proxies FAIL [gateway] trusted_proxies: ['proxy.exempelby.se']" in out
     assert "trusted documents FAIL require_trusted kräver [gateway] trusted_documents = FIL." in out
     assert "cors FAIL [gateway] cors_origins: ['*']" in out
     assert "oidc settings ok no identity provider" in out
