@@ -32,6 +32,20 @@ def rename(db: Path, old: str, new: str) -> None:
         conn.execute(f"ALTER TABLE {old} RENAME TO {new}")
 
 
+async def last_signal(client: httpx.AsyncClient) -> str | None:
+    """When byggr last signalled, as the hub says."""
+    query = {"query": "{ sourceSystems { id lastSignalAt } }"}
+    systems = (await client.post("/graphql", json=query)).json()["data"]["sourceSystems"]
+    found: str | None = next(s["lastSignalAt"] for s in systems if s["id"] == "byggr")
+    return found
+
+
+def seen_events(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        ((count,),) = conn.execute("SELECT COUNT(*) FROM notify_seen").fetchall()
+        return int(count)
+
+
 def inbox_rows(db: Path) -> list[tuple[str, str | None, str]]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT state, last_error, body FROM signal_inbox").fetchall()
@@ -46,7 +60,7 @@ async def verify_email(client: httpx.AsyncClient, sinks: Any) -> None:
     await sinks.clear("mail")
 
 
-@pytest.mark.parametrize("found_by", ["signal", "pull"])
+@pytest.mark.parametrize(("found_by", "events"), [("signal", 1), ("signal", 3), ("pull", 1)])
 async def test_a_store_outage_while_a_change_is_applied_delays_the_mail_but_loses_nothing(
     make_settings: Any,
     start_gateway: Any,
@@ -57,9 +71,11 @@ async def test_a_store_outage_while_a_change_is_applied_delays_the_mail_but_lose
     issuer: Any,
     tmp_path: Path,
     found_by: str,
+    events: int,
 ) -> None:
-    """signal: the signal itself is retried owing the event; pull: the signal was lost,
-    the periodic pull found the change, and the inbox keeps what the notifier was owed."""
+    """signal: the signal itself is retried owing the event (three events: three signals
+    of one case, each event told once); pull: the signal was lost, the periodic pull
+    found the change, and the inbox keeps what the notifier was owed."""
     signals_db, notify_db = tmp_path / "signals.db", tmp_path / "notify.db"
     pull = {
         "KNUTPUNKT_CASESTORE_ENABLED": "true",
@@ -98,20 +114,35 @@ async def test_a_store_outage_while_a_change_is_applied_delays_the_mail_but_lose
                     return all(s["lastSyncedAt"] for s in systems if s["id"] == "byggr")
 
                 await eventually(synced, timeout=30.0)
+                # the pull tells a change by the hub's copy of the case: an earlier signal
+                # (told, mailed) left one
+                earlier = {"caseId": case.id, "kind": "NOTICE", "summary": "Komplettering"}
+                assert (await byggr.post("/_admin/case-events", json=earlier)).status_code == 201
+                await sinks.wait_for("mail", 1)
+
+                async def applied() -> bool:
+                    return [s for s, _, _ in inbox_rows(signals_db)] == ["done"]
+
+                await eventually(applied, timeout=10.0)
+                await sinks.clear("mail")
                 lose = {"faults": {"lose": True}}
                 assert (await byggr.put("/_admin/signals", json=lose)).status_code == 200
 
+            last_before = await last_signal(client)
             rename(notify_db, "notify_seen", "notify_seen_away")  # the store fails
-            added = await byggr.post(
-                "/_admin/case-events",
-                json={"caseId": case.id, "kind": "DECIDED", "summary": "Bygglov beviljat"},
-            )
-            assert added.status_code == 201, added.text
-            event_id = added.json()["eventId"]
+            event_ids = []
+            for n in range(events):
+                added = await byggr.post(
+                    "/_admin/case-events",
+                    json={"caseId": case.id, "kind": "DECIDED", "summary": f"Beslut {n}"},
+                )
+                assert added.status_code == 201, added.text
+                event_ids.append(added.json()["eventId"])
 
             async def owed() -> bool:
                 rows = inbox_rows(signals_db)
-                return any(e == "LISTENER_FAILED" and event_id in b for _, e, b in rows)
+                bodies = "".join(b for _, e, b in rows if e == "LISTENER_FAILED")
+                return all(event_id in bodies for event_id in event_ids)
 
             await eventually(owed, timeout=10.0)  # applied, but the notifier still owed it
             assert await sinks.messages("mail") == []
@@ -119,21 +150,24 @@ async def test_a_store_outage_while_a_change_is_applied_delays_the_mail_but_lose
             rename(notify_db, "notify_seen_away", "notify_seen")  # the store is back
 
             async def done() -> bool:
-                return [s for s, _, _ in inbox_rows(signals_db)] == ["done"]
+                return {s for s, _, _ in inbox_rows(signals_db)} == {"done"}
+
+            told = events + (found_by == "pull")  # the pull's earlier signal: told at once
 
             await eventually(done, timeout=10.0)
             mails = await sinks.wait_for("mail", 1)
-            await asyncio.sleep(0.5)  # and no second message for the same decision
-            assert [m["to"] for m in await sinks.messages("mail")] == ["kalle@exempel.se"]
-            assert "Bygglov" not in mails[0]["body"]  # says nothing of the case itself
+            await asyncio.sleep(0.5)  # and no second message for the same decisions
+            mails = await sinks.messages("mail")
+            # each event counted once for Kalle, told in one message or in a few
+            assert seen_events(notify_db) == told
+            assert 1 <= len(mails) <= events and {m["to"] for m in mails} == {"kalle@exempel.se"}
+            assert "Beslut" not in mails[0]["body"]  # says nothing of the case itself
             metrics = app.state.knutpunkt.signals.metrics
-            # one signal applied once in the end, nothing coalesced; the pull's own
-            # signal is not one the system sent
-            assert (metrics.applied, metrics.coalesced) == (1, 0)
-            query = {"query": "{ sourceSystems { id lastSignalAt } }"}
-            systems = (await client.post("/graphql", json=query)).json()["data"]["sourceSystems"]
-            last = {s["id"]: s["lastSignalAt"] for s in systems}
-            assert (last["byggr"] is None) == (found_by == "pull")
+            # each signal applied once in the end; the pull's own signal is not one the
+            # system sent
+            assert metrics.applied == told and 0 <= metrics.coalesced < events
+            last = await last_signal(client)
+            assert (last == last_before) == (found_by == "pull")
         finally:
             sandbox.send_signals_to(None, "")
             await byggr.delete("/_admin/signals")
