@@ -111,19 +111,41 @@ class SignalledSource:
         if not cases or until < datetime.now(UTC) - timedelta(seconds=self._ttl + 60):
             return cases  # whatever was cached before these changes has expired by now
         try:
-            hits = await self._cache.multi_get([self._p + "case:" + c.ref.local_id for c in cases])
+            held = await self._held(cases)
         except Exception:
             log.warning("signal cache unavailable for %s", self._p, exc_info=True)
-            hits = [None] * len(cases)
-        for case, hit in zip(cases, hits, strict=True):
-            previous = hit[0] if isinstance(hit, tuple) and hit else None
-            if previous == case:
+            held = {}
+        for case in cases:
+            before = held.get(case.ref.local_id)
+            if before == case:
                 continue
-            before = previous if isinstance(previous, Case) else None
             await self.replace(case, before)
             if before is not None and self.on_change is not None:
                 await self.on_change(case, before)
         return cases
+
+    async def _held(self, cases: Sequence[Case]) -> dict[str, Case]:
+        """The hub's copy of each case, by local id: the case's own entry, else its copy in
+        the entry of one of its persons or numbers (a citizen's Mina Sidor holds it)."""
+        hits = await self._cache.multi_get([self._p + "case:" + c.ref.local_id for c in cases])
+        held = {
+            case.ref.local_id: hit[0]
+            for case, hit in zip(cases, hits, strict=True)
+            if isinstance(hit, tuple) and hit and isinstance(hit[0], Case)
+        }
+        missing = {c.ref.local_id: c for c in cases if c.ref.local_id not in held}
+        if not missing:
+            return held
+        people = {p for c in missing.values() for p in case_keys(c)[0]}
+        numbers = {n for c in missing.values() for n in case_keys(c)[1]}
+        keys = [self._p + "person:" + p for p in sorted(people)]
+        keys += [self._p + "number:" + n for n in sorted(numbers)]
+        for hit in await self._cache.multi_get(keys) if keys else []:
+            for copy in hit if isinstance(hit, tuple) else ():
+                wanted = missing.get(copy.ref.local_id) if isinstance(copy, Case) else None
+                if wanted is not None and copy.ref == wanted.ref:
+                    held.setdefault(copy.ref.local_id, copy)
+        return held
 
     # --- what the signal processor uses --------------------------------------------------
 
