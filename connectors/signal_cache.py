@@ -136,8 +136,12 @@ class SignalledSource:
         missing = {c.ref.local_id: c for c in cases if c.ref.local_id not in held}
         if not missing:
             return held
-        people = {p for c in missing.values() for p in case_keys(c)[0]}
-        numbers = {n for c in missing.values() for n in case_keys(c)[1]}
+        people: set[str] = set()
+        numbers: set[str] = set()
+        for case in missing.values():
+            case_people, case_numbers = case_keys(case)
+            people |= case_people
+            numbers |= case_numbers
         keys = [self._p + "person:" + p for p in sorted(people)]
         keys += [self._p + "number:" + n for n in sorted(numbers)]
         for hit in await self._cache.multi_get(keys) if keys else []:

@@ -59,7 +59,7 @@ async def serve_async(settings: Settings, out: TextIO) -> None:
     if settings.demo.enabled and not any(s.url for s in settings.systems.values()):
         try:
             settings, sandbox_servers = await _start_sandbox(settings, out)
-        except (OSError, SystemExit):  # uvicorn exits when it cannot bind
+        except OSError:  # the sandbox binds its own sockets: a port in use
             raise SettingsError(
                 f"the demo sandbox cannot listen on {gw.host} from port "
                 f"{settings.demo.base_port}: a port is in use (KNUTPUNKT_DEMO_BASE_PORT=0 "
@@ -85,11 +85,8 @@ async def serve_async(settings: Settings, out: TextIO) -> None:
         forwarded_allow_ips=proxies or None,
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=gateway_socks))
-    while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn has no started event
-        await asyncio.sleep(0.02)
+    task = await _started(server, gateway_socks)
     if task.done():
-        task.result()
         return
     settle(None)  # startup's objects (schema, policy, clients, modules) out of the GC's way
     print(f"GraphiQL http://{gw.host}:{gw.port}/graphql", file=out, flush=True)
@@ -105,6 +102,16 @@ async def serve_async(settings: Settings, out: TextIO) -> None:
         for sim in sandbox_servers:
             sim.should_exit = True
         await _finish_tasks(min(1.0, gw.shutdown_grace_seconds))
+
+
+async def _started(server: Any, socks: list[socket.socket]) -> asyncio.Task[None]:
+    """`server` serving on `socks`, once it has started (or has ended: its error raised)."""
+    task = asyncio.create_task(server.serve(sockets=socks))
+    while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn has no started event
+        await asyncio.sleep(0.02)
+    if task.done():
+        task.result()
+    return task
 
 
 async def _finish_tasks(grace: float) -> None:
@@ -151,11 +158,7 @@ async def _start_metrics_server(
         lifespan="off",
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=socks))
-    while not server.started and not task.done():  # noqa: ASYNC110 - as above
-        await asyncio.sleep(0.02)
-    if task.done():
-        task.result()
+    await _started(server, socks)
     print(f"metrics http://{host}:{settings.metrics.port}/metrics", file=out, flush=True)
     return server
 
